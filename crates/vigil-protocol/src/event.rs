@@ -1,0 +1,308 @@
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{Breadcrumb, ClientSdkInfo, Context, Exception, Level, Request, Thread, User};
+
+/// The identifier of an event: a UUID written as 32 lowercase hex characters.
+///
+/// `EventId::default()` is the nil id, which the capture functions return
+/// when an event was dropped.
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventId(Uuid);
+
+impl EventId {
+    /// A new random (v4) id.
+    pub fn new() -> EventId {
+        EventId(Uuid::new_v4())
+    }
+
+    /// The nil id (all zeros).
+    pub const fn nil() -> EventId {
+        EventId(Uuid::nil())
+    }
+
+    /// Whether this is the nil id.
+    pub fn is_nil(&self) -> bool {
+        self.0.is_nil()
+    }
+
+    /// The underlying UUID.
+    pub fn as_uuid(&self) -> &Uuid {
+        &self.0
+    }
+}
+
+impl From<Uuid> for EventId {
+    fn from(uuid: Uuid) -> EventId {
+        EventId(uuid)
+    }
+}
+
+impl From<EventId> for Uuid {
+    fn from(id: EventId) -> Uuid {
+        id.0
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.simple(), f)
+    }
+}
+
+impl fmt::Debug for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EventId({})", self.0.simple())
+    }
+}
+
+/// The error returned when parsing an [`EventId`] from a string that is not a
+/// UUID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParseEventIdError;
+
+impl fmt::Display for ParseEventIdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid event id (expected 32 hex characters or a dashed UUID)")
+    }
+}
+
+impl std::error::Error for ParseEventIdError {}
+
+impl FromStr for EventId {
+    type Err = ParseEventIdError;
+
+    /// Accepts 32 hex characters or the 36-character dashed form.
+    fn from_str(s: &str) -> Result<EventId, ParseEventIdError> {
+        match s.len() {
+            32 | 36 => Uuid::try_parse(s).map(EventId).map_err(|_| ParseEventIdError),
+            _ => Err(ParseEventIdError),
+        }
+    }
+}
+
+impl Serialize for EventId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut buf = Uuid::encode_buffer();
+        s.serialize_str(self.0.simple().encode_lower(&mut buf))
+    }
+}
+
+impl<'de> Deserialize<'de> for EventId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<EventId, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A list wrapped as `{"values": [...]}`, the form Sentry uses for
+/// `exception`, `breadcrumbs` and `threads`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Values<T> {
+    /// The items.
+    pub values: Vec<T>,
+}
+
+impl<T> Default for Values<T> {
+    fn default() -> Values<T> {
+        Values { values: Vec::new() }
+    }
+}
+
+impl<T> Values<T> {
+    /// An empty list.
+    pub fn new() -> Values<T> {
+        Values::default()
+    }
+
+    /// Whether there are no items.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+impl<T> From<Vec<T>> for Values<T> {
+    fn from(values: Vec<T>) -> Values<T> {
+        Values { values }
+    }
+}
+
+/// A structured log message (`logentry`): a template with parameters.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// The template, e.g. `"user %s logged in"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The final message (required by Sentry when `message` has parameters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formatted: Option<String>,
+    /// Parameters substituted into `message`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<Value>,
+}
+
+fn is_native(platform: &str) -> bool {
+    platform == "native"
+}
+
+fn native() -> String {
+    "native".into()
+}
+
+/// An error or message event, serialized exactly as Sentry's event payload.
+///
+/// Build one with a struct literal and `..Default::default()`; the default
+/// has a fresh random id, the current time, level `error` and platform
+/// `native`. Empty fields are left out of the JSON.
+///
+/// ```
+/// use vigil_protocol::{Event, Level};
+/// let event = Event {
+///     message: Some("disk full".into()),
+///     level: Level::Warning,
+///     ..Default::default()
+/// };
+/// let json = serde_json::to_value(&event).unwrap();
+/// assert_eq!(json["message"], "disk full");
+/// assert_eq!(json["level"], "warning");
+/// assert_eq!(json["event_id"].as_str().unwrap().len(), 32);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Unique id, also written in the envelope header.
+    #[serde(default)]
+    pub event_id: EventId,
+    /// Severity. A level set on the scope overrides it at capture.
+    #[serde(default = "error_level")]
+    pub level: Level,
+    /// Grouping fingerprint; empty means Sentry's default grouping.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fingerprint: Vec<String>,
+    /// The route or operation the event happened in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<String>,
+    /// A plain message (`capture_message`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// A structured message with parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logentry: Option<LogEntry>,
+    /// The logger that produced the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logger: Option<String>,
+    /// Loaded modules or packages and their versions.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub modules: BTreeMap<String, String>,
+    /// The platform, `native` for Rust.
+    #[serde(default = "native", skip_serializing_if = "is_native")]
+    pub platform: String,
+    /// When the event happened.
+    #[serde(with = "crate::time::float", default = "SystemTime::now")]
+    pub timestamp: SystemTime,
+    /// The host name (personal data; only set when allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    /// The release, e.g. `my-app@1.2.3`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// The distribution of the release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dist: Option<String>,
+    /// The environment, e.g. `production`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// The affected user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    /// The HTTP request, on servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Request>,
+    /// Contexts keyed by name (`os`, `runtime`, `trace`, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub contexts: BTreeMap<String, Context>,
+    /// Breadcrumbs, oldest first.
+    #[serde(default, skip_serializing_if = "Values::is_empty")]
+    pub breadcrumbs: Values<Breadcrumb>,
+    /// Exceptions, root cause first.
+    #[serde(default, skip_serializing_if = "Values::is_empty")]
+    pub exception: Values<Exception>,
+    /// Threads.
+    #[serde(default, skip_serializing_if = "Values::is_empty")]
+    pub threads: Values<Thread>,
+    /// Searchable string tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Arbitrary extra data.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, Value>,
+    /// The SDK that produced the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdk: Option<ClientSdkInfo>,
+}
+
+fn error_level() -> Level {
+    Level::Error
+}
+
+impl Default for Event {
+    fn default() -> Event {
+        Event {
+            event_id: EventId::new(),
+            level: Level::Error,
+            fingerprint: Vec::new(),
+            transaction: None,
+            message: None,
+            logentry: None,
+            logger: None,
+            modules: BTreeMap::new(),
+            platform: native(),
+            timestamp: SystemTime::now(),
+            server_name: None,
+            release: None,
+            dist: None,
+            environment: None,
+            user: None,
+            request: None,
+            contexts: BTreeMap::new(),
+            breadcrumbs: Values::new(),
+            exception: Values::new(),
+            threads: Values::new(),
+            tags: BTreeMap::new(),
+            extra: BTreeMap::new(),
+            sdk: None,
+        }
+    }
+}
+
+impl Event {
+    /// A new event with a fresh id, stamped now (same as `Event::default()`).
+    pub fn new() -> Event {
+        Event::default()
+    }
+
+    /// An event carrying a message at the given level.
+    pub fn from_message(message: impl Into<String>, level: Level) -> Event {
+        Event {
+            message: Some(message.into()),
+            level,
+            ..Event::default()
+        }
+    }
+
+    /// The event's text: the plain message, else the log entry's formatted
+    /// text or template.
+    pub fn message_text(&self) -> Option<&str> {
+        self.message.as_deref().or_else(|| {
+            self.logentry
+                .as_ref()
+                .and_then(|l| l.formatted.as_deref().or(l.message.as_deref()))
+        })
+    }
+}

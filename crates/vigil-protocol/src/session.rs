@@ -1,0 +1,75 @@
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::EventId;
+
+/// The state of a release-health session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SessionStatus {
+    /// In progress.
+    #[default]
+    Ok,
+    /// Ended normally.
+    Exited,
+    /// Ended by an unhandled error.
+    Crashed,
+    /// Ended in an unknown way.
+    Abnormal,
+}
+
+/// Session attributes that never change after the first update.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionAttributes {
+    /// The release (required).
+    pub release: String,
+    /// The environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// The user's IP address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    /// The user agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+}
+
+/// A `session` item: one update of a release-health session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionUpdate {
+    /// The session id.
+    #[serde(rename = "sid")]
+    pub session_id: EventId,
+    /// A distinct user or device id.
+    #[serde(rename = "did", default, skip_serializing_if = "Option::is_none")]
+    pub distinct_id: Option<String>,
+    /// Logical clock.
+    #[serde(rename = "seq", default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
+    /// When this update was made.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::time::rfc3339_opt"
+    )]
+    pub timestamp: Option<SystemTime>,
+    /// When the session started.
+    #[serde(with = "crate::time::rfc3339")]
+    pub started: SystemTime,
+    /// True on the first update only.
+    #[serde(default)]
+    pub init: bool,
+    /// Seconds since the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<f64>,
+    /// The state.
+    #[serde(default)]
+    pub status: SessionStatus,
+    /// Errors seen in the session.
+    #[serde(default)]
+    pub errors: u64,
+    /// Immutable attributes.
+    pub attrs: SessionAttributes,
+}
