@@ -1,0 +1,369 @@
+//! The client: options, the capture pipeline and the transport.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use vigil_protocol::{
+    ClientSdkInfo, ClientSdkPackage, DataCategory, DiscardReason, Dsn, Envelope, Event, EventId,
+    limits,
+};
+
+use crate::{ClientOptions, Integration, LossRecorder, Scope, Transport, TransportContext};
+
+/// Runs user code so that a panic inside cannot unwind into the SDK: the
+/// panic is reported on stderr (always: losing an event silently is worse
+/// than a line of output) and `None` is returned.
+pub(crate) fn call_guarded<R>(what: &str, f: impl FnOnce() -> R) -> Option<R> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => Some(r),
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "<non-string panic payload>".into());
+            eprintln!("[vigil] {what} panicked: {msg}");
+            None
+        }
+    }
+}
+
+/// The SDK's name in events and envelopes.
+pub const SDK_NAME: &str = "vigil.rust";
+/// The SDK's version.
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The default `User-Agent`.
+pub const USER_AGENT: &str = concat!("vigil.rust/", env!("CARGO_PKG_VERSION"));
+
+/// Sends events: applies options and scope data, runs the pipeline
+/// (scope data → scope event processors → integrations → `before_send` →
+/// `sample_rate`), builds envelopes and hands them to the transport.
+///
+/// A client is stateless with regard to context: scope data comes from the
+/// hub that captures. Every drop along the pipeline is counted in the
+/// client's [`LossRecorder`].
+pub struct Client {
+    options: ClientOptions,
+    transport: RwLock<Option<Arc<dyn Transport>>>,
+    recorder: LossRecorder,
+    integrations: Vec<Arc<dyn Integration>>,
+    sdk: ClientSdkInfo,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("dsn", &self.options.dsn)
+            .field("enabled", &self.is_enabled())
+            .field("sdk", &self.sdk)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Creates a client. Each integration's `setup` runs first, in order;
+    /// then the transport is built when a DSN is set and a transport
+    /// factory is given. Without a DSN the client is disabled.
+    pub fn new(options: ClientOptions) -> Client {
+        let mut options = options;
+        if options.debug {
+            crate::diagnostics::enable();
+        }
+        let integrations = options.integrations.clone();
+        for integration in &integrations {
+            let name = integration.name();
+            if call_guarded("integration setup", || integration.setup(&mut options)).is_none() {
+                crate::vigil_debug!("integration {name} failed to set up");
+            }
+        }
+        let sdk = ClientSdkInfo {
+            name: SDK_NAME.into(),
+            version: SDK_VERSION.into(),
+            integrations: integrations.iter().map(|i| i.name().to_owned()).collect(),
+            packages: vec![ClientSdkPackage {
+                name: "cargo:vigil".into(),
+                version: SDK_VERSION.into(),
+            }],
+        };
+        let recorder = LossRecorder::new();
+        let transport = match (&options.dsn, &options.transport) {
+            (Some(dsn), Some(factory)) => {
+                let ctx = TransportContext {
+                    options: &options,
+                    dsn,
+                    recorder: recorder.clone(),
+                    sdk: &sdk,
+                };
+                call_guarded("transport factory", || factory.create_transport(&ctx))
+            }
+            (Some(_), None) => {
+                crate::vigil_debug!("a DSN is set but no transport: events are dropped");
+                None
+            }
+            (None, _) => None,
+        };
+        crate::vigil_debug!(
+            "client created: dsn={:?}, enabled={}",
+            options.dsn.as_ref().map(|d| d.envelope_url()),
+            transport.is_some()
+        );
+        Client {
+            options,
+            transport: RwLock::new(transport),
+            recorder,
+            integrations,
+            sdk,
+        }
+    }
+
+    /// Same as [`Client::new`].
+    pub fn with_options(options: ClientOptions) -> Client {
+        Client::new(options)
+    }
+
+    /// The options.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// The DSN, if any.
+    pub fn dsn(&self) -> Option<&Dsn> {
+        self.options.dsn.as_ref()
+    }
+
+    /// The SDK identity written into events.
+    pub fn sdk_info(&self) -> &ClientSdkInfo {
+        &self.sdk
+    }
+
+    /// Whether the client sends anything: it has a DSN and an open
+    /// transport.
+    pub fn is_enabled(&self) -> bool {
+        self.options.dsn.is_some()
+            && self
+                .transport
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_some()
+    }
+
+    /// The loss counters of this client (what was dropped, why).
+    pub fn loss_recorder(&self) -> &LossRecorder {
+        &self.recorder
+    }
+
+    fn transport(&self) -> Option<Arc<dyn Transport>> {
+        self.transport
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Runs the pipeline up to (not including) sampling and the transport:
+    /// defaults, scope data, scope event processors, integrations,
+    /// `before_send`. `None` means the event was dropped (and counted).
+    pub fn prepare_event(&self, mut event: Event, scope: Option<&Scope>) -> Option<Event> {
+        if event.event_id.is_nil() {
+            event.event_id = EventId::new();
+        }
+        let max = self.options.max_breadcrumbs;
+        if let Some(scope) = scope {
+            scope.apply_data(&mut event, max);
+            for processor in scope.event_processors.iter() {
+                match call_guarded("event processor", || processor(event)) {
+                    Some(Some(e)) => event = e,
+                    _ => {
+                        self.record(DiscardReason::EventProcessor);
+                        return None;
+                    }
+                }
+            }
+        } else if event.breadcrumbs.values.len() > max {
+            let n = event.breadcrumbs.values.len() - max;
+            event.breadcrumbs.values.drain(..n);
+        }
+        for integration in &self.integrations {
+            let options = &self.options;
+            match call_guarded("integration", || integration.process_event(event, options)) {
+                Some(Some(e)) => event = e,
+                _ => {
+                    crate::vigil_debug!("integration {} dropped an event", integration.name());
+                    self.record(DiscardReason::EventProcessor);
+                    return None;
+                }
+            }
+        }
+        self.fill_defaults(&mut event);
+        if let Some(before_send) = &self.options.before_send {
+            match call_guarded("before_send", || before_send(event)) {
+                Some(Some(e)) => event = e,
+                _ => {
+                    self.record(DiscardReason::BeforeSend);
+                    return None;
+                }
+            }
+        }
+        Some(event)
+    }
+
+    fn fill_defaults(&self, event: &mut Event) {
+        let o = &self.options;
+        if event.release.is_none() {
+            event.release = o.release.as_ref().map(|r| r.to_string());
+        }
+        if event.environment.is_none() {
+            event.environment = Some(
+                o.environment
+                    .as_deref()
+                    .unwrap_or("production")
+                    .to_owned(),
+            );
+        }
+        if event.dist.is_none() {
+            event.dist = o.dist.as_ref().map(|d| d.to_string());
+        }
+        if event.server_name.is_none() {
+            event.server_name = o.server_name.as_ref().map(|s| s.to_string());
+        }
+        if event.sdk.is_none() {
+            event.sdk = Some(self.sdk.clone());
+        }
+        if event.platform.is_empty() || event.platform == "other" {
+            event.platform = "native".into();
+        }
+    }
+
+    fn record(&self, reason: DiscardReason) {
+        self.recorder.record(reason, DataCategory::Error, 1);
+    }
+
+    fn sampled(&self) -> bool {
+        let rate = self.options.sample_rate;
+        if rate >= 1.0 {
+            return true;
+        }
+        rate > 0.0 && fastrand::f32() < rate
+    }
+
+    /// Captures an event: runs the pipeline with `scope`'s data and sends
+    /// it. Returns the event id, or the nil id when the event was dropped.
+    pub fn capture_event(&self, event: Event, scope: Option<&Scope>) -> EventId {
+        let Some(transport) = self.transport() else {
+            return EventId::nil();
+        };
+        let Some(mut event) = self.prepare_event(event, scope) else {
+            return EventId::nil();
+        };
+        if !self.sampled() {
+            self.record(DiscardReason::SampleRate);
+            return EventId::nil();
+        }
+        limits::trim_event(&mut event);
+        if !fits(&mut event) {
+            crate::vigil_debug!(
+                "event {} is larger than {} bytes even without optional data; dropped",
+                event.event_id,
+                limits::MAX_EVENT_SIZE
+            );
+            self.record(DiscardReason::InternalSdkError);
+            return EventId::nil();
+        }
+        let id = event.event_id;
+        let mut envelope = Envelope::from_event(event);
+        if let Some(scope) = scope {
+            for attachment in scope.attachments.iter() {
+                envelope.add_item(attachment.clone());
+            }
+        }
+        self.fill_envelope_headers(&mut envelope);
+        transport.send_envelope(envelope);
+        id
+    }
+
+    fn fill_envelope_headers(&self, envelope: &mut Envelope) {
+        let headers = envelope.headers_mut();
+        if headers.dsn.is_none() {
+            headers.dsn = self.options.dsn.as_ref().map(|d| d.to_string());
+        }
+        if headers.sdk.is_none() {
+            headers.sdk = Some(ClientSdkInfo {
+                name: self.sdk.name.clone(),
+                version: self.sdk.version.clone(),
+                integrations: Vec::new(),
+                packages: Vec::new(),
+            });
+        }
+    }
+
+    /// Sends a ready envelope through the transport (dropped when the
+    /// client is disabled or closed).
+    pub fn send_envelope(&self, mut envelope: Envelope) {
+        if let Some(transport) = self.transport() {
+            self.fill_envelope_headers(&mut envelope);
+            transport.send_envelope(envelope);
+        }
+    }
+
+    /// Waits until queued events are sent, at most `timeout`
+    /// (`shutdown_timeout` when `None`). Returns whether everything queued
+    /// was handled. The client stays usable.
+    pub fn flush(&self, timeout: impl Into<Option<Duration>>) -> bool {
+        let timeout = timeout.into().unwrap_or(self.options.shutdown_timeout);
+        match self.transport() {
+            Some(t) => call_guarded("transport flush", || t.flush(timeout)).unwrap_or(false),
+            None => true,
+        }
+    }
+
+    /// Flushes (at most `timeout`, `shutdown_timeout` when `None`), then
+    /// disables the client: later captures are no-ops. Returns whether
+    /// everything queued was handled.
+    pub fn close(&self, timeout: impl Into<Option<Duration>>) -> bool {
+        let timeout = timeout.into().unwrap_or(self.options.shutdown_timeout);
+        let transport = self
+            .transport
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        match transport {
+            Some(t) => call_guarded("transport shutdown", || t.shutdown(timeout)).unwrap_or(false),
+            None => true,
+        }
+    }
+}
+
+/// A writer that only counts, failing once past the limit.
+struct SizeCheck {
+    written: usize,
+}
+
+impl Write for SizeCheck {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.written += buf.len();
+        if self.written > limits::MAX_EVENT_SIZE {
+            return Err(io::Error::other("event too large"));
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sheds optional data until the serialized event fits Sentry's 1 MiB
+/// limit. Returns false if it cannot be made to fit.
+fn fits(event: &mut Event) -> bool {
+    loop {
+        let mut check = SizeCheck { written: 0 };
+        if serde_json::to_writer(&mut check, &*event).is_ok() {
+            return true;
+        }
+        if !limits::shed_heavy_parts(event) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! Errors as events: the `source()` chain becomes exception values.
+
+use std::error::Error;
+
+use vigil_protocol::{Event, Exception, Level, Mechanism};
+
+/// The type name of an error seen through `dyn Error`: the leading
+/// identifier of its `Debug` output (`Custom { .. }` → `Custom`,
+/// `ParseIntError { .. }` → `ParseIntError`), or `Error` if there is none.
+fn type_from_debug(debug: &str) -> String {
+    let name: String = debug
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+        .collect();
+    let name = name.trim_end_matches(':');
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        "Error".into()
+    } else {
+        name.to_owned()
+    }
+}
+
+fn short_type_name(full: &str) -> String {
+    // `my_crate::errors::ConfigError<T>` → `ConfigError<T>`: the module goes
+    // into `Exception::module`.
+    let base = full.split('<').next().unwrap_or(full);
+    match base.rfind("::") {
+        Some(i) => full[i + 2..].to_owned(),
+        None => full.to_owned(),
+    }
+}
+
+fn module_of(full: &str) -> Option<String> {
+    let base = full.split('<').next().unwrap_or(full);
+    base.rfind("::").map(|i| base[..i].to_owned())
+}
+
+/// Builds an error event from an error and its whole `source()` chain.
+///
+/// Exceptions are ordered as Sentry expects: the root cause first, the
+/// error passed in last. The last one carries the mechanism
+/// `{"type": "generic", "handled": true}`. The type of the outermost error
+/// is its Rust type name when known statically; for `dyn Error` values and
+/// for sources it is taken from their `Debug` output.
+///
+/// ```
+/// use std::error::Error;
+/// use std::fmt;
+/// #[derive(Debug)] struct Outer(std::io::Error);
+/// impl fmt::Display for Outer {
+///     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str("loading config failed") }
+/// }
+/// impl Error for Outer { fn source(&self) -> Option<&(dyn Error + 'static)> { Some(&self.0) } }
+///
+/// let err = Outer(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"));
+/// let event = vigil_core::event_from_error(&err);
+/// let values = &event.exception.values;
+/// assert_eq!(values.len(), 2);
+/// assert_eq!(values[0].value.as_deref(), Some("no such file"));
+/// assert_eq!(values[1].ty.as_deref(), Some("Outer"));
+/// assert_eq!(values[1].value.as_deref(), Some("loading config failed"));
+/// ```
+pub fn event_from_error<E: Error + ?Sized>(err: &E) -> Event {
+    let full = std::any::type_name::<E>();
+    let (ty, module) = if full.starts_with("dyn ") || full.starts_with('&') {
+        (None, None)
+    } else {
+        (Some(short_type_name(full)), module_of(full))
+    };
+    let mut values = vec![Exception {
+        ty: Some(ty.unwrap_or_else(|| type_from_debug(&format!("{err:?}")))),
+        value: Some(err.to_string()),
+        module,
+        mechanism: Some(Mechanism {
+            ty: "generic".into(),
+            handled: Some(true),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }];
+    let mut source = err.source();
+    // Guard against cyclic chains.
+    while let Some(e) = source {
+        if values.len() >= 64 {
+            break;
+        }
+        values.push(Exception {
+            ty: Some(type_from_debug(&format!("{e:?}"))),
+            value: Some(e.to_string()),
+            ..Default::default()
+        });
+        source = e.source();
+    }
+    values.reverse();
+    Event {
+        level: Level::Error,
+        exception: values.into(),
+        ..Event::default()
+    }
+}
+

@@ -1,0 +1,56 @@
+//! The core of Vigil: hubs, scopes, the client and its capture pipeline,
+//! and the transport contract.
+//!
+//! Applications use the `vigil` crate, which re-exports everything here and
+//! adds `init` and the default transport. This crate is for integration and
+//! library authors who want the API without the HTTP stack.
+//!
+//! # Concepts
+//! - A [`Scope`] holds data merged into every event: tags, user, contexts,
+//!   extra, level, fingerprint, transaction, breadcrumbs, event processors
+//!   and attachments.
+//! - A [`Hub`] holds a stack of scopes and a [`Client`]. Every thread has a
+//!   current hub ([`Hub::current`]); the free functions ([`capture_message`],
+//!   [`configure_scope`], ...) act on it.
+//! - A [`Client`] turns an event plus scope into an envelope (the pipeline
+//!   is: scope data, scope event processors, integrations, `before_send`,
+//!   `sample_rate`) and hands it to a [`Transport`].
+//! - Every dropped event is counted by reason in the client's
+//!   [`LossRecorder`].
+
+mod api;
+mod breadcrumbs;
+mod client;
+mod diagnostics;
+mod error;
+mod hub;
+mod integration;
+mod options;
+mod reports;
+mod scope;
+mod transport;
+
+#[cfg(feature = "test")]
+pub mod test;
+
+pub use crate::api::{
+    add_breadcrumb, capture_error, capture_event, capture_message, configure_scope, flush,
+    last_event_id, push_scope, with_scope,
+};
+pub use crate::breadcrumbs::IntoBreadcrumbs;
+pub use crate::client::{Client, SDK_NAME, SDK_VERSION, USER_AGENT};
+pub use crate::error::event_from_error;
+pub use crate::hub::{Hub, ScopeGuard, bind_client_to_main};
+pub use crate::integration::Integration;
+pub use crate::options::{BeforeCallback, ClientOptions, IntoClientOptions};
+pub use crate::reports::LossRecorder;
+pub use crate::scope::Scope;
+pub use crate::transport::{Transport, TransportContext, TransportFactory};
+
+/// The wire types (re-export of `vigil-protocol`).
+pub use vigil_protocol as protocol;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::diagnostics::debug_enabled;
+}

@@ -1,0 +1,367 @@
+//! Client options.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use vigil_protocol::{Breadcrumb, Dsn, DsnError, Event};
+
+use crate::{Integration, TransportFactory};
+
+/// A callback that may change or drop an event or breadcrumb
+/// (`before_send`, `before_breadcrumb`). Returning `None` drops it.
+pub type BeforeCallback<T> = Arc<dyn Fn(T) -> Option<T> + Send + Sync>;
+
+/// Configuration of a [`Client`](crate::Client).
+///
+/// Fields are public and the struct has a [`Default`], so both styles work:
+///
+/// ```
+/// use std::time::Duration;
+/// use vigil_core::ClientOptions;
+/// let a = ClientOptions {
+///     release: Some("my-app@1.0.0".into()),
+///     sample_rate: 0.5,
+///     ..Default::default()
+/// };
+/// let b = ClientOptions::new()
+///     .dsn("https://public@example.invalid/1").unwrap()
+///     .release("my-app@1.0.0")
+///     .shutdown_timeout(Duration::from_secs(5));
+/// assert_eq!(a.release, b.release);
+/// ```
+///
+/// Defaults follow Sentry's: no DSN (the SDK is disabled), `sample_rate`
+/// 1.0, 100 breadcrumbs, `send_default_pii` off, client reports on,
+/// `shutdown_timeout` 2 s. `environment` defaults to `production` at
+/// capture time when unset.
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// Where events go. `None` disables the SDK: nothing is captured or sent.
+    pub dsn: Option<Dsn>,
+    /// Print SDK diagnostics to stderr.
+    pub debug: bool,
+    /// The release, e.g. `my-app@1.2.3`.
+    pub release: Option<Cow<'static, str>>,
+    /// The environment; `production` when unset.
+    pub environment: Option<Cow<'static, str>>,
+    /// The distribution of the release.
+    pub dist: Option<Cow<'static, str>>,
+    /// The server name sent with events.
+    pub server_name: Option<Cow<'static, str>>,
+    /// The share of error events to send, from 0.0 to 1.0.
+    pub sample_rate: f32,
+    /// How many breadcrumbs to keep (the oldest are dropped).
+    pub max_breadcrumbs: usize,
+    /// Attach a stack trace to message events (used by the stack-trace
+    /// integration).
+    pub attach_stacktrace: bool,
+    /// Allow integrations to send personal data (IP addresses, cookies,
+    /// user names, host names).
+    pub send_default_pii: bool,
+    /// Module prefixes that count as application code.
+    pub in_app_include: Vec<&'static str>,
+    /// Module prefixes that never count as application code.
+    pub in_app_exclude: Vec<&'static str>,
+    /// Called with every error event before it is sent; may change or drop
+    /// it. A panic inside drops the event and counts it as `before_send`.
+    pub before_send: Option<BeforeCallback<Event>>,
+    /// Called with every breadcrumb before it is recorded; may change or
+    /// drop it. A panic inside drops the breadcrumb.
+    pub before_breadcrumb: Option<BeforeCallback<Breadcrumb>>,
+    /// Integrations added to the defaults (or replacing them when
+    /// `default_integrations` is false).
+    pub integrations: Vec<Arc<dyn Integration>>,
+    /// Install the default integrations.
+    pub default_integrations: bool,
+    /// Builds the transport. `None` uses the default transport of the
+    /// `vigil` crate.
+    pub transport: Option<Arc<dyn TransportFactory>>,
+    /// How long `flush`/`close` without an explicit timeout, and the init
+    /// guard's drop, wait for queued events.
+    pub shutdown_timeout: Duration,
+    /// Report dropped events to the server in client reports.
+    pub send_client_reports: bool,
+    /// Capacity of the transport's queue of envelopes.
+    pub transport_queue_size: usize,
+    /// The `User-Agent` header.
+    pub user_agent: Cow<'static, str>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> ClientOptions {
+        ClientOptions {
+            dsn: None,
+            debug: false,
+            release: None,
+            environment: None,
+            dist: None,
+            server_name: None,
+            sample_rate: 1.0,
+            max_breadcrumbs: 100,
+            attach_stacktrace: false,
+            send_default_pii: false,
+            in_app_include: Vec::new(),
+            in_app_exclude: Vec::new(),
+            before_send: None,
+            before_breadcrumb: None,
+            integrations: Vec::new(),
+            default_integrations: true,
+            transport: None,
+            shutdown_timeout: Duration::from_secs(2),
+            send_client_reports: true,
+            transport_queue_size: 100,
+            user_agent: Cow::Borrowed(crate::USER_AGENT),
+        }
+    }
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("dsn", &self.dsn)
+            .field("debug", &self.debug)
+            .field("release", &self.release)
+            .field("environment", &self.environment)
+            .field("dist", &self.dist)
+            .field("server_name", &self.server_name)
+            .field("sample_rate", &self.sample_rate)
+            .field("max_breadcrumbs", &self.max_breadcrumbs)
+            .field("attach_stacktrace", &self.attach_stacktrace)
+            .field("send_default_pii", &self.send_default_pii)
+            .field("in_app_include", &self.in_app_include)
+            .field("in_app_exclude", &self.in_app_exclude)
+            .field("before_send", &self.before_send.as_ref().map(|_| "<fn>"))
+            .field("before_breadcrumb", &self.before_breadcrumb.as_ref().map(|_| "<fn>"))
+            .field(
+                "integrations",
+                &self.integrations.iter().map(|i| i.name()).collect::<Vec<_>>(),
+            )
+            .field("default_integrations", &self.default_integrations)
+            .field("transport", &self.transport.as_ref().map(|_| "<factory>"))
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("send_client_reports", &self.send_client_reports)
+            .field("transport_queue_size", &self.transport_queue_size)
+            .field("user_agent", &self.user_agent)
+            .finish()
+    }
+}
+
+impl ClientOptions {
+    /// Default options.
+    pub fn new() -> ClientOptions {
+        ClientOptions::default()
+    }
+
+    /// Sets the DSN from a string; an empty string clears it (disabling the
+    /// SDK).
+    ///
+    /// # Errors
+    /// A [`DsnError`] naming what is wrong with a non-empty, invalid DSN.
+    pub fn dsn(mut self, dsn: &str) -> Result<ClientOptions, DsnError> {
+        self.dsn = parse_optional_dsn(dsn)?;
+        Ok(self)
+    }
+
+    /// Turns diagnostics on or off.
+    pub fn debug(mut self, debug: bool) -> ClientOptions {
+        self.debug = debug;
+        self
+    }
+
+    /// Sets the release.
+    pub fn release(mut self, release: impl Into<Cow<'static, str>>) -> ClientOptions {
+        self.release = Some(release.into());
+        self
+    }
+
+    /// Sets the environment.
+    pub fn environment(mut self, environment: impl Into<Cow<'static, str>>) -> ClientOptions {
+        self.environment = Some(environment.into());
+        self
+    }
+
+    /// Sets the sample rate (clamped to 0.0..=1.0; NaN counts as 0.0).
+    pub fn sample_rate(mut self, rate: f32) -> ClientOptions {
+        self.sample_rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
+        self
+    }
+
+    /// Sets how many breadcrumbs are kept.
+    pub fn max_breadcrumbs(mut self, max: usize) -> ClientOptions {
+        self.max_breadcrumbs = max;
+        self
+    }
+
+    /// Sets `before_send`.
+    pub fn before_send(
+        mut self,
+        f: impl Fn(Event) -> Option<Event> + Send + Sync + 'static,
+    ) -> ClientOptions {
+        self.before_send = Some(Arc::new(f));
+        self
+    }
+
+    /// Sets `before_breadcrumb`.
+    pub fn before_breadcrumb(
+        mut self,
+        f: impl Fn(Breadcrumb) -> Option<Breadcrumb> + Send + Sync + 'static,
+    ) -> ClientOptions {
+        self.before_breadcrumb = Some(Arc::new(f));
+        self
+    }
+
+    /// Adds an integration.
+    pub fn integration(mut self, integration: impl Integration) -> ClientOptions {
+        self.integrations.push(Arc::new(integration));
+        self
+    }
+
+    /// Turns the default integrations on or off.
+    pub fn default_integrations(mut self, on: bool) -> ClientOptions {
+        self.default_integrations = on;
+        self
+    }
+
+    /// Sets the transport factory.
+    pub fn transport(mut self, factory: impl TransportFactory) -> ClientOptions {
+        self.transport = Some(Arc::new(factory));
+        self
+    }
+
+    /// Sets the shutdown timeout.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> ClientOptions {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Turns client reports on or off.
+    pub fn send_client_reports(mut self, on: bool) -> ClientOptions {
+        self.send_client_reports = on;
+        self
+    }
+
+    /// Sets the transport queue capacity.
+    pub fn transport_queue_size(mut self, size: usize) -> ClientOptions {
+        self.transport_queue_size = size;
+        self
+    }
+
+    /// Fills unset options from `SENTRY_DSN`, `SENTRY_RELEASE`,
+    /// `SENTRY_ENVIRONMENT`, `SENTRY_SAMPLE_RATE` and `SENTRY_DEBUG`.
+    /// Options set in code always win.
+    ///
+    /// # Errors
+    /// A [`DsnError`] when `SENTRY_DSN` is set to an invalid DSN.
+    pub fn apply_env(&mut self) -> Result<(), DsnError> {
+        self.apply_env_from(|name| std::env::var(name).ok())
+    }
+
+    /// [`apply_env`](ClientOptions::apply_env) with a custom variable source.
+    ///
+    /// # Errors
+    /// As [`apply_env`](ClientOptions::apply_env).
+    pub fn apply_env_from(
+        &mut self,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), DsnError> {
+        if self.dsn.is_none() {
+            if let Some(dsn) = var("SENTRY_DSN") {
+                self.dsn = parse_optional_dsn(&dsn)?;
+            }
+        }
+        let nonempty = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        if self.release.is_none() {
+            self.release = nonempty("SENTRY_RELEASE").map(Cow::Owned);
+        }
+        if self.environment.is_none() {
+            self.environment = nonempty("SENTRY_ENVIRONMENT").map(Cow::Owned);
+        }
+        if let Some(rate) = nonempty("SENTRY_SAMPLE_RATE").and_then(|r| r.trim().parse::<f32>().ok()) {
+            if self.sample_rate >= 1.0 && rate.is_finite() {
+                self.sample_rate = rate.clamp(0.0, 1.0);
+            }
+        }
+        if !self.debug {
+            if let Some(v) = nonempty("SENTRY_DEBUG") {
+                self.debug = matches!(v.trim(), "1" | "true" | "TRUE" | "True" | "yes" | "on");
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_optional_dsn(dsn: &str) -> Result<Option<Dsn>, DsnError> {
+    if dsn.trim().is_empty() {
+        Ok(None)
+    } else {
+        dsn.parse().map(Some)
+    }
+}
+
+/// Anything `init` accepts: a DSN string, a [`Dsn`], [`ClientOptions`], or a
+/// `(dsn, options)` pair whose DSN wins over the options' one.
+///
+/// Conversion fails only on a non-empty invalid DSN; an empty string or
+/// `None` is a valid configuration that disables the SDK.
+pub trait IntoClientOptions {
+    /// Converts into options.
+    ///
+    /// # Errors
+    /// A [`DsnError`] for an invalid DSN.
+    fn into_client_options(self) -> Result<ClientOptions, DsnError>;
+}
+
+impl IntoClientOptions for ClientOptions {
+    fn into_client_options(self) -> Result<ClientOptions, DsnError> {
+        Ok(self)
+    }
+}
+
+impl IntoClientOptions for &str {
+    fn into_client_options(self) -> Result<ClientOptions, DsnError> {
+        ClientOptions::new().dsn(self)
+    }
+}
+
+impl IntoClientOptions for &String {
+    fn into_client_options(self) -> Result<ClientOptions, DsnError> {
+        self.as_str().into_client_options()
+    }
+}
+
+impl IntoClientOptions for String {
+    fn into_client_options(self) -> Result<ClientOptions, DsnError> {
+        self.as_str().into_client_options()
+    }
+}
+
+impl IntoClientOptions for Dsn {
+    fn into_client_options(self) -> Result<ClientOptions, DsnError> {
+        Ok(ClientOptions {
+            dsn: Some(self),
+            ..ClientOptions::default()
+        })
+    }
+}
+
+impl<T: IntoClientOptions> IntoClientOptions for Option<T> {
+    fn into_client_options(self) -> Result<ClientOptions, DsnError> {
+        match self {
+            Some(t) => t.into_client_options(),
+            None => Ok(ClientOptions::default()),
+        }
+    }
+}
+
+impl<T: IntoClientOptions> IntoClientOptions for (T, ClientOptions) {
+    fn into_client_options(self) -> Result<ClientOptions, DsnError> {
+        let (dsn, mut options) = self;
+        let from_dsn = dsn.into_client_options()?;
+        if from_dsn.dsn.is_some() {
+            options.dsn = from_dsn.dsn;
+        }
+        Ok(options)
+    }
+}

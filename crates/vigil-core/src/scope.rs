@@ -1,0 +1,347 @@
+//! The scope: data merged into every event captured while it is current.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use vigil_protocol::{Attachment, Breadcrumb, Context, Event, Level, User, Value};
+
+use crate::breadcrumbs::Breadcrumbs;
+
+/// An event processor: may change or drop (`None`) an event.
+pub(crate) type EventProcessor = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
+
+const DEFAULT_MAX_BREADCRUMBS: usize = 100;
+
+/// Data attached to every event captured while the scope is current: tags,
+/// user, contexts, extra, level, fingerprint, transaction, breadcrumbs,
+/// event processors and attachments.
+///
+/// Scopes are copy-on-write: every field is shared with the scope it was
+/// pushed from until one side writes to it, so pushing a scope costs a few
+/// reference-count increments and a write copies only the field written.
+///
+/// Get one through [`configure_scope`](crate::configure_scope),
+/// [`with_scope`](crate::with_scope) or
+/// [`Hub::configure_scope`](crate::Hub::configure_scope).
+#[derive(Clone, Default)]
+pub struct Scope {
+    pub(crate) level: Option<Level>,
+    pub(crate) fingerprint: Option<Arc<[String]>>,
+    pub(crate) transaction: Option<Arc<str>>,
+    pub(crate) user: Option<Arc<User>>,
+    pub(crate) tags: Arc<BTreeMap<String, String>>,
+    pub(crate) extra: Arc<BTreeMap<String, Value>>,
+    pub(crate) contexts: Arc<BTreeMap<String, Context>>,
+    pub(crate) breadcrumbs: Breadcrumbs,
+    pub(crate) max_breadcrumbs: Option<usize>,
+    pub(crate) event_processors: Arc<Vec<EventProcessor>>,
+    pub(crate) attachments: Arc<Vec<Attachment>>,
+}
+
+impl fmt::Debug for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope")
+            .field("level", &self.level)
+            .field("fingerprint", &self.fingerprint)
+            .field("transaction", &self.transaction)
+            .field("user", &self.user)
+            .field("tags", &self.tags)
+            .field("extra", &self.extra)
+            .field("contexts", &self.contexts)
+            .field("breadcrumbs", &self.breadcrumbs.len())
+            .field("event_processors", &self.event_processors.len())
+            .field("attachments", &self.attachments)
+            .finish()
+    }
+}
+
+impl Scope {
+    /// An empty scope.
+    pub fn new() -> Scope {
+        Scope::default()
+    }
+
+    /// Removes all data: tags, user, extra, contexts, level, fingerprint,
+    /// transaction, breadcrumbs and attachments. Event processors stay.
+    /// Other scopes (parents, children) are not touched.
+    pub fn clear(&mut self) {
+        let processors = std::mem::take(&mut self.event_processors);
+        let max = self.max_breadcrumbs;
+        *self = Scope::default();
+        self.event_processors = processors;
+        self.max_breadcrumbs = max;
+    }
+
+    /// Sets the level of events captured in this scope (overrides the level
+    /// the event was captured with). `None` removes the override.
+    pub fn set_level(&mut self, level: Option<Level>) {
+        self.level = level;
+    }
+
+    /// The level override, if any.
+    pub fn level(&self) -> Option<Level> {
+        self.level
+    }
+
+    /// Sets the fingerprint of events that do not have their own; `None`
+    /// removes it.
+    pub fn set_fingerprint(&mut self, fingerprint: Option<&[&str]>) {
+        self.fingerprint =
+            fingerprint.map(|f| f.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>().into());
+    }
+
+    /// Sets the transaction name of events that do not have their own.
+    pub fn set_transaction(&mut self, transaction: Option<&str>) {
+        self.transaction = transaction.map(Arc::from);
+    }
+
+    /// The transaction name, if any.
+    pub fn transaction(&self) -> Option<&str> {
+        self.transaction.as_deref()
+    }
+
+    /// Sets the user; `None` removes it.
+    pub fn set_user(&mut self, user: Option<User>) {
+        self.user = user.map(Arc::new);
+    }
+
+    /// The user, if any.
+    pub fn user(&self) -> Option<&User> {
+        self.user.as_deref()
+    }
+
+    /// Sets a tag.
+    pub fn set_tag<V: ToString + ?Sized>(&mut self, key: &str, value: &V) {
+        Arc::make_mut(&mut self.tags).insert(key.to_owned(), value.to_string());
+    }
+
+    /// Removes a tag.
+    pub fn remove_tag(&mut self, key: &str) {
+        if self.tags.contains_key(key) {
+            Arc::make_mut(&mut self.tags).remove(key);
+        }
+    }
+
+    /// The tags.
+    pub fn tags(&self) -> &BTreeMap<String, String> {
+        &self.tags
+    }
+
+    /// Sets an extra value.
+    pub fn set_extra(&mut self, key: &str, value: impl Into<Value>) {
+        Arc::make_mut(&mut self.extra).insert(key.to_owned(), value.into());
+    }
+
+    /// Removes an extra value.
+    pub fn remove_extra(&mut self, key: &str) {
+        if self.extra.contains_key(key) {
+            Arc::make_mut(&mut self.extra).remove(key);
+        }
+    }
+
+    /// The extra values.
+    pub fn extra(&self) -> &BTreeMap<String, Value> {
+        &self.extra
+    }
+
+    /// Sets a context, e.g. `set_context("os", OsContext { .. })`.
+    pub fn set_context(&mut self, key: &str, context: impl Into<Context>) {
+        Arc::make_mut(&mut self.contexts).insert(key.to_owned(), context.into());
+    }
+
+    /// Removes a context.
+    pub fn remove_context(&mut self, key: &str) {
+        if self.contexts.contains_key(key) {
+            Arc::make_mut(&mut self.contexts).remove(key);
+        }
+    }
+
+    /// The contexts.
+    pub fn contexts(&self) -> &BTreeMap<String, Context> {
+        &self.contexts
+    }
+
+    /// Adds a breadcrumb directly, bypassing `before_breadcrumb` (use
+    /// [`add_breadcrumb`](crate::add_breadcrumb) for the normal path).
+    pub fn add_breadcrumb(&mut self, breadcrumb: Breadcrumb) {
+        let max = self.max_breadcrumbs.unwrap_or(DEFAULT_MAX_BREADCRUMBS);
+        self.breadcrumbs.push(breadcrumb, max);
+    }
+
+    /// Removes all breadcrumbs.
+    pub fn clear_breadcrumbs(&mut self) {
+        self.breadcrumbs = Breadcrumbs::default();
+    }
+
+    /// The stored breadcrumbs, oldest first.
+    pub fn breadcrumbs(&self) -> Vec<Breadcrumb> {
+        self.breadcrumbs.newest(usize::MAX)
+    }
+
+    /// Adds an event processor, run at capture after the scope's data has
+    /// been applied, in the order added. Returning `None` drops the event
+    /// (counted as `event_processor`); so does a panic.
+    pub fn add_event_processor(
+        &mut self,
+        processor: impl Fn(Event) -> Option<Event> + Send + Sync + 'static,
+    ) {
+        Arc::make_mut(&mut self.event_processors).push(Arc::new(processor));
+    }
+
+    /// Adds an attachment, sent with every event captured in this scope.
+    pub fn add_attachment(&mut self, attachment: Attachment) {
+        Arc::make_mut(&mut self.attachments).push(attachment);
+    }
+
+    /// Removes all attachments.
+    pub fn clear_attachments(&mut self) {
+        self.attachments = Arc::default();
+    }
+
+    /// The attachments.
+    pub fn attachments(&self) -> &[Attachment] {
+        &self.attachments
+    }
+
+    /// Applies the scope's data to an event, then runs its event
+    /// processors. Values set on the event win over the scope's, except
+    /// the level: a level set on the scope overrides the event's.
+    /// Breadcrumbs are appended after the scope's and capped at
+    /// `max_breadcrumbs`, keeping the newest.
+    ///
+    /// A processor that panics drops the event, as one returning `None`.
+    pub fn apply_to_event(&self, mut event: Event, max_breadcrumbs: usize) -> Option<Event> {
+        self.apply_data(&mut event, max_breadcrumbs);
+        for processor in self.event_processors.iter() {
+            let p = processor.clone();
+            event = crate::client::call_guarded("event processor", move || p(event))??;
+        }
+        Some(event)
+    }
+
+    /// Merges the data fields (no processors) into `event`.
+    pub(crate) fn apply_data(&self, event: &mut Event, max_breadcrumbs: usize) {
+        if let Some(level) = self.level {
+            event.level = level;
+        }
+        if event.user.is_none() {
+            if let Some(user) = &self.user {
+                event.user = Some((**user).clone());
+            }
+        }
+        if event.transaction.is_none() {
+            if let Some(t) = &self.transaction {
+                event.transaction = Some((**t).to_owned());
+            }
+        }
+        if event.fingerprint.is_empty() {
+            if let Some(f) = &self.fingerprint {
+                event.fingerprint = f.to_vec();
+            }
+        }
+        merge_missing(&mut event.tags, &self.tags);
+        merge_missing(&mut event.extra, &self.extra);
+        merge_missing(&mut event.contexts, &self.contexts);
+        if !self.breadcrumbs.is_empty() && max_breadcrumbs > 0 {
+            let own = std::mem::take(&mut event.breadcrumbs.values);
+            let room = max_breadcrumbs.saturating_sub(own.len());
+            let mut all = self.breadcrumbs.newest(room);
+            all.extend(own);
+            event.breadcrumbs.values = all;
+        }
+        let cap = max_breadcrumbs;
+        let values = &mut event.breadcrumbs.values;
+        if values.len() > cap {
+            values.drain(..values.len() - cap);
+        }
+    }
+
+    /// Applies the changes that `edited` made relative to `base` onto
+    /// `self`: the three-way merge behind lossless concurrent
+    /// `configure_scope`.
+    pub(crate) fn merge_changes(&mut self, base: &Scope, edited: &Scope) {
+        if edited.level != base.level {
+            self.level = edited.level;
+        }
+        if !opt_arc_same(&edited.fingerprint, &base.fingerprint) {
+            self.fingerprint = edited.fingerprint.clone();
+        }
+        if !opt_arc_same(&edited.transaction, &base.transaction) {
+            self.transaction = edited.transaction.clone();
+        }
+        if !opt_arc_same(&edited.user, &base.user) {
+            self.user = edited.user.clone();
+        }
+        merge_map(&mut self.tags, &base.tags, &edited.tags);
+        merge_map(&mut self.extra, &base.extra, &edited.extra);
+        merge_map(&mut self.contexts, &base.contexts, &edited.contexts);
+        if edited.max_breadcrumbs != base.max_breadcrumbs {
+            self.max_breadcrumbs = edited.max_breadcrumbs;
+        }
+        if !edited.breadcrumbs.same_as(&base.breadcrumbs) {
+            match edited.breadcrumbs.added_since(&base.breadcrumbs) {
+                Some(added) => {
+                    let max = self.max_breadcrumbs.unwrap_or(DEFAULT_MAX_BREADCRUMBS);
+                    for crumb in added {
+                        self.breadcrumbs.push(crumb, max);
+                    }
+                }
+                // Cleared (or rebuilt): the edit replaces the list.
+                None => self.breadcrumbs = edited.breadcrumbs.clone(),
+            }
+        }
+        merge_list(&mut self.event_processors, &base.event_processors, &edited.event_processors);
+        merge_list(&mut self.attachments, &base.attachments, &edited.attachments);
+    }
+}
+
+fn opt_arc_same<T: ?Sized>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        _ => false,
+    }
+}
+
+fn merge_missing<V: Clone>(into: &mut BTreeMap<String, V>, from: &BTreeMap<String, V>) {
+    for (k, v) in from {
+        if !into.contains_key(k) {
+            into.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+fn merge_map<V: Clone + PartialEq>(
+    current: &mut Arc<BTreeMap<String, V>>,
+    base: &Arc<BTreeMap<String, V>>,
+    edited: &Arc<BTreeMap<String, V>>,
+) {
+    if Arc::ptr_eq(base, edited) {
+        return;
+    }
+    let target = Arc::make_mut(current);
+    for (k, v) in edited.iter() {
+        if base.get(k) != Some(v) {
+            target.insert(k.clone(), v.clone());
+        }
+    }
+    for k in base.keys() {
+        if !edited.contains_key(k) {
+            target.remove(k);
+        }
+    }
+}
+
+fn merge_list<T: Clone>(current: &mut Arc<Vec<T>>, base: &Arc<Vec<T>>, edited: &Arc<Vec<T>>) {
+    if Arc::ptr_eq(base, edited) {
+        return;
+    }
+    if edited.len() >= base.len() {
+        // Appended to (the common case): add the new entries.
+        let target = Arc::make_mut(current);
+        target.extend(edited[base.len()..].iter().cloned());
+    } else {
+        *current = edited.clone();
+    }
+}

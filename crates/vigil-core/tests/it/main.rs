@@ -1,0 +1,11 @@
+//! Integration tests of the hub, scope and client semantics. None of these
+//! touch the main hub; tests that do live in their own binaries.
+
+mod capture;
+mod concurrency;
+mod errors;
+mod hub;
+mod panics;
+mod pipeline;
+mod scope_stack;
+mod support;
