@@ -114,6 +114,43 @@ impl Drop for Breadcrumbs {
     }
 }
 
+/// What [`add_breadcrumb`](crate::add_breadcrumb) accepts: a breadcrumb, a
+/// `Vec` or `Option` of them, or a closure producing any of these (run only
+/// when a client is active, so building the breadcrumb costs nothing when
+/// the SDK is disabled).
+pub trait IntoBreadcrumbs {
+    /// The breadcrumbs.
+    fn into_breadcrumbs(self) -> Vec<Breadcrumb>;
+}
+
+impl IntoBreadcrumbs for Breadcrumb {
+    fn into_breadcrumbs(self) -> Vec<Breadcrumb> {
+        vec![self]
+    }
+}
+
+impl IntoBreadcrumbs for Vec<Breadcrumb> {
+    fn into_breadcrumbs(self) -> Vec<Breadcrumb> {
+        self
+    }
+}
+
+impl IntoBreadcrumbs for Option<Breadcrumb> {
+    fn into_breadcrumbs(self) -> Vec<Breadcrumb> {
+        self.into_iter().collect()
+    }
+}
+
+impl<F, I> IntoBreadcrumbs for F
+where
+    F: FnOnce() -> I,
+    I: IntoBreadcrumbs,
+{
+    fn into_breadcrumbs(self) -> Vec<Breadcrumb> {
+        self().into_breadcrumbs()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,42 +195,5 @@ mod tests {
             b.push(crumb(i), 1_000_000);
         }
         drop(b);
-    }
-}
-
-/// What [`add_breadcrumb`](crate::add_breadcrumb) accepts: a breadcrumb, a
-/// `Vec` or `Option` of them, or a closure producing any of these (run only
-/// when a client is active, so building the breadcrumb costs nothing when
-/// the SDK is disabled).
-pub trait IntoBreadcrumbs {
-    /// The breadcrumbs.
-    fn into_breadcrumbs(self) -> Vec<Breadcrumb>;
-}
-
-impl IntoBreadcrumbs for Breadcrumb {
-    fn into_breadcrumbs(self) -> Vec<Breadcrumb> {
-        vec![self]
-    }
-}
-
-impl IntoBreadcrumbs for Vec<Breadcrumb> {
-    fn into_breadcrumbs(self) -> Vec<Breadcrumb> {
-        self
-    }
-}
-
-impl IntoBreadcrumbs for Option<Breadcrumb> {
-    fn into_breadcrumbs(self) -> Vec<Breadcrumb> {
-        self.into_iter().collect()
-    }
-}
-
-impl<F, I> IntoBreadcrumbs for F
-where
-    F: FnOnce() -> I,
-    I: IntoBreadcrumbs,
-{
-    fn into_breadcrumbs(self) -> Vec<Breadcrumb> {
-        self().into_breadcrumbs()
     }
 }

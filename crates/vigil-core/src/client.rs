@@ -215,12 +215,7 @@ impl Client {
             event.release = o.release.as_ref().map(|r| r.to_string());
         }
         if event.environment.is_none() {
-            event.environment = Some(
-                o.environment
-                    .as_deref()
-                    .unwrap_or("production")
-                    .to_owned(),
-            );
+            event.environment = Some(o.environment.as_deref().unwrap_or("production").to_owned());
         }
         if event.dist.is_none() {
             event.dist = o.dist.as_ref().map(|d| d.to_string());

@@ -98,4 +98,3 @@ pub fn event_from_error<E: Error + ?Sized>(err: &E) -> Event {
         ..Event::default()
     }
 }
-

@@ -17,7 +17,8 @@ use crate::{Client, IntoBreadcrumbs, Scope};
 /// call is a single relaxed load.
 static ANY_CLIENT: AtomicBool = AtomicBool::new(false);
 
-static MAIN: LazyLock<Arc<Hub>> = LazyLock::new(|| Arc::new(Hub::new(None, Arc::new(Scope::new()))));
+static MAIN: LazyLock<Arc<Hub>> =
+    LazyLock::new(|| Arc::new(Hub::new(None, Arc::new(Scope::new()))));
 
 thread_local! {
     static CURRENT: RefCell<Option<Arc<Hub>>> = const { RefCell::new(None) };
@@ -129,8 +130,10 @@ impl Hub {
             (top.client.clone(), top.scope.clone())
         };
         let hub = Hub::new(client, scope);
-        hub.follows_main
-            .store(other.follows_main.load(Ordering::Relaxed), Ordering::Relaxed);
+        hub.follows_main.store(
+            other.follows_main.load(Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
         hub
     }
 
@@ -169,7 +172,13 @@ impl Hub {
         if !any_client() {
             return R::default();
         }
-        Hub::with_current(|hub| if hub.is_active() { f(hub) } else { R::default() })
+        Hub::with_current(|hub| {
+            if hub.is_active() {
+                f(hub)
+            } else {
+                R::default()
+            }
+        })
     }
 
     /// Runs `f` with `hub` as this thread's current hub, restoring the
@@ -425,7 +434,9 @@ impl Drop for ScopeGuard {
         if out_of_order && !stack.warned_out_of_order {
             stack.warned_out_of_order = true;
             drop(stack);
-            crate::vigil_debug!("scope guards were dropped out of order; each removed its own scope");
+            crate::vigil_debug!(
+                "scope guards were dropped out of order; each removed its own scope"
+            );
         }
     }
 }
@@ -438,9 +449,7 @@ pub(crate) struct SwitchGuard {
 
 impl SwitchGuard {
     fn new(hub: Arc<Hub>) -> SwitchGuard {
-        let previous = CURRENT
-            .try_with(|cell| cell.borrow_mut().replace(hub))
-            .ok();
+        let previous = CURRENT.try_with(|cell| cell.borrow_mut().replace(hub)).ok();
         SwitchGuard {
             previous,
             _not_send: PhantomData,
@@ -454,7 +463,8 @@ impl Drop for SwitchGuard {
             // The thread may be shutting down; then there is nothing to restore.
             // The replaced hub is dropped after the borrow ends: its drop may
             // run user code (captured closures) that touches the SDK.
-            let replaced = CURRENT.try_with(|cell| std::mem::replace(&mut *cell.borrow_mut(), previous));
+            let replaced =
+                CURRENT.try_with(|cell| std::mem::replace(&mut *cell.borrow_mut(), previous));
             drop(replaced);
         }
     }

@@ -133,10 +133,17 @@ impl fmt::Debug for ClientOptions {
             .field("in_app_include", &self.in_app_include)
             .field("in_app_exclude", &self.in_app_exclude)
             .field("before_send", &self.before_send.as_ref().map(|_| "<fn>"))
-            .field("before_breadcrumb", &self.before_breadcrumb.as_ref().map(|_| "<fn>"))
+            .field(
+                "before_breadcrumb",
+                &self.before_breadcrumb.as_ref().map(|_| "<fn>"),
+            )
             .field(
                 "integrations",
-                &self.integrations.iter().map(|i| i.name()).collect::<Vec<_>>(),
+                &self
+                    .integrations
+                    .iter()
+                    .map(|i| i.name())
+                    .collect::<Vec<_>>(),
             )
             .field("default_integrations", &self.default_integrations)
             .field("transport", &self.transport.as_ref().map(|_| "<factory>"))
@@ -184,7 +191,11 @@ impl ClientOptions {
 
     /// Sets the sample rate (clamped to 0.0..=1.0; NaN counts as 0.0).
     pub fn sample_rate(mut self, rate: f32) -> ClientOptions {
-        self.sample_rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
+        self.sample_rate = if rate.is_nan() {
+            0.0
+        } else {
+            rate.clamp(0.0, 1.0)
+        };
         self
     }
 
@@ -262,10 +273,7 @@ impl ClientOptions {
     ///
     /// # Errors
     /// As [`apply_env`](ClientOptions::apply_env).
-    pub fn apply_env_from(
-        &mut self,
-        var: impl Fn(&str) -> Option<String>,
-    ) -> Result<(), DsnError> {
+    pub fn apply_env_from(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), DsnError> {
         if self.dsn.is_none() {
             if let Some(dsn) = var("SENTRY_DSN") {
                 self.dsn = parse_optional_dsn(&dsn)?;
@@ -278,7 +286,9 @@ impl ClientOptions {
         if self.environment.is_none() {
             self.environment = nonempty("SENTRY_ENVIRONMENT").map(Cow::Owned);
         }
-        if let Some(rate) = nonempty("SENTRY_SAMPLE_RATE").and_then(|r| r.trim().parse::<f32>().ok()) {
+        if let Some(rate) =
+            nonempty("SENTRY_SAMPLE_RATE").and_then(|r| r.trim().parse::<f32>().ok())
+        {
             if self.sample_rate >= 1.0 && rate.is_finite() {
                 self.sample_rate = rate.clamp(0.0, 1.0);
             }

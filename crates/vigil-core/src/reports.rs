@@ -118,7 +118,8 @@ impl LossRecorder {
     /// pending counters (without counting them twice in the totals).
     pub fn restore_report(&self, report: &ClientReport) {
         for d in &report.discarded_events {
-            self.counters.pending[cell(d.reason, d.category)].fetch_add(d.quantity, Ordering::Relaxed);
+            self.counters.pending[cell(d.reason, d.category)]
+                .fetch_add(d.quantity, Ordering::Relaxed);
         }
     }
 }

@@ -291,8 +291,16 @@ impl Scope {
                 None => self.breadcrumbs = edited.breadcrumbs.clone(),
             }
         }
-        merge_list(&mut self.event_processors, &base.event_processors, &edited.event_processors);
-        merge_list(&mut self.attachments, &base.attachments, &edited.attachments);
+        merge_list(
+            &mut self.event_processors,
+            &base.event_processors,
+            &edited.event_processors,
+        );
+        merge_list(
+            &mut self.attachments,
+            &base.attachments,
+            &edited.attachments,
+        );
     }
 }
 

@@ -25,7 +25,10 @@ pub struct TestTransport {
 impl fmt::Debug for TestTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TestTransport")
-            .field("envelopes", &self.envelopes.lock().map(|e| e.len()).unwrap_or(0))
+            .field(
+                "envelopes",
+                &self.envelopes.lock().map(|e| e.len()).unwrap_or(0),
+            )
             .finish()
     }
 }
@@ -38,7 +41,12 @@ impl TestTransport {
 
     /// Takes the envelopes recorded so far.
     pub fn fetch_and_clear_envelopes(&self) -> Vec<Envelope> {
-        std::mem::take(&mut *self.envelopes.lock().unwrap_or_else(PoisonError::into_inner))
+        std::mem::take(
+            &mut *self
+                .envelopes
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
     }
 
     /// Takes the events recorded so far.

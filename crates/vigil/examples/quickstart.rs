@@ -44,7 +44,10 @@ fn main() {
         println!("SENTRY_DSN is set: sending to the server it names.");
         vigil::init(options)
     } else {
-        println!("SENTRY_DSN is not set: writing envelopes to {}/", sink.display());
+        println!(
+            "SENTRY_DSN is not set: writing envelopes to {}/",
+            sink.display()
+        );
         let _ = std::fs::remove_dir_all(&sink);
         // The file sink needs a DSN for the envelope headers only.
         let options = options.transport(vigil::transports::file_sink(&sink));
@@ -85,12 +88,19 @@ fn main() {
     println!("captured error event {id}");
 
     let delivered = guard.flush(Duration::from_secs(5));
-    let stats = guard.client().map(|c| c.loss_recorder().totals()).unwrap_or_default();
+    let stats = guard
+        .client()
+        .map(|c| c.loss_recorder().totals())
+        .unwrap_or_default();
     drop(guard);
     println!(
         "flush {}; dropped: {}",
         if delivered { "complete" } else { "timed out" },
-        if stats.is_empty() { "nothing".to_owned() } else { format!("{stats:?}") }
+        if stats.is_empty() {
+            "nothing".to_owned()
+        } else {
+            format!("{stats:?}")
+        }
     );
     if !to_server {
         summarize(&sink);
@@ -134,7 +144,14 @@ fn summarize(dir: &Path) {
                         }
                     }
                     let tags: Vec<_> = e.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    println!("    tags: {}", if tags.is_empty() { "-".into() } else { tags.join(", ") });
+                    println!(
+                        "    tags: {}",
+                        if tags.is_empty() {
+                            "-".into()
+                        } else {
+                            tags.join(", ")
+                        }
+                    );
                     if let Some(u) = &e.user {
                         println!(
                             "    user: id={} email={}",

@@ -121,7 +121,9 @@ pub fn init<C: IntoClientOptions>(config: C) -> InitGuard {
 /// [`InitError::InvalidDsn`] when the DSN given in code, or in
 /// `SENTRY_DSN`, does not parse.
 pub fn try_init<C: IntoClientOptions>(config: C) -> Result<InitGuard, InitError> {
-    let mut options = config.into_client_options().map_err(InitError::InvalidDsn)?;
+    let mut options = config
+        .into_client_options()
+        .map_err(InitError::InvalidDsn)?;
     options.apply_env().map_err(InitError::InvalidDsn)?;
     Ok(init_with_options(options))
 }

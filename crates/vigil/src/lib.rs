@@ -18,9 +18,9 @@ pub use crate::init::{InitError, InitGuard, init, try_init};
 pub use vigil_core::protocol::{self, Breadcrumb, Event, EventId, Level, User};
 pub use vigil_core::{
     BeforeCallback, Client, ClientOptions, Hub, Integration, IntoBreadcrumbs, IntoClientOptions,
-    LossRecorder, Scope, ScopeGuard, Transport, TransportContext, TransportFactory,
-    add_breadcrumb, capture_error, capture_event, capture_message, configure_scope,
-    event_from_error, flush, last_event_id, push_scope, with_scope,
+    LossRecorder, Scope, ScopeGuard, Transport, TransportContext, TransportFactory, add_breadcrumb,
+    capture_error, capture_event, capture_message, configure_scope, event_from_error, flush,
+    last_event_id, push_scope, with_scope,
 };
 
 /// Test support: run code under a fresh hub bound to a recording

@@ -80,7 +80,9 @@ fn child_explicit_wins() {
     if std::env::var_os("VIGIL_TEST_CHILD").is_none() {
         return;
     }
-    let options = vigil::ClientOptions::new().release("code@2").environment("code-env");
+    let options = vigil::ClientOptions::new()
+        .release("code@2")
+        .environment("code-env");
     let guard = vigil::init(("https://fromcode@example.invalid/9", options));
     let o = guard.client().unwrap().options();
     assert_eq!(o.dsn.as_ref().unwrap().public_key(), "fromcode");

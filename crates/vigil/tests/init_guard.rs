@@ -11,10 +11,21 @@ use vigil::{InitError, Level};
 
 #[test]
 fn invalid_dsn_is_an_error_not_a_panic() {
-    for bad in ["not a dsn", "ftp://k@h/1", "https://h/1", "https://k@/1", "https://k@h:99999/1", "https://k@h/"] {
+    for bad in [
+        "not a dsn",
+        "ftp://k@h/1",
+        "https://h/1",
+        "https://k@/1",
+        "https://k@h:99999/1",
+        "https://k@h/",
+    ] {
         let err = vigil::try_init(bad).unwrap_err();
         assert!(matches!(err, InitError::InvalidDsn(_)), "{bad}: {err}");
-        assert!(err.to_string().starts_with("cannot initialize vigil: invalid dsn"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("cannot initialize vigil: invalid dsn"),
+            "{err}"
+        );
         let guard = vigil::init(bad);
         assert!(!guard.is_enabled());
         assert!(vigil::capture_message("m", Level::Error).is_nil());
@@ -30,12 +41,18 @@ fn guard_drop_flushes_bounded_by_shutdown_timeout() {
     });
     let options = options_with(transport.clone()).shutdown_timeout(Duration::from_millis(300));
     let guard = vigil::init(("https://public@example.invalid/1", options));
-    assert_eq!(guard.client().unwrap().options().shutdown_timeout, Duration::from_millis(300));
+    assert_eq!(
+        guard.client().unwrap().options().shutdown_timeout,
+        Duration::from_millis(300)
+    );
     vigil::capture_message("m", Level::Error);
     let start = Instant::now();
     drop(guard);
     let took = start.elapsed();
-    assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(2), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(250) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
     assert_eq!(transport.events().len(), 1);
     assert_eq!(
         vigil::ClientOptions::default().shutdown_timeout,

@@ -17,13 +17,21 @@ fn init_makes_a_client_visible_to_this_and_later_threads() {
     let early = std::thread::spawn(move || {
         assert!(vigil::capture_message("before init", Level::Info).is_nil());
         early_rx.recv().unwrap();
-        done_tx.send(vigil::capture_message("early thread, after init", Level::Info)).unwrap();
+        done_tx
+            .send(vigil::capture_message(
+                "early thread, after init",
+                Level::Info,
+            ))
+            .unwrap();
     });
     // Let the early thread make its first SDK call.
     std::thread::sleep(std::time::Duration::from_millis(50));
 
     let transport = Arc::new(Recording::default());
-    let guard = vigil::init(("https://public@example.invalid/1", options_with(transport.clone())));
+    let guard = vigil::init((
+        "https://public@example.invalid/1",
+        options_with(transport.clone()),
+    ));
     assert!(guard.is_enabled());
 
     // The calling thread's hub is the main hub, with a blank scope.
@@ -35,7 +43,10 @@ fn init_makes_a_client_visible_to_this_and_later_threads() {
 
     // ...and a thread started after init.
     let later = std::thread::spawn(|| {
-        assert!(Hub::current().client().is_some(), "a new thread must have the client");
+        assert!(
+            Hub::current().client().is_some(),
+            "a new thread must have the client"
+        );
         vigil::capture_message("later thread", Level::Info)
     })
     .join()
@@ -45,15 +56,27 @@ fn init_makes_a_client_visible_to_this_and_later_threads() {
     early_tx.send(()).unwrap();
     let early_id = done_rx.recv().unwrap();
     early.join().unwrap();
-    assert!(!early_id.is_nil(), "a thread that touched the SDK before init still reports");
+    assert!(
+        !early_id.is_nil(),
+        "a thread that touched the SDK before init still reports"
+    );
 
     let main_id = vigil::capture_message("main thread", Level::Info);
     assert!(!main_id.is_nil());
     assert_eq!(vigil::last_event_id(), Some(main_id));
 
     let events = transport.events();
-    let later_event = events.iter().find(|e| e.message.as_deref() == Some("later thread")).unwrap();
-    assert_eq!(later_event.tags.get("configured-before-spawn").map(String::as_str), Some("yes"));
+    let later_event = events
+        .iter()
+        .find(|e| e.message.as_deref() == Some("later thread"))
+        .unwrap();
+    assert_eq!(
+        later_event
+            .tags
+            .get("configured-before-spawn")
+            .map(String::as_str),
+        Some("yes")
+    );
     assert_eq!(events.len(), 3);
     drop(guard);
     assert!(vigil::capture_message("after the guard", Level::Info).is_nil());

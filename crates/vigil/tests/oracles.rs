@@ -19,7 +19,8 @@ use vigil::protocol::{
 use vigil::{Level, User};
 
 fn relay_validator() -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop/relay-validate.py");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop/relay-validate.py");
     if path.exists() {
         Some(path)
     } else {
@@ -143,7 +144,9 @@ fn representative_envelopes() -> Vec<Envelope> {
             );
             vigil::capture_message(&"long ".repeat(5000), Level::Debug);
         },
-        vigil::ClientOptions::new().release("oracle@1.0.0").environment("test"),
+        vigil::ClientOptions::new()
+            .release("oracle@1.0.0")
+            .environment("test"),
     )
 }
 
@@ -156,10 +159,12 @@ fn produced_envelopes_pass_both_oracles() {
     let mut files = Vec::new();
     for (i, mut envelope) in envelopes.into_iter().enumerate() {
         envelope.headers_mut().sent_at = Some(std::time::SystemTime::now());
-        assert!(envelope
-            .items()
-            .iter()
-            .any(|it| matches!(it, EnvelopeItem::Event(_))));
+        assert!(
+            envelope
+                .items()
+                .iter()
+                .any(|it| matches!(it, EnvelopeItem::Event(_)))
+        );
         let bytes = envelope.to_vec().unwrap();
         check_with_sentry_types(&bytes, &format!("envelope {i}"));
         let path = dir.join(format!("{i}.envelope"));
@@ -184,7 +189,11 @@ fn every_dumped_envelope_passes_both_oracles() {
         .filter(|p| p.extension().is_some_and(|e| e == "envelope"))
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "the suite wrote no envelopes to {}", dir.display());
+    assert!(
+        !files.is_empty(),
+        "the suite wrote no envelopes to {}",
+        dir.display()
+    );
     for f in &files {
         check_with_sentry_types(&std::fs::read(f).unwrap(), &f.display().to_string());
     }

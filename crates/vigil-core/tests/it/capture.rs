@@ -98,7 +98,10 @@ fn default_max_breadcrumbs_is_100() {
     });
     let events = h.events();
     assert_eq!(events[0].breadcrumbs.values.len(), 100);
-    assert_eq!(events[0].breadcrumbs.values[0].message.as_deref(), Some("50"));
+    assert_eq!(
+        events[0].breadcrumbs.values[0].message.as_deref(),
+        Some("50")
+    );
 }
 
 #[test]
@@ -122,12 +125,20 @@ fn before_breadcrumb_changes_or_drops() {
     let crumbs = &events[0].breadcrumbs.values;
     let msgs: Vec<_> = crumbs.iter().map(|b| b.message.clone().unwrap()).collect();
     assert_eq!(msgs, ["keep", "lazy", "v1", "v2"]);
-    assert!(crumbs.iter().all(|b| b.category.as_deref() == Some("changed")));
+    assert!(
+        crumbs
+            .iter()
+            .all(|b| b.category.as_deref() == Some("changed"))
+    );
 }
 
 #[test]
 fn release_environment_and_sdk_are_filled() {
-    let h = harness(ClientOptions::new().release("app@1.0").environment("staging"));
+    let h = harness(
+        ClientOptions::new()
+            .release("app@1.0")
+            .environment("staging"),
+    );
     h.run(|| {
         capture_message("m", Level::Info);
     });

@@ -51,11 +51,7 @@ fn capture_inside_event_processor_and_before_send_does_not_deadlock() {
         });
         capture_message("outer", Level::Info);
     });
-    let msgs: Vec<_> = h
-        .events()
-        .into_iter()
-        .map(|e| e.message.unwrap())
-        .collect();
+    let msgs: Vec<_> = h.events().into_iter().map(|e| e.message.unwrap()).collect();
     assert_eq!(msgs, ["from before_send", "outer"]);
 }
 

@@ -81,9 +81,9 @@ fn concrete_error_types_use_their_rust_name() {
 
 #[test]
 fn ids_are_nil_when_dropped_and_last_event_id_tracks_sent_ones() {
-    let h = harness(ClientOptions::new().before_send(|e| {
-        (e.message.as_deref() != Some("drop")).then_some(e)
-    }));
+    let h = harness(
+        ClientOptions::new().before_send(|e| (e.message.as_deref() != Some("drop")).then_some(e)),
+    );
     h.run(|| {
         assert_eq!(last_event_id(), None);
         let sent = capture_message("keep", Level::Info);
@@ -91,7 +91,11 @@ fn ids_are_nil_when_dropped_and_last_event_id_tracks_sent_ones() {
         assert_eq!(last_event_id(), Some(sent));
         let dropped = capture_message("drop", Level::Info);
         assert_eq!(dropped, EventId::nil());
-        assert_eq!(last_event_id(), Some(sent), "a dropped event does not replace it");
+        assert_eq!(
+            last_event_id(),
+            Some(sent),
+            "a dropped event does not replace it"
+        );
         assert_eq!(sent.to_string().len(), 32);
     });
 }

@@ -31,7 +31,9 @@ fn run_switches_the_current_hub_and_restores_it() {
     Hub::run(h.hub.clone(), || {
         assert!(Arc::ptr_eq(&Hub::current(), &h.hub));
         let other = Arc::new(Hub::new(None, Arc::new(Scope::new())));
-        Hub::run(other.clone(), || assert!(Arc::ptr_eq(&Hub::current(), &other)));
+        Hub::run(other.clone(), || {
+            assert!(Arc::ptr_eq(&Hub::current(), &other))
+        });
         assert!(Arc::ptr_eq(&Hub::current(), &h.hub));
     });
     assert!(Arc::ptr_eq(&Hub::current(), &outer));
@@ -59,7 +61,10 @@ fn bind_client_enables_and_disables_a_hub() {
 fn hub_without_client_runs_no_configure_closure_via_global_api() {
     let hub = Arc::new(Hub::new(None, Arc::new(Scope::new())));
     let ran = Hub::run(hub, || configure_scope(|_| true));
-    assert!(!ran, "configure_scope is not invoked when the SDK is disabled");
+    assert!(
+        !ran,
+        "configure_scope is not invoked when the SDK is disabled"
+    );
 }
 
 #[test]

@@ -45,7 +45,10 @@ fn panicking_event_processor_drops_that_event_only() {
     });
     let events = h.events();
     assert_eq!(events.len(), 2);
-    assert_eq!(events[1].tags.get("still").map(String::as_str), Some("usable"));
+    assert_eq!(
+        events[1].tags.get("still").map(String::as_str),
+        Some("usable")
+    );
     assert_eq!(
         h.client
             .loss_recorder()
@@ -69,7 +72,10 @@ fn panicking_before_breadcrumb_drops_that_breadcrumb_only() {
     });
     let events = h.events();
     assert_eq!(events[0].breadcrumbs.values.len(), 1);
-    assert_eq!(events[0].breadcrumbs.values[0].message.as_deref(), Some("fine"));
+    assert_eq!(
+        events[0].breadcrumbs.values[0].message.as_deref(),
+        Some("fine")
+    );
 }
 
 #[test]

@@ -14,25 +14,23 @@ fn order_is_scope_data_processors_before_send_then_sampling() {
     let t = trail.clone();
     let before_send_calls = Arc::new(AtomicUsize::new(0));
     let calls = before_send_calls.clone();
-    let h = harness(
-        ClientOptions::new()
-            .sample_rate(0.0)
-            .before_send(move |e| {
-                calls.fetch_add(1, Ordering::SeqCst);
-                t.lock().unwrap().push(format!(
-                    "before_send sees tag={:?} proc={:?}",
-                    e.tags.get("scope"),
-                    e.tags.get("processor")
-                ));
-                Some(e)
-            }),
-    );
+    let h = harness(ClientOptions::new().sample_rate(0.0).before_send(move |e| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        t.lock().unwrap().push(format!(
+            "before_send sees tag={:?} proc={:?}",
+            e.tags.get("scope"),
+            e.tags.get("processor")
+        ));
+        Some(e)
+    }));
     let t = trail.clone();
     let id = h.run(|| {
         configure_scope(move |s| {
             s.set_tag("scope", "1");
             s.add_event_processor(move |mut e| {
-                t.lock().unwrap().push(format!("processor sees tag={:?}", e.tags.get("scope")));
+                t.lock()
+                    .unwrap()
+                    .push(format!("processor sees tag={:?}", e.tags.get("scope")));
                 e.tags.insert("processor".into(), "1".into());
                 Some(e)
             });
@@ -79,7 +77,10 @@ fn each_drop_is_recorded_with_its_reason() {
         assert!(!capture_message("kept", Level::Error).is_nil());
     });
     let r = h.client.loss_recorder();
-    assert_eq!(r.total(DiscardReason::EventProcessor, DataCategory::Error), 1);
+    assert_eq!(
+        r.total(DiscardReason::EventProcessor, DataCategory::Error),
+        1
+    );
     assert_eq!(r.total(DiscardReason::BeforeSend, DataCategory::Error), 1);
     assert_eq!(r.total_dropped(), 2);
     assert_eq!(h.events().len(), 1);
@@ -119,6 +120,9 @@ fn oversized_events_are_trimmed_then_shed_not_dropped() {
     });
     let events = h.events();
     let size = serde_json::to_vec(&events[0]).unwrap().len();
-    assert!(size <= vigil_core::protocol::limits::MAX_EVENT_SIZE, "{size}");
+    assert!(
+        size <= vigil_core::protocol::limits::MAX_EVENT_SIZE,
+        "{size}"
+    );
     assert!(events[0].message.as_ref().unwrap().chars().count() <= 8192);
 }

@@ -16,7 +16,11 @@ fn fill(scope: &mut vigil_core::Scope, v: &str) {
     }));
     scope.set_extra("x", v);
     scope.set_context("c", BTreeMap::from([("v".to_owned(), Value::from(v))]));
-    scope.set_level(Some(if v == "outer" { Level::Warning } else { Level::Fatal }));
+    scope.set_level(Some(if v == "outer" {
+        Level::Warning
+    } else {
+        Level::Fatal
+    }));
     scope.set_fingerprint(Some(&[v]));
     scope.set_transaction(Some(v));
     scope.add_breadcrumb(Breadcrumb::message(v));
@@ -61,7 +65,10 @@ fn push_inherits_and_pop_reverts_every_field() {
     });
     let envelopes = h.transport.fetch_and_clear_envelopes();
     assert_eq!(envelopes.len(), 4);
-    let events: Vec<_> = envelopes.iter().map(|e| e.event().unwrap().clone()).collect();
+    let events: Vec<_> = envelopes
+        .iter()
+        .map(|e| e.event().unwrap().clone())
+        .collect();
     // The pushed scope starts with everything of its parent...
     assert_eq!(snapshot(&events[0]), snapshot(&events[1]));
     // ...and popping reverts every change made in it.
@@ -109,17 +116,29 @@ fn configure_scope_persists_and_with_scope_stays_inside() {
     let h = default_harness();
     h.run(|| {
         configure_scope(|s| s.set_tag("persist", "yes"));
-        with_scope(|s| s.set_tag("inside", "yes"), || {
-            capture_message("in", Level::Info);
-            // configure_scope inside with_scope changes the pushed scope only
-            configure_scope(|s| s.set_tag("inside-too", "yes"));
-        });
+        with_scope(
+            |s| s.set_tag("inside", "yes"),
+            || {
+                capture_message("in", Level::Info);
+                // configure_scope inside with_scope changes the pushed scope only
+                configure_scope(|s| s.set_tag("inside-too", "yes"));
+            },
+        );
         capture_message("out", Level::Info);
     });
     let events = h.events();
-    assert_eq!(events[0].tags.get("persist").map(String::as_str), Some("yes"));
-    assert_eq!(events[0].tags.get("inside").map(String::as_str), Some("yes"));
-    assert_eq!(events[1].tags.get("persist").map(String::as_str), Some("yes"));
+    assert_eq!(
+        events[0].tags.get("persist").map(String::as_str),
+        Some("yes")
+    );
+    assert_eq!(
+        events[0].tags.get("inside").map(String::as_str),
+        Some("yes")
+    );
+    assert_eq!(
+        events[1].tags.get("persist").map(String::as_str),
+        Some("yes")
+    );
     assert!(!events[1].tags.contains_key("inside"));
     assert!(!events[1].tags.contains_key("inside-too"));
 }

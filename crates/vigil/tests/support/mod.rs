@@ -45,5 +45,6 @@ impl Recording {
 }
 
 pub(crate) fn options_with(transport: Arc<Recording>) -> ClientOptions {
-    ClientOptions::new().transport(move |_: &TransportContext<'_>| transport.clone() as Arc<dyn Transport>)
+    ClientOptions::new()
+        .transport(move |_: &TransportContext<'_>| transport.clone() as Arc<dyn Transport>)
 }
