@@ -170,20 +170,31 @@ impl Client {
             event.event_id = EventId::new();
         }
         let max = self.options.max_breadcrumbs;
+        let global = crate::global::snapshot();
+        // Merge order: global scope, then the hub's scope, then the event;
+        // applying "fill if missing" from the nearest outwards gives that.
         if let Some(scope) = scope {
-            scope.apply_data(&mut event, max);
-            for processor in scope.event_processors.iter() {
-                match call_guarded("event processor", || processor(event)) {
-                    Some(Some(e)) => event = e,
-                    _ => {
-                        self.record(DiscardReason::EventProcessor);
-                        return None;
-                    }
-                }
-            }
-        } else if event.breadcrumbs.values.len() > max {
+            scope.apply_data(&mut event, max, true);
+        }
+        if let Some(global) = &global {
+            global.apply_data(&mut event, max, scope.is_none_or(|s| s.level.is_none()));
+        }
+        if event.breadcrumbs.values.len() > max {
             let n = event.breadcrumbs.values.len() - max;
             event.breadcrumbs.values.drain(..n);
+        }
+        let processors = scope
+            .into_iter()
+            .chain(global.as_deref())
+            .flat_map(|s| s.event_processors.iter());
+        for processor in processors {
+            match call_guarded("event processor", || processor(event)) {
+                Some(Some(e)) => event = e,
+                _ => {
+                    self.record(DiscardReason::EventProcessor);
+                    return None;
+                }
+            }
         }
         for integration in &self.integrations {
             let options = &self.options;
@@ -268,8 +279,9 @@ impl Client {
         }
         let id = event.event_id;
         let mut envelope = Envelope::from_event(event);
-        if let Some(scope) = scope {
-            for attachment in scope.attachments.iter() {
+        let global = crate::global::snapshot();
+        for s in scope.into_iter().chain(global.as_deref()) {
+            for attachment in s.attachments.iter() {
                 envelope.add_item(attachment.clone());
             }
         }

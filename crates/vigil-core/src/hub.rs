@@ -448,7 +448,7 @@ pub(crate) struct SwitchGuard {
 }
 
 impl SwitchGuard {
-    fn new(hub: Arc<Hub>) -> SwitchGuard {
+    pub(crate) fn new(hub: Arc<Hub>) -> SwitchGuard {
         let previous = CURRENT.try_with(|cell| cell.borrow_mut().replace(hub)).ok();
         SwitchGuard {
             previous,

@@ -23,6 +23,8 @@ mod breadcrumbs;
 mod client;
 mod diagnostics;
 mod error;
+mod future;
+mod global;
 mod hub;
 mod integration;
 mod options;
@@ -40,6 +42,10 @@ pub use crate::api::{
 pub use crate::breadcrumbs::IntoBreadcrumbs;
 pub use crate::client::{Client, SDK_NAME, SDK_VERSION, USER_AGENT};
 pub use crate::error::event_from_error;
+#[cfg(feature = "tokio")]
+pub use crate::future::spawn;
+pub use crate::future::{HubFuture, HubFutureExt, with_scope_async};
+pub use crate::global::configure_global_scope;
 pub use crate::hub::{Hub, ScopeGuard, bind_client_to_main};
 pub use crate::integration::Integration;
 pub use crate::options::{BeforeCallback, ClientOptions, IntoClientOptions};

@@ -212,7 +212,7 @@ impl Scope {
     ///
     /// A processor that panics drops the event, as one returning `None`.
     pub fn apply_to_event(&self, mut event: Event, max_breadcrumbs: usize) -> Option<Event> {
-        self.apply_data(&mut event, max_breadcrumbs);
+        self.apply_data(&mut event, max_breadcrumbs, true);
         for processor in self.event_processors.iter() {
             let p = processor.clone();
             event = crate::client::call_guarded("event processor", move || p(event))??;
@@ -221,8 +221,10 @@ impl Scope {
     }
 
     /// Merges the data fields (no processors) into `event`.
-    pub(crate) fn apply_data(&self, event: &mut Event, max_breadcrumbs: usize) {
-        if let Some(level) = self.level {
+    /// With `set_level` false the scope's level override is not applied
+    /// (a scope applied later has its own).
+    pub(crate) fn apply_data(&self, event: &mut Event, max_breadcrumbs: usize, set_level: bool) {
+        if let (Some(level), true) = (self.level, set_level) {
             event.level = level;
         }
         if event.user.is_none() {
