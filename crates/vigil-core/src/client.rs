@@ -11,7 +11,9 @@ use vigil_protocol::{
     limits,
 };
 
-use crate::{ClientOptions, Integration, LossRecorder, Scope, Transport, TransportContext};
+use crate::{
+    ClientOptions, DeliveryStats, Integration, LossRecorder, Scope, Transport, TransportContext,
+};
 
 /// Runs user code so that a panic inside cannot unwind into the SDK: the
 /// panic is reported on stderr (always: losing an event silently is worse
@@ -148,6 +150,19 @@ impl Client {
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
                 .is_some()
+    }
+
+    /// What this client delivered and dropped, and which rate limits are in
+    /// force. Drops are the totals of the [`LossRecorder`]; the sent counts
+    /// and limits come from the transport (zero/empty when it keeps none,
+    /// or after `close`).
+    pub fn delivery_stats(&self) -> DeliveryStats {
+        let mut stats = self
+            .transport()
+            .and_then(|t| call_guarded("transport stats", || t.delivery_stats()).flatten())
+            .unwrap_or_default();
+        stats.dropped = self.recorder.totals();
+        stats
     }
 
     /// The loss counters of this client (what was dropped, why).

@@ -17,6 +17,7 @@
 //!   `sample_rate`) and hands it to a [`Transport`].
 //! - Every dropped event is counted by reason in the client's
 //!   [`LossRecorder`].
+#![doc = include_str!("concurrency.md")]
 
 mod api;
 mod breadcrumbs;
@@ -51,7 +52,7 @@ pub use crate::integration::Integration;
 pub use crate::options::{BeforeCallback, ClientOptions, IntoClientOptions};
 pub use crate::reports::LossRecorder;
 pub use crate::scope::Scope;
-pub use crate::transport::{Transport, TransportContext, TransportFactory};
+pub use crate::transport::{DeliveryStats, Transport, TransportContext, TransportFactory};
 
 /// The wire types (re-export of `vigil-protocol`).
 pub use vigil_protocol as protocol;

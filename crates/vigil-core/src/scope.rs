@@ -112,7 +112,7 @@ impl Scope {
     }
 
     /// Sets a tag.
-    pub fn set_tag<V: ToString + ?Sized>(&mut self, key: &str, value: &V) {
+    pub fn set_tag<V: ToString>(&mut self, key: &str, value: V) {
         Arc::make_mut(&mut self.tags).insert(key.to_owned(), value.to_string());
     }
 

@@ -2,9 +2,11 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use vigil_protocol::{ClientSdkInfo, Dsn, Envelope};
+use vigil_protocol::{
+    ClientSdkInfo, DataCategory, DiscardReason, DiscardedEvent, Dsn, Envelope,
+};
 
 use crate::{ClientOptions, LossRecorder};
 
@@ -37,7 +39,82 @@ pub trait Transport: Send + Sync + 'static {
     fn shutdown(&self, timeout: Duration) -> bool {
         self.flush(timeout)
     }
+
+    /// What the transport delivered and which rate limits are in force, if
+    /// it keeps track. The default keeps none.
+    fn delivery_stats(&self) -> Option<DeliveryStats> {
+        None
+    }
 }
+
+/// A snapshot of what a client's transport has delivered and dropped since it was created, and which rate limits are
+/// in force.
+///
+/// Get one from [`Client::delivery_stats`](crate::Client::delivery_stats)
+/// (or the HTTP transport's own `stats()`).
+///
+/// ```no_run
+/// # fn demo(client: &vigil_core::Client) {
+/// use vigil_core::protocol::DiscardReason;
+/// let stats = client.delivery_stats();
+/// println!(
+///     "{} events sent, {} lost to rate limits",
+///     stats.events_sent,
+///     stats.total_dropped(DiscardReason::RatelimitBackoff)
+/// );
+/// # }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeliveryStats {
+    /// Envelopes the server accepted (`2xx`), standalone client reports
+    /// included.
+    pub envelopes_sent: u64,
+    /// Event items in the accepted envelopes.
+    pub events_sent: u64,
+    /// Client reports the server accepted, piggy-backed or standalone.
+    pub client_reports_sent: u64,
+    /// Everything the client dropped since it was created, by reason and
+    /// category (the totals of its [`LossRecorder`](crate::LossRecorder),
+    /// so drops before the transport, such as sampling, are included).
+    pub dropped: Vec<DiscardedEvent>,
+    /// Until when every category is rate limited, if it is.
+    pub rate_limited_all_until: Option<SystemTime>,
+    /// The categories rate limited on their own, with the end of each limit.
+    pub rate_limited: Vec<(DataCategory, SystemTime)>,
+}
+
+impl DeliveryStats {
+    /// Items dropped for `reason`, all categories together (attachments
+    /// count bytes).
+    pub fn total_dropped(&self, reason: DiscardReason) -> u64 {
+        self.dropped
+            .iter()
+            .filter(|d| d.reason == reason)
+            .map(|d| d.quantity)
+            .sum()
+    }
+
+    /// Items of `category` dropped for `reason`.
+    pub fn dropped_count(&self, reason: DiscardReason, category: DataCategory) -> u64 {
+        self.dropped
+            .iter()
+            .filter(|d| d.reason == reason && d.category == category)
+            .map(|d| d.quantity)
+            .sum()
+    }
+
+    /// Whether items of `category` would be dropped by a rate limit now.
+    pub fn is_rate_limited(&self, category: DataCategory) -> bool {
+        let now = SystemTime::now();
+        self.rate_limited_all_until.is_some_and(|t| t > now)
+            || self
+                .rate_limited
+                .iter()
+                .any(|(c, t)| *c == category && *t > now)
+    }
+}
+
 
 /// What a [`TransportFactory`] gets to build a transport for a client.
 #[non_exhaustive]

@@ -5,6 +5,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::time::SystemTime;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -331,28 +332,31 @@ impl Envelope {
     }
 
     /// Parses an envelope, applying Relay's framing rules: every header is a
-    /// single-line JSON object, item headers need a `type`, a declared
-    /// `length` must be exact and followed by a newline or the end.
+    /// JSON object on a single line, directly followed by `\n` or the end
+    /// (so CRLF line ends and trailing spaces are errors); item headers need
+    /// a string `type`; a declared `length` must be exact and followed by a
+    /// newline or the end; without `length` the payload runs to the next
+    /// newline. As in Relay, whitespace before a header (such as an extra
+    /// trailing newline) is skipped.
     ///
     /// # Errors
     /// An [`EnvelopeError`] naming the first problem found.
     pub fn from_slice(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
-        let (header_line, mut pos) = read_line(bytes, 0);
-        let headers: EnvelopeHeaders = serde_json::from_slice(header_line).map_err(|e| {
-            EnvelopeError::InvalidEnvelopeHeader {
-                detail: e.to_string(),
-            }
-        })?;
+        let header = |detail: String| EnvelopeError::InvalidEnvelopeHeader { detail };
+        let (headers, mut pos) = match read_header::<EnvelopeHeaders>(bytes, 0) {
+            Ok(Some(read)) => read,
+            Ok(None) => return Err(header("the envelope is empty".into())),
+            Err(detail) => return Err(header(detail)),
+        };
         let mut items = Vec::new();
-        while pos < bytes.len() {
+        loop {
             let index = items.len();
-            let (line, after_header) = read_line(bytes, pos);
-            let item_headers: Map<String, Value> = serde_json::from_slice(line).map_err(|e| {
-                EnvelopeError::InvalidItemHeader {
-                    index,
-                    detail: e.to_string(),
-                }
-            })?;
+            let (item_headers, after_header) = match read_header::<Map<String, Value>>(bytes, pos)
+            {
+                Ok(Some(read)) => read,
+                Ok(None) => break,
+                Err(detail) => return Err(EnvelopeError::InvalidItemHeader { index, detail }),
+            };
             let ty = match item_headers.get("type") {
                 Some(Value::String(ty)) => ty.clone(),
                 _ => return Err(EnvelopeError::MissingItemType { index }),
@@ -390,6 +394,38 @@ impl Envelope {
             pos = next;
         }
         Ok(Envelope { headers, items })
+    }
+}
+
+/// Reads the header starting at `start` after skipping whitespace: a JSON
+/// value that must fill the rest of its line. Returns the value and the
+/// position after its `\n` (or the end), `None` at the end of the input,
+/// or what is wrong.
+fn read_header<T: DeserializeOwned>(bytes: &[u8], start: usize) -> Result<Option<(T, usize)>, String> {
+    let skipped = bytes
+        .get(start..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .count();
+    let start = start + skipped;
+    if start >= bytes.len() {
+        return Ok(None);
+    }
+    let (line, next) = read_line(bytes, start);
+    let mut stream = serde_json::Deserializer::from_slice(line).into_iter::<T>();
+    let value = match stream.next() {
+        Some(Ok(value)) => value,
+        Some(Err(e)) => return Err(e.to_string()),
+        None => return Err("missing header".into()),
+    };
+    match line.get(stream.byte_offset()) {
+        None => Ok(Some((value, next))),
+        Some(b'\r') => Err("the header line ends in CRLF; only \\n is allowed".into()),
+        Some(&b) => Err(format!(
+            "unexpected {:?} after the header JSON",
+            char::from(b)
+        )),
     }
 }
 

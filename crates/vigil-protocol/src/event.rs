@@ -148,10 +148,6 @@ pub struct LogEntry {
     pub params: Vec<Value>,
 }
 
-fn is_native(platform: &str) -> bool {
-    platform == "native"
-}
-
 fn native() -> String {
     "native".into()
 }
@@ -200,8 +196,9 @@ pub struct Event {
     /// Loaded modules or packages and their versions.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub modules: BTreeMap<String, String>,
-    /// The platform, `native` for Rust.
-    #[serde(default = "native", skip_serializing_if = "is_native")]
+    /// The platform, `native` for Rust. Always written: Relay replaces a
+    /// missing platform by `other`.
+    #[serde(default = "native")]
     pub platform: String,
     /// When the event happened.
     #[serde(with = "crate::time::float", default = "SystemTime::now")]

@@ -4,7 +4,29 @@ use std::sync::Arc;
 
 use vigil_core::TransportFactory;
 
-/// The transport used when the options name none.
+/// The transport used when the options name none: the HTTP transport
+/// (feature `http`, on by default).
 pub(crate) fn default_transport() -> Option<Arc<dyn TransportFactory>> {
-    None
+    #[cfg(feature = "http")]
+    {
+        Some(Arc::new(vigil_transport::http()))
+    }
+    #[cfg(not(feature = "http"))]
+    {
+        None
+    }
+}
+
+/// Adds the default integrations in front of the user's when
+/// `default_integrations` is on: those compiled in (features `backtrace`,
+/// `contexts`, `panic`) whose name is not already among
+/// `options.integrations` (a user-configured instance wins). With
+/// `default_integrations` off nothing is added.
+pub(crate) fn apply_defaults(options: &mut vigil_core::ClientOptions) {
+    if !options.default_integrations {
+        return;
+    }
+    let mut defaults = crate::integrations::defaults();
+    defaults.retain(|d| !options.integrations.iter().any(|i| i.name() == d.name()));
+    options.integrations.splice(0..0, defaults);
 }

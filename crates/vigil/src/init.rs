@@ -129,6 +129,7 @@ pub fn try_init<C: IntoClientOptions>(config: C) -> Result<InitGuard, InitError>
 }
 
 fn init_with_options(mut options: ClientOptions) -> InitGuard {
+    crate::defaults::apply_defaults(&mut options);
     if options.transport.is_none() {
         options.transport = crate::defaults::default_transport();
     }

@@ -13,8 +13,17 @@
 
 mod defaults;
 mod init;
+mod integrations;
 
 pub use crate::init::{InitError, InitGuard, init, try_init};
+#[cfg(feature = "contexts")]
+pub use crate::integrations::ContextsIntegration;
+#[cfg(feature = "panic")]
+pub use crate::integrations::PanicIntegration;
+#[cfg(feature = "backtrace")]
+pub use vigil_backtrace::{
+    AttachStacktraceIntegration, ProcessStacktraceIntegration, current_stacktrace,
+};
 pub use vigil_core::protocol::{self, Breadcrumb, Event, EventId, Level, User};
 pub use vigil_core::{
     BeforeCallback, Client, ClientOptions, Hub, Integration, IntoBreadcrumbs, IntoClientOptions,
@@ -22,6 +31,23 @@ pub use vigil_core::{
     capture_error, capture_event, capture_message, configure_scope, event_from_error, flush,
     last_event_id, push_scope, with_scope,
 };
+
+/// Transports: where envelopes go.
+///
+/// - [`http`](transports::http) / [`HttpTransport`](transports::HttpTransport)
+///   (feature `http`, the default of `init`): gzipped envelopes to the
+///   DSN's server from a background thread, with rate limits, retries and
+///   client reports.
+/// - [`file_sink`](transports::file_sink) / [`FileTransport`](transports::FileTransport):
+///   one file per envelope in a directory, for running without a server.
+#[cfg(feature = "http")]
+pub mod transports {
+    pub use vigil_transport::{
+        FileTransport, HttpTransport, HttpTransportOptions, file_sink, http,
+    };
+}
+
+pub use vigil_core::DeliveryStats;
 
 /// Test support: run code under a fresh hub bound to a recording
 /// transport and inspect what it captured (feature `test`).

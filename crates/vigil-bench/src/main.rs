@@ -1,0 +1,160 @@
+//! Vigil's benchmark runner.
+//!
+//! ```sh
+//! cargo run --release -p vigil-bench -- delivery [EVENTS]
+//! ```
+//!
+//! `delivery` captures EVENTS (default 20,000) events as fast as possible
+//! with Vigil and with the crates.io `sentry` crate (its default
+//! transport), each in a child process of its own sending to a loopback
+//! sink in this process, and prints delivered events per second, CPU time
+//! and peak memory of each, and their ratios.
+
+mod sink;
+
+use std::process::Command;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const DEFAULT_EVENTS: u64 = 20_000;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("delivery") => {
+            let events = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(DEFAULT_EVENTS);
+            delivery(events);
+        }
+        Some("delivery-child") => {
+            let sdk = args.get(1).expect("sdk");
+            let dsn = args.get(2).expect("dsn");
+            let events: u64 = args.get(3).and_then(|n| n.parse().ok()).expect("events");
+            delivery_child(sdk, dsn, events);
+        }
+        _ => {
+            eprintln!("usage: vigil-bench delivery [EVENTS]");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// CPU time (user + system) of this process, from /proc/self/stat.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+        .sum();
+    // Linux reports clock ticks; USER_HZ is 100 on every mainstream kernel.
+    Duration::from_millis(ticks * 10)
+}
+
+/// Peak resident memory of this process in KiB, from /proc/self/status.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn delivery_child(sdk: &str, dsn: &str, events: u64) {
+    let start = Instant::now();
+    let (captured, flushed) = match sdk {
+        "vigil" => {
+            let guard = vigil::init((
+                dsn,
+                vigil::ClientOptions::new()
+                    .release("bench@1.0.0")
+                    .default_integrations(false),
+            ));
+            for i in 0..events {
+                vigil::capture_message(&format!("delivery benchmark event {i}"), vigil::Level::Error);
+            }
+            let flushed = guard.flush(Duration::from_secs(60));
+            (events, flushed)
+        }
+        "sentry" => {
+            let mut options = sentry::ClientOptions::default();
+            options.release = Some("bench@1.0.0".into());
+            options.default_integrations = false;
+            let guard = sentry::init((dsn, options));
+            for i in 0..events {
+                sentry::capture_message(&format!("delivery benchmark event {i}"), sentry::Level::Error);
+            }
+            let flushed = guard.flush(Some(Duration::from_secs(60)));
+            (events, flushed)
+        }
+        other => panic!("unknown sdk {other}"),
+    };
+    let out = json!({
+        "sdk": sdk,
+        "captured": captured,
+        "flushed": flushed,
+        "wall_ms": start.elapsed().as_secs_f64() * 1000.0,
+        "cpu_ms": cpu_time().as_secs_f64() * 1000.0,
+        "peak_rss_kib": peak_rss_kib(),
+    });
+    println!("{out}");
+}
+
+fn run_child(sdk: &str, events: u64) -> Value {
+    let sink = sink::Sink::start();
+    let dsn = format!("http://benchkey@{}/1", sink.addr);
+    let exe = std::env::current_exe().expect("current exe");
+    let started = Instant::now();
+    let out = Command::new(exe)
+        .args(["delivery-child", sdk, &dsn, &events.to_string()])
+        .output()
+        .expect("run child");
+    assert!(out.status.success(), "{sdk} child failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut report: Value = serde_json::from_slice(
+        out.stdout.split(|&b| b == b'\n').find(|l| l.starts_with(b"{")).unwrap_or(b"{}"),
+    )
+    .expect("child report");
+    // Let in-flight requests land.
+    std::thread::sleep(Duration::from_millis(200));
+    let delivered = sink.stats.events.load(Ordering::Relaxed);
+    let last = Duration::from_nanos(sink.stats.last_event_nanos.load(Ordering::Relaxed));
+    // From the child's start to the last event's arrival.
+    let span = last.saturating_sub(started.duration_since(sink.started));
+    let secs = span.as_secs_f64().max(1e-9);
+    report["delivered"] = json!(delivered);
+    report["requests"] = json!(sink.stats.requests.load(Ordering::Relaxed));
+    report["delivered_per_s"] = json!(delivered as f64 / secs);
+    report
+}
+
+fn delivery(events: u64) {
+    println!("delivery benchmark: {events} events per SDK, loopback sink, one process per SDK");
+    let reports: Vec<Value> = ["vigil", "sentry"].iter().map(|sdk| run_child(sdk, events)).collect();
+    println!(
+        "{:<8} {:>10} {:>10} {:>14} {:>10} {:>12}",
+        "sdk", "captured", "delivered", "delivered/s", "cpu ms", "peak RSS KiB"
+    );
+    for r in &reports {
+        println!(
+            "{:<8} {:>10} {:>10} {:>14.0} {:>10.0} {:>12}",
+            r["sdk"].as_str().unwrap_or("?"),
+            r["captured"],
+            r["delivered"],
+            r["delivered_per_s"].as_f64().unwrap_or(0.0),
+            r["cpu_ms"].as_f64().unwrap_or(0.0),
+            r["peak_rss_kib"]
+        );
+    }
+    let ratio = |key: &str| {
+        reports[0][key].as_f64().unwrap_or(0.0) / reports[1][key].as_f64().unwrap_or(1.0).max(1e-9)
+    };
+    println!(
+        "vigil/sentry: delivered/s {:.2}x, cpu {:.2}x, peak RSS {:.2}x",
+        ratio("delivered_per_s"),
+        ratio("cpu_ms"),
+        ratio("peak_rss_kib")
+    );
+}

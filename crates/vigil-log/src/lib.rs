@@ -1,0 +1,96 @@
+//! Vigil for the [`log`] crate: error records become events, warnings and
+//! info records become breadcrumbs.
+//!
+//! [`VigilLogger`] is a [`log::Log`] implementation. It can wrap the logger
+//! you already use (every record is forwarded to it, whatever Vigil does
+//! with the record) or stand alone ([`VigilLogger::new`]).
+//!
+//! # Usage
+//!
+//! Install it once, after `vigil::init`:
+//!
+//! ```rust,standalone_crate
+//! use vigil_core::protocol::Level;
+//!
+//! // let _guard = vigil::init("https://key@sentry.example.com/1");
+//! vigil_log::VigilLogger::new().install().expect("no other logger set");
+//!
+//! # let events = vigil_core::test::with_captured_events(|| {
+//! log::info!("loading config");
+//! log::error!(target: "my_app::config", "cannot read {}", "app.toml");
+//! # });
+//! // The error is captured as an event, with the info record as breadcrumb.
+//! assert_eq!(events.len(), 1);
+//! assert_eq!(events[0].message.as_deref(), Some("cannot read app.toml"));
+//! assert_eq!(events[0].logger.as_deref(), Some("my_app::config"));
+//! assert_eq!(events[0].level, Level::Error);
+//! let crumb = &events[0].breadcrumbs.values[0];
+//! assert_eq!(crumb.message.as_deref(), Some("loading config"));
+//! ```
+//!
+//! To keep your own logger, wrap it: `VigilLogger::with_dest(inner)`,
+//! then `install()` (or pass the wrapper to whatever installs `inner`
+//! today, and set [`log::set_max_level`] to
+//! [`VigilLogger::max_level`]).
+//!
+//! # What records become
+//!
+//! A filter, `Fn(&log::Metadata) -> LogFilter`, decides per record. The
+//! [default](default_filter):
+//!
+//! | level | becomes |
+//! |---|---|
+//! | `error` | an event ([`LogFilter::Event`]) |
+//! | `warn`, `info` | a breadcrumb ([`LogFilter::Breadcrumb`]) |
+//! | `debug`, `trace` | nothing ([`LogFilter::Ignore`]) |
+//!
+//! Replace it with [`VigilLogger::filter`]; [`LogFilter::EventAndBreadcrumb`]
+//! captures an event and leaves a breadcrumb pointing at it.
+//!
+//! An **event** has:
+//! - `level`: `error` → `error`, `warn` → `warning`, `info` → `info`,
+//!   `debug` and `trace` → `debug`;
+//! - `message`: the formatted message;
+//! - `logger`: the record's target;
+//! - `contexts.log`: `module_path`, `file` and `line`, those the record has;
+//! - `extra`: the record's key-values (feature `kv`), numbers, booleans and
+//!   strings as such, other values as text.
+//!
+//! A **breadcrumb** has type `default`, `category` = the target, the
+//! mapped `level`, the formatted `message`, and the key-values as `data`
+//! (feature `kv`).
+//!
+//! Change either with [`VigilLogger::event_mapper`] and
+//! [`VigilLogger::breadcrumb_mapper`], which start from the defaults.
+//! Everything then goes through the normal pipeline of the current hub:
+//! scope data, event processors, `before_send` / `before_breadcrumb`.
+//!
+//! # Which hub
+//! Records are captured into the current hub of the thread that logs
+//! ([`Hub::current`](vigil_core::Hub::current)): inside a future bound to a
+//! request's hub, that hub.
+//!
+//! # The SDK's own output
+//! The SDK never logs through `log` (its diagnostics go to stderr), and the
+//! logger makes sure it cannot capture itself:
+//! - a record logged by code that runs while this thread is capturing (a
+//!   `before_send` callback, an event processor, a custom transport) is
+//!   forwarded but not captured;
+//! - records logged on the SDK's own threads (named `vigil-*`, e.g. what
+//!   the HTTP client logs on the `vigil-transport` worker) and records
+//!   whose target is in a `vigil` or `vigil_*` crate are never captured.
+//!
+//! # Feature flags
+//! - `kv`: attach the records' key-values (`log::info!(user = 7; "..")`)
+//!   to events and breadcrumbs; enables `log/kv`.
+//!
+//! # Cost
+//! A record is formatted for Vigil only when the filter wants it and an
+//! enabled client is bound; otherwise the logger costs one filter call on
+//! top of the destination logger.
+
+mod convert;
+mod guard;
+mod logger;
+
+pub use crate::logger::{LogFilter, NoLogger, VigilLogger, default_filter};

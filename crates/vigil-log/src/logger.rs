@@ -1,0 +1,336 @@
+//! The logger.
+
+use std::fmt;
+use std::sync::atomic::AtomicBool;
+
+use log::{LevelFilter, Log, Metadata, Record, SetLoggerError};
+use vigil_core::Hub;
+use vigil_core::protocol::{Breadcrumb, Event, EventId};
+
+use crate::convert;
+use crate::guard::{Reentrancy, guarded, is_sdk_target, on_sdk_thread};
+
+/// What [`VigilLogger`] does with a record, as decided by its filter.
+///
+/// The enum may gain variants (for instance for Sentry's structured logs),
+/// so a filter should build values rather than match exhaustively.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LogFilter {
+    /// Nothing is captured (the record is still forwarded to the wrapped
+    /// logger).
+    Ignore,
+    /// The record is added to the current scope as a breadcrumb, shown with
+    /// the next event.
+    Breadcrumb,
+    /// The record is captured as an event.
+    Event,
+    /// The record is captured as an event, and then also added as a
+    /// breadcrumb that refers to that event (`event_id`), so that events
+    /// captured later show it in their trail.
+    EventAndBreadcrumb,
+}
+
+impl LogFilter {
+    fn event(self) -> bool {
+        matches!(self, LogFilter::Event | LogFilter::EventAndBreadcrumb)
+    }
+
+    fn breadcrumb(self) -> bool {
+        matches!(self, LogFilter::Breadcrumb | LogFilter::EventAndBreadcrumb)
+    }
+}
+
+/// The default filter: `error` records become events, `warn` and `info`
+/// records breadcrumbs, `debug` and `trace` records are ignored.
+///
+/// Useful as the fallback of a custom filter:
+///
+/// ```
+/// use log::{LevelFilter, Metadata};
+/// use vigil_log::{LogFilter, VigilLogger, default_filter};
+///
+/// let logger = VigilLogger::new().filter(LevelFilter::Info, |md: &Metadata<'_>| {
+///     match md.target() {
+///         "noisy_dependency" => LogFilter::Ignore,
+///         _ => default_filter(md),
+///     }
+/// });
+/// # let _ = logger;
+/// ```
+pub fn default_filter(metadata: &Metadata<'_>) -> LogFilter {
+    match metadata.level() {
+        log::Level::Error => LogFilter::Event,
+        log::Level::Warn | log::Level::Info => LogFilter::Breadcrumb,
+        log::Level::Debug | log::Level::Trace => LogFilter::Ignore,
+    }
+}
+
+/// A logger that drops every record: the destination of
+/// [`VigilLogger::new`], which only feeds Vigil.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoLogger;
+
+impl Log for NoLogger {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        false
+    }
+
+    fn log(&self, _: &Record<'_>) {}
+
+    fn flush(&self) {}
+}
+
+type Filter = Box<dyn Fn(&Metadata<'_>) -> LogFilter + Send + Sync>;
+type EventMapper = Box<dyn Fn(&Record<'_>, Event) -> Option<Event> + Send + Sync>;
+type BreadcrumbMapper = Box<dyn Fn(&Record<'_>, Breadcrumb) -> Option<Breadcrumb> + Send + Sync>;
+
+/// A [`log::Log`] implementation that turns records into Vigil events and
+/// breadcrumbs, and forwards every record to another logger (`dest`).
+///
+/// See the [crate docs](crate) for what is captured and how records map to
+/// events.
+///
+/// # Levels
+/// [`max_level`](VigilLogger::max_level) is the most verbose level that
+/// either the filter or the destination acts on;
+/// [`install`](VigilLogger::install) passes it to [`log::set_max_level`]. If you
+/// install the logger yourself, do the same, or records the filter wants
+/// may never be created.
+pub struct VigilLogger<L = NoLogger> {
+    dest: L,
+    dest_max_level: LevelFilter,
+    filter: Filter,
+    filter_max_level: LevelFilter,
+    event_mapper: Option<EventMapper>,
+    breadcrumb_mapper: Option<BreadcrumbMapper>,
+    warned_panic: AtomicBool,
+}
+
+impl<L: fmt::Debug> fmt::Debug for VigilLogger<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VigilLogger")
+            .field("dest", &self.dest)
+            .field("dest_max_level", &self.dest_max_level)
+            .field("filter_max_level", &self.filter_max_level)
+            .field("event_mapper", &self.event_mapper.is_some())
+            .field("breadcrumb_mapper", &self.breadcrumb_mapper.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for VigilLogger<NoLogger> {
+    fn default() -> Self {
+        VigilLogger::new()
+    }
+}
+
+impl VigilLogger<NoLogger> {
+    /// A logger that only feeds Vigil, with the [default
+    /// filter](default_filter).
+    pub fn new() -> VigilLogger<NoLogger> {
+        VigilLogger::with_dest(NoLogger).dest_max_level(LevelFilter::Off)
+    }
+}
+
+impl<L: Log> VigilLogger<L> {
+    /// A logger that feeds Vigil with the [default filter](default_filter)
+    /// and forwards every record to `dest` (for instance `env_logger`'s
+    /// logger), whatever the filter decides.
+    ///
+    /// The destination is assumed to act on every level: narrow that with
+    /// [`dest_max_level`](VigilLogger::dest_max_level).
+    pub fn with_dest(dest: L) -> VigilLogger<L> {
+        VigilLogger {
+            dest,
+            dest_max_level: LevelFilter::Trace,
+            filter: Box::new(default_filter),
+            filter_max_level: LevelFilter::Info,
+            event_mapper: None,
+            breadcrumb_mapper: None,
+            warned_panic: AtomicBool::new(false),
+        }
+    }
+
+    /// Replaces the filter that decides what each record becomes.
+    ///
+    /// `max_level` is the most verbose level the filter may return anything
+    /// but [`LogFilter::Ignore`] for: records more verbose than it are
+    /// ignored without calling `filter`, and it feeds
+    /// [`max_level`](VigilLogger::max_level). A filter that panics ignores
+    /// the record (reported once on stderr).
+    ///
+    /// ```
+    /// use log::LevelFilter;
+    /// use vigil_log::{LogFilter, VigilLogger};
+    ///
+    /// // Debug records of `my_app::db` as breadcrumbs, errors as events
+    /// // that also leave a breadcrumb.
+    /// let logger = VigilLogger::new().filter(LevelFilter::Debug, |md| match md.level() {
+    ///     log::Level::Error => LogFilter::EventAndBreadcrumb,
+    ///     log::Level::Debug if md.target().starts_with("my_app::db") => LogFilter::Breadcrumb,
+    ///     log::Level::Debug | log::Level::Trace => LogFilter::Ignore,
+    ///     _ => LogFilter::Breadcrumb,
+    /// });
+    /// assert_eq!(logger.max_level(), LevelFilter::Debug);
+    /// ```
+    #[must_use]
+    pub fn filter<F>(mut self, max_level: LevelFilter, filter: F) -> Self
+    where
+        F: Fn(&Metadata<'_>) -> LogFilter + Send + Sync + 'static,
+    {
+        self.filter = Box::new(filter);
+        self.filter_max_level = max_level;
+        self
+    }
+
+    /// Declares the most verbose level the destination logger writes, so
+    /// that [`max_level`](VigilLogger::max_level) can be lower than
+    /// `Trace`. Records are still all forwarded; this only matters for the
+    /// global maximum level.
+    #[must_use]
+    pub fn dest_max_level(mut self, level: LevelFilter) -> Self {
+        self.dest_max_level = level;
+        self
+    }
+
+    /// Builds the events: `mapper` gets the record and the default event
+    /// (see the crate docs) and returns the event to capture, or `None` to
+    /// capture nothing. A mapper that panics captures nothing.
+    ///
+    /// ```
+    /// use vigil_log::VigilLogger;
+    ///
+    /// let logger = VigilLogger::new().event_mapper(|record, mut event| {
+    ///     event.fingerprint = vec![record.target().to_owned()];
+    ///     Some(event)
+    /// });
+    /// # let _ = logger;
+    /// ```
+    #[must_use]
+    pub fn event_mapper<F>(mut self, mapper: F) -> Self
+    where
+        F: Fn(&Record<'_>, Event) -> Option<Event> + Send + Sync + 'static,
+    {
+        self.event_mapper = Some(Box::new(mapper));
+        self
+    }
+
+    /// Builds the breadcrumbs: `mapper` gets the record and the default
+    /// breadcrumb and returns the breadcrumb to record, or `None`. It runs
+    /// before the client's `before_breadcrumb`. A mapper that panics records
+    /// nothing.
+    #[must_use]
+    pub fn breadcrumb_mapper<F>(mut self, mapper: F) -> Self
+    where
+        F: Fn(&Record<'_>, Breadcrumb) -> Option<Breadcrumb> + Send + Sync + 'static,
+    {
+        self.breadcrumb_mapper = Some(Box::new(mapper));
+        self
+    }
+
+    /// The most verbose level that the filter or the destination acts on:
+    /// the value for [`log::set_max_level`].
+    pub fn max_level(&self) -> LevelFilter {
+        self.filter_max_level.max(self.dest_max_level)
+    }
+
+    /// The destination logger.
+    pub fn dest(&self) -> &L {
+        &self.dest
+    }
+
+    /// Installs this logger as the global logger and sets the global
+    /// maximum level to [`max_level`](VigilLogger::max_level).
+    ///
+    /// # Errors
+    /// When a global logger was already set; nothing is changed then.
+    pub fn install(self) -> Result<(), SetLoggerError>
+    where
+        L: 'static,
+    {
+        let max = self.max_level();
+        log::set_boxed_logger(Box::new(self))?;
+        log::set_max_level(max);
+        Ok(())
+    }
+
+    /// What the filter says about a record; `Ignore` for the SDK's own
+    /// records and while this thread is capturing.
+    fn action(&self, metadata: &Metadata<'_>) -> LogFilter {
+        if metadata.level() > self.filter_max_level {
+            return LogFilter::Ignore;
+        }
+        let action = guarded("filter", &self.warned_panic, || (self.filter)(metadata))
+            .unwrap_or(LogFilter::Ignore);
+        if action == LogFilter::Ignore || is_sdk_target(metadata.target()) || Reentrancy::active() {
+            return LogFilter::Ignore;
+        }
+        action
+    }
+
+    fn capture(&self, record: &Record<'_>, action: LogFilter) {
+        let Some(_capturing) = Reentrancy::enter() else {
+            return;
+        };
+        if on_sdk_thread() {
+            return;
+        }
+        let id = if action.event() {
+            Hub::with_active(|hub| match self.map_event(record) {
+                Some(event) => hub.capture_event(event),
+                None => EventId::nil(),
+            })
+        } else {
+            EventId::nil()
+        };
+        if action.breadcrumb() {
+            Hub::with_active(|hub| {
+                hub.add_breadcrumb(|| {
+                    let mut crumb = convert::breadcrumb(record);
+                    if !id.is_nil() {
+                        crumb.event_id = Some(id);
+                    }
+                    match &self.breadcrumb_mapper {
+                        Some(mapper) => guarded("breadcrumb mapper", &self.warned_panic, || {
+                            mapper(record, crumb)
+                        })?,
+                        None => Some(crumb),
+                    }
+                });
+            });
+        }
+    }
+
+    fn map_event(&self, record: &Record<'_>) -> Option<Event> {
+        let event = convert::event(record);
+        match &self.event_mapper {
+            Some(mapper) => guarded("event mapper", &self.warned_panic, || mapper(record, event))?,
+            None => Some(event),
+        }
+    }
+}
+
+impl<L: Log> Log for VigilLogger<L> {
+    /// Whether the destination or Vigil wants records like this one.
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        self.dest.enabled(metadata) || self.action(metadata) != LogFilter::Ignore
+    }
+
+    /// Forwards the record to the destination, then captures it as the
+    /// filter says, into the current hub.
+    fn log(&self, record: &Record<'_>) {
+        self.dest.log(record);
+        let action = self.action(record.metadata());
+        if action != LogFilter::Ignore {
+            self.capture(record, action);
+        }
+    }
+
+    /// Flushes the destination. Vigil's own queue is flushed with
+    /// `vigil::flush` or when the client closes, not here: `log`'s flush
+    /// is not meant to wait on the network.
+    fn flush(&self) {
+        self.dest.flush();
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the wire types: JSON shapes, the envelope writer
+//! and reader (checked against the crates.io `sentry-types` parser), DSN
+//! parsing, and Relay's normalizer over trimmed events.
+
+mod dsn;
+mod envelope;
+mod fixtures;
+mod json_shapes;
+mod relay;
+mod zz_fuzz_tmp;

@@ -1,0 +1,162 @@
+//! Per-request isolation for web services built on [tower]: axum, tonic,
+//! hyper.
+//!
+//! [`VigilLayer`] gives every request a hub of its own, so tags, the user,
+//! breadcrumbs and scopes set while handling one request reach the events
+//! of that request and no other, even when thousands of requests are in
+//! flight and their futures hop between the worker threads of a
+//! multi-threaded runtime. It also records the request on that hub, names
+//! the transaction, leaves an `http` breadcrumb and, when asked, captures
+//! 5xx responses and panics.
+//!
+//! [tower]: https://docs.rs/tower
+//!
+//! # Usage with axum
+//!
+//! Add the layer with [`Router::layer`](https://docs.rs/axum/0.8/axum/struct.Router.html#method.layer).
+//! Handlers then use the ordinary API (`vigil_core::configure_scope`,
+//! `capture_message`, ...), which acts on the request's hub:
+//!
+//! ```
+//! use axum::{Router, routing::get};
+//! use tower::ServiceExt; // for `oneshot`
+//! use vigil_core::protocol::{Level, User};
+//! use vigil_tower::VigilLayer;
+//!
+//! async fn show_user(axum::extract::Path(id): axum::extract::Path<String>) -> &'static str {
+//!     vigil_core::configure_scope(|scope| {
+//!         scope.set_tag("tenant", "acme");
+//!         scope.set_user(Some(User { id: Some(id), ..Default::default() }));
+//!     });
+//!     vigil_core::capture_message("user looked at", Level::Info);
+//!     "ok"
+//! }
+//!
+//! let app = Router::new()
+//!     .route("/users/{id}", get(show_user))
+//!     .layer(VigilLayer::new().capture_server_errors(true));
+//!
+//! # let events = vigil_core::test::with_captured_events(|| {
+//! # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! # rt.block_on(async {
+//! let request = http::Request::get("http://example.com/users/42?tab=orders")
+//!     .header("authorization", "Bearer s3cr3t")
+//!     .body(axum::body::Body::empty())
+//!     .unwrap();
+//! let response = app.oneshot(request).await.unwrap();
+//! assert_eq!(response.status(), 200);
+//! # });
+//! # });
+//! let event = &events[0];
+//! assert_eq!(event.tags["tenant"], "acme");
+//! assert_eq!(event.user.as_ref().unwrap().id.as_deref(), Some("42"));
+//! let request = event.request.as_ref().unwrap();
+//! assert_eq!(request.url.as_deref(), Some("http://example.com/users/42"));
+//! assert_eq!(request.query_string.as_deref(), Some("tab=orders"));
+//! assert_eq!(request.headers["authorization"], "[Filtered]");
+//! // With the `axum` feature the route, else the path:
+//! # #[cfg(feature = "axum")]
+//! assert_eq!(event.transaction.as_deref(), Some("GET /users/{id}"));
+//! ```
+//!
+//! Use `Router::layer` rather than wrapping the finished router: axum
+//! inserts `MatchedPath` when it routes the request, so only a layer added
+//! with `Router::layer` (or `route_layer`) runs after routing and can name
+//! the transaction after the route. Wrapped around the whole router the
+//! layer works the same, but transactions are named after the path.
+//!
+//! # What happens per request
+//!
+//! When a request arrives, [`VigilService::call`](tower_service::Service::call):
+//!
+//! 1. takes the hub current on the calling thread and, if it has an enabled
+//!    client, creates a new hub from it:
+//!    `Hub::new_from_top(Hub::current())`. Without an enabled client the
+//!    request goes straight through and nothing below happens;
+//! 2. sets on that hub's scope the transaction name, `METHOD route` where
+//!    route is axum's `MatchedPath` (feature `axum`) or else the request
+//!    path (`GET /users/{id}` or `GET /users/42`), and the request data
+//!    (next section), added to every event that has no `request` of its
+//!    own;
+//! 3. calls the inner service with the new hub current, so code that runs
+//!    synchronously in `call` sees it;
+//! 4. binds the inner service's future to the hub with
+//!    [`bind_hub`](vigil_core::HubFutureExt::bind_hub): the hub is current
+//!    whenever the future is polled, on whichever worker thread, and only
+//!    then. Tasks spawned with `vigil_core::spawn` (feature `tokio` of
+//!    `vigil-core`) fork it, and so keep the request's data;
+//! 5. when the response is ready, records an `http` breadcrumb on the hub
+//!    ([`request_breadcrumb`](VigilLayer::request_breadcrumb)) and, for a
+//!    5xx status, captures an error event
+//!    ([`capture_server_errors`](VigilLayer::capture_server_errors)).
+//!
+//! Nothing is written to the hub the request came from (the worker
+//! thread's hub): when the request is over, its hub is dropped with
+//! everything set on it.
+//!
+//! # Request data and personal data
+//!
+//! The request interface holds the method, the URL without query string,
+//! the query string and the headers; request bodies are never read. Header
+//! values are filtered as follows (names are compared ignoring case):
+//!
+//! | header | without `send_default_pii` | with `send_default_pii` |
+//! |---|---|---|
+//! | name contains `auth`, `token`, `secret`, `password`, `passwd`, `pwd`, `key`, `jwt`, `bearer`, `sso`, `saml`, `csrf`, `xsrf`, `credentials`, `session`, `sid` or `identity` | `[Filtered]` | `[Filtered]` |
+//! | `Cookie`, `Set-Cookie` | `[Filtered]` | filtered cookie by cookie: cookies with a name from the row above get the value `[Filtered]`; a value that does not parse becomes `[Filtered]` as a whole |
+//! | `X-Forwarded-For`, `X-Real-IP`, `Forwarded`, `CF-Connecting-IP`, `True-Client-IP`, `X-Client-IP`, `X-Cluster-Client-IP`, `Fastly-Client-IP` | `[Filtered]` | sent |
+//! | any other | sent | sent |
+//!
+//! With `send_default_pii` the filtered cookies also go to the request's
+//! `cookies` (left out when the header does not parse), and the client's IP
+//! address to `env.REMOTE_ADDR`. The address
+//! is read from axum's `ConnectInfo<SocketAddr>` (feature `axum`, serve with
+//! `into_make_service_with_connect_info::<SocketAddr>()`) or from a
+//! `SocketAddr` request extension. Userinfo in the URL is always replaced
+//! by `[Filtered]:[Filtered]@`. The URL's scheme is the request URI's,
+//! else `http`; its host is the URI's, else the `Host` header's; a request
+//! with neither (possible only in-process, e.g. with `oneshot`) gets no
+//! `url`, as a relative one is not valid there. Data set
+//! explicitly on an event is never changed: an event that already has a
+//! `request` keeps it.
+//!
+//! # Panics
+//!
+//! With [`capture_panics`](VigilLayer::capture_panics) a panic in the inner
+//! service is captured as a fatal event and then resumed unchanged; see
+//! that method for exactly what happens.
+//!
+//! # Other servers
+//!
+//! [`VigilService`] implements `Service<http::Request<B>>` for any inner
+//! service answering with `http::Response<_>`, whatever its body and error
+//! types, and is `Clone + Send + Sync` whenever the inner service is; its
+//! future is `Send` whenever the inner future is. With tonic:
+//! `Server::builder().layer(VigilLayer::new())`. With plain hyper, wrap the
+//! service with hyper-util's `TowerToHyperService`:
+//!
+//! ```
+//! use std::convert::Infallible;
+//! use hyper_util::service::TowerToHyperService;
+//! use tower::{Layer, service_fn};
+//! use vigil_tower::VigilLayer;
+//!
+//! let service = VigilLayer::new().layer(service_fn(|_req: http::Request<hyper::body::Incoming>| async {
+//!     vigil_core::capture_message("hello", vigil_core::protocol::Level::Info);
+//!     Ok::<_, Infallible>(http::Response::new(String::from("hi")))
+//! }));
+//! let hyper_service = TowerToHyperService::new(service);
+//! // hyper::server::conn::http1::Builder::new().serve_connection(io, hyper_service)
+//! # let _ = hyper_service;
+//! ```
+//!
+//! # Feature flags
+//!
+//! - `axum`: transaction names from axum's `MatchedPath` and the client
+//!   address from axum's `ConnectInfo` (enables axum's `matched-path` and
+//!   `tokio` features).
+
+mod request;
+mod service;
+
+pub use crate::service::{ResponseFuture, VigilLayer, VigilService};

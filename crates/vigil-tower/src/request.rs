@@ -1,0 +1,263 @@
+//! Request data for events: URL, query string, filtered headers, cookies
+//! and the client address, following `send_default_pii`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use http::header::{COOKIE, HOST, HeaderMap, SET_COOKIE};
+use http::{Method, Uri};
+use vigil_core::protocol::Request;
+
+/// What replaces a value that must not be sent.
+pub(crate) const FILTERED: &str = "[Filtered]";
+
+/// Header (and cookie) names containing one of these, ignoring case, always
+/// have their value replaced by [`FILTERED`] (protocol.md §7.4).
+const SENSITIVE: &[&str] = &[
+    "auth",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "pwd",
+    "key",
+    "jwt",
+    "bearer",
+    "sso",
+    "saml",
+    "csrf",
+    "xsrf",
+    "credentials",
+    "session",
+    "sid",
+    "identity",
+];
+
+/// Headers that carry the client's address: sent only with
+/// `send_default_pii`.
+const CLIENT_IP_HEADERS: &[&str] = &[
+    "x-forwarded-for",
+    "x-real-ip",
+    "forwarded",
+    "cf-connecting-ip",
+    "true-client-ip",
+    "x-client-ip",
+    "x-cluster-client-ip",
+    "fastly-client-ip",
+];
+
+/// Whether a header or cookie name is on the always-filtered list.
+pub(crate) fn is_sensitive(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    SENSITIVE.iter().any(|s| lower.contains(s))
+}
+
+/// The absolute URL without query string; userinfo is replaced by
+/// `[Filtered]:[Filtered]@`. Without an authority in the URI, the `Host`
+/// header gives the host; without either there is no absolute URL
+/// (`None`). The scheme is the URI's, else `http` (a server behind TLS
+/// termination cannot tell).
+pub(crate) fn url_without_query(uri: &Uri, headers: &HeaderMap) -> Option<String> {
+    let authority = uri
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| headers.get(HOST).and_then(|h| h.to_str().ok()))
+        .filter(|a| !a.is_empty());
+    let authority = authority?;
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let path = uri.path();
+    Some(match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://{FILTERED}:{FILTERED}@{host}{path}"),
+        None => format!("{scheme}://{authority}{path}"),
+    })
+}
+
+/// Builds the event's `request` interface. Bodies are never read.
+pub(crate) fn build_request(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    client_addr: Option<SocketAddr>,
+    send_default_pii: bool,
+) -> Request {
+    let mut request = Request {
+        // A relative URL is rejected by some consumers (sentry-types):
+        // without a host, leave it out.
+        url: url_without_query(uri, headers),
+        method: Some(method.as_str().to_owned()),
+        query_string: uri.query().filter(|q| !q.is_empty()).map(str::to_owned),
+        ..Request::default()
+    };
+    request.headers = filter_headers(headers, send_default_pii);
+    if send_default_pii {
+        // Only a cookie header that parses: Relay rejects `cookies` that are
+        // not name=value pairs (the header itself is then `[Filtered]`).
+        request.cookies = joined_cookie_header(headers)
+            .and_then(|c| filter_cookies(&c, false))
+            .filter(|c| !c.is_empty());
+        if let Some(addr) = client_addr {
+            request
+                .env
+                .insert("REMOTE_ADDR".to_owned(), addr.ip().to_string());
+        }
+    }
+    request
+}
+
+/// All `Cookie` headers as one string (HTTP/2 may split them).
+fn joined_cookie_header(headers: &HeaderMap) -> Option<String> {
+    let mut values = headers.get_all(COOKIE).iter().peekable();
+    values.peek()?;
+    let parts: Vec<String> = values
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    Some(parts.join("; "))
+}
+
+/// The headers with every value decided by the rules of protocol.md §7.4:
+/// sensitive names are always `[Filtered]`; cookies and client-address
+/// headers are `[Filtered]` without `send_default_pii`, and cookies are
+/// filtered one by one with it. Repeated headers are joined with `, `
+/// (`; ` for `Cookie`).
+pub(crate) fn filter_headers(
+    headers: &HeaderMap,
+    send_default_pii: bool,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for name in headers.keys() {
+        let key = name.as_str();
+        let value = if is_sensitive(key) {
+            FILTERED.to_owned()
+        } else if *name == COOKIE {
+            if send_default_pii {
+                joined_cookie_header(headers)
+                    .and_then(|c| filter_cookies(&c, false))
+                    .unwrap_or_else(|| FILTERED.to_owned())
+            } else {
+                FILTERED.to_owned()
+            }
+        } else if *name == SET_COOKIE {
+            if send_default_pii {
+                let values: Vec<String> = headers
+                    .get_all(name)
+                    .iter()
+                    .map(|v| {
+                        filter_cookies(&String::from_utf8_lossy(v.as_bytes()), true)
+                            .unwrap_or_else(|| FILTERED.to_owned())
+                    })
+                    .collect();
+                values.join(", ")
+            } else {
+                FILTERED.to_owned()
+            }
+        } else if CLIENT_IP_HEADERS.contains(&key) && !send_default_pii {
+            FILTERED.to_owned()
+        } else {
+            let values: Vec<String> = headers
+                .get_all(name)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect();
+            values.join(", ")
+        };
+        out.insert(key.to_owned(), value);
+    }
+    out
+}
+
+/// Filters a `Cookie` (or, with `set_cookie`, a `Set-Cookie`) value cookie
+/// by cookie: the value of a cookie with a sensitive name becomes
+/// `[Filtered]`. `None` when the value does not parse: the caller then
+/// sends `[Filtered]` for the whole header, so a raw cookie header is
+/// never sent.
+pub(crate) fn filter_cookies(value: &str, set_cookie: bool) -> Option<String> {
+    let mut out = Vec::new();
+    for (i, part) in value.split(';').enumerate() {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        // In `Set-Cookie` only the first pair is the cookie; the rest are
+        // attributes (`Path=/`, `HttpOnly`).
+        let is_cookie = !set_cookie || i == 0;
+        match part.split_once('=') {
+            Some((name, v)) => {
+                let name = name.trim();
+                if name.is_empty() {
+                    return None;
+                }
+                if is_cookie && is_sensitive(name) {
+                    out.push(format!("{name}={FILTERED}"));
+                } else {
+                    out.push(format!("{name}={}", v.trim()));
+                }
+            }
+            None if !is_cookie => out.push(part.to_owned()),
+            None => return None,
+        }
+    }
+    Some(out.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_filtered_one_by_one() {
+        assert_eq!(
+            filter_cookies("theme=dark; sessionid=abc; csrftoken=x", false).as_deref(),
+            Some("theme=dark; sessionid=[Filtered]; csrftoken=[Filtered]")
+        );
+        assert_eq!(filter_cookies("garbage", false), None);
+        assert_eq!(filter_cookies("=x", false), None);
+        assert_eq!(
+            filter_cookies("sid=1; Path=/; HttpOnly", true).as_deref(),
+            Some("sid=[Filtered]; Path=/; HttpOnly")
+        );
+        assert_eq!(filter_cookies("HttpOnly", true), None);
+    }
+
+    #[test]
+    fn url_filters_userinfo_and_drops_query() {
+        let headers = HeaderMap::new();
+        let uri: Uri = "http://user:pw@example.com:8080/a/b?x=1".parse().unwrap();
+        assert_eq!(
+            url_without_query(&uri, &headers).as_deref(),
+            Some("http://[Filtered]:[Filtered]@example.com:8080/a/b")
+        );
+        let uri: Uri = "/only/path?x=1".parse().unwrap();
+        assert_eq!(url_without_query(&uri, &headers), None);
+        let mut headers = HeaderMap::new();
+        headers.insert(HOST, "example.org".parse().unwrap());
+        assert_eq!(
+            url_without_query(&uri, &headers).as_deref(),
+            Some("http://example.org/only/path")
+        );
+    }
+
+    #[test]
+    fn sensitive_names() {
+        for name in [
+            "Authorization",
+            "X-Api-Key",
+            "x-csrf-token",
+            "X-XSRF-TOKEN",
+            "x-session-id",
+            "x-amz-security-token",
+            "x-identity",
+            "proxy-authorization",
+        ] {
+            assert!(is_sensitive(name), "{name}");
+        }
+        for name in [
+            "user-agent",
+            "accept",
+            "content-type",
+            "cookie",
+            "x-forwarded-for",
+        ] {
+            assert!(!is_sensitive(name), "{name}");
+        }
+    }
+}

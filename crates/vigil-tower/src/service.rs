@@ -1,0 +1,418 @@
+//! The layer, the service and its response future.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Method, StatusCode};
+use pin_project_lite::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+use vigil_core::protocol::{
+    Breadcrumb, Context as EventContext, Event, Exception, Level, Map, Mechanism, Value,
+};
+use vigil_core::{Hub, HubFuture, HubFutureExt};
+
+use crate::request::build_request;
+
+/// The mechanism type of panics captured by this layer.
+const MECHANISM: &str = "auto.http.tower";
+
+#[derive(Clone, Copy, Debug)]
+struct Config {
+    capture_server_errors: bool,
+    capture_panics: bool,
+    request_breadcrumb: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            capture_server_errors: false,
+            capture_panics: false,
+            request_breadcrumb: true,
+        }
+    }
+}
+
+/// A [`tower_layer::Layer`] that gives every request its own hub and
+/// records the request on it. See the [crate docs](crate) for what happens
+/// per request.
+///
+/// Defaults: one `http` breadcrumb per request, no capture of 5xx
+/// responses, no capture of panics.
+///
+/// ```
+/// use vigil_tower::VigilLayer;
+/// let layer = VigilLayer::new()
+///     .capture_server_errors(true)
+///     .capture_panics(true)
+///     .request_breadcrumb(false);
+/// # let _ = layer;
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+#[must_use = "a layer does nothing until it wraps a service"]
+pub struct VigilLayer {
+    config: Config,
+}
+
+impl VigilLayer {
+    /// A layer with the default options.
+    pub fn new() -> VigilLayer {
+        VigilLayer::default()
+    }
+
+    /// Capture a response with a 5xx status as an error event (off by
+    /// default).
+    ///
+    /// The event has level `error`, the message `"<code> <reason>"` (e.g.
+    /// `500 Internal Server Error`), a `response` context with the
+    /// `status_code`, and everything the request's scope holds when the
+    /// response is ready: tags and user set by the handler, the
+    /// transaction, the request and breadcrumbs (including this request's
+    /// own `http` breadcrumb). Only the status is looked at: errors of the
+    /// inner service (`Err(..)`, e.g. a broken connection) are not
+    /// captured, and neither are gRPC errors, which tonic reports with
+    /// HTTP status 200 and a `grpc-status` header or trailer.
+    pub fn capture_server_errors(mut self, enabled: bool) -> VigilLayer {
+        self.config.capture_server_errors = enabled;
+        self
+    }
+
+    /// Capture a panic of the inner service (in its `call` or while its
+    /// future is polled) as a `fatal` event (off by default).
+    ///
+    /// The event has one exception of type `panic` whose value is the
+    /// panic message and whose mechanism is
+    /// `{"type":"auto.http.tower","handled":false}`, plus the request's
+    /// scope data. Right after the capture the panic is resumed with
+    /// [`std::panic::resume_unwind`] with its original payload, so it
+    /// propagates exactly as without this layer: the panic hook has
+    /// already run (it is not run a second time), and whatever sits
+    /// outside catches it or not. With hyper and axum nothing does: the
+    /// connection's task ends and the client sees the connection close
+    /// without a response. To answer with a 500 instead, put a
+    /// panic-catching layer (such as tower-http's `CatchPanicLayer`)
+    /// *outside* this one; its 500 is then produced outside this layer
+    /// and not captured again by
+    /// [`capture_server_errors`](VigilLayer::capture_server_errors).
+    ///
+    /// Leave this off if a panic hook already reports panics: the hook
+    /// runs while the request's hub is current, so its event already
+    /// carries the request's data, and turning this on would report the
+    /// panic twice.
+    pub fn capture_panics(mut self, enabled: bool) -> VigilLayer {
+        self.config.capture_panics = enabled;
+        self
+    }
+
+    /// Record an `http` breadcrumb on the request's hub when the response
+    /// is ready (on by default).
+    ///
+    /// Its data holds `method`, `url` (without query string; just the path
+    /// when the request names no host) and
+    /// `status_code`; its level is `error` for 5xx, `warning` for 4xx and
+    /// `info` otherwise (`error` without `status_code` when the inner
+    /// service returned `Err`). It goes through `before_breadcrumb`. As it
+    /// is recorded on the request's own hub, it reaches only events
+    /// captured afterwards on that hub, such as the 5xx event of
+    /// [`capture_server_errors`](VigilLayer::capture_server_errors), never
+    /// another request.
+    pub fn request_breadcrumb(mut self, enabled: bool) -> VigilLayer {
+        self.config.request_breadcrumb = enabled;
+        self
+    }
+}
+
+impl<S> Layer<S> for VigilLayer {
+    type Service = VigilService<S>;
+
+    fn layer(&self, inner: S) -> VigilService<S> {
+        VigilService {
+            inner,
+            config: self.config,
+        }
+    }
+}
+
+/// The service made by [`VigilLayer`]: runs every request of the inner
+/// service under a hub of its own.
+///
+/// It is `Clone`, `Send` and `Sync` whenever the inner service is.
+#[derive(Clone, Debug)]
+pub struct VigilService<S> {
+    inner: S,
+    config: Config,
+}
+
+impl<S> VigilService<S> {
+    /// Wraps `inner` with the default options (same as
+    /// `VigilLayer::new().layer(inner)`).
+    pub fn new(inner: S) -> VigilService<S> {
+        VigilLayer::new().layer(inner)
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+/// The client address, from axum's `ConnectInfo` or a plain `SocketAddr`
+/// request extension.
+fn client_addr<B>(req: &http::Request<B>) -> Option<SocketAddr> {
+    #[cfg(feature = "axum")]
+    if let Some(info) = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+    {
+        return Some(info.0);
+    }
+    req.extensions().get::<SocketAddr>().copied()
+}
+
+/// The route the request matched (axum's `MatchedPath`), else its path.
+fn route<B>(req: &http::Request<B>) -> &str {
+    #[cfg(feature = "axum")]
+    if let Some(path) = req.extensions().get::<axum::extract::MatchedPath>() {
+        return path.as_str();
+    }
+    req.uri().path()
+}
+
+impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for VigilService<S>
+where
+    S: Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<ReqBody>) -> ResponseFuture<S::Future> {
+        // Without an enabled client there is nothing to record: call
+        // through at no cost.
+        let Some(parent) = Hub::with_active(|hub| Some(hub.clone())) else {
+            return ResponseFuture {
+                inner: Inner::Passthrough {
+                    future: self.inner.call(req),
+                },
+            };
+        };
+        let hub = Arc::new(Hub::new_from_top(&parent));
+        drop(parent);
+        let send_default_pii = hub.client().is_some_and(|c| c.options().send_default_pii);
+        let request = Arc::new(build_request(
+            req.method(),
+            req.uri(),
+            req.headers(),
+            client_addr(&req),
+            send_default_pii,
+        ));
+        let transaction = format!("{} {}", req.method(), route(&req));
+        let state = State {
+            config: self.config,
+            method: req.method().clone(),
+            url: request
+                .url
+                .clone()
+                .unwrap_or_else(|| req.uri().path().to_owned()),
+        };
+        hub.configure_scope(|scope| {
+            scope.set_transaction(Some(&transaction));
+            scope.add_event_processor(move |mut event| {
+                if event.request.is_none() {
+                    event.request = Some((*request).clone());
+                }
+                Some(event)
+            });
+        });
+
+        let inner = &mut self.inner;
+        let future = if self.config.capture_panics {
+            match catch_unwind(AssertUnwindSafe(|| {
+                Hub::run(hub.clone(), || inner.call(req))
+            })) {
+                Ok(future) => future,
+                Err(payload) => {
+                    capture_panic(&hub, &*payload);
+                    resume_unwind(payload)
+                }
+            }
+        } else {
+            Hub::run(hub.clone(), || inner.call(req))
+        };
+        ResponseFuture {
+            inner: Inner::Bound {
+                future: future.bind_hub(hub),
+                state: Some(state),
+            },
+        }
+    }
+}
+
+/// What the response future needs once the response is ready.
+struct State {
+    config: Config,
+    method: Method,
+    url: String,
+}
+
+pin_project! {
+    /// The response future of [`VigilService`]: the inner service's future,
+    /// bound to the request's hub, recording the outcome when it
+    /// completes.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: Inner<F>,
+    }
+}
+
+pin_project! {
+    #[project = InnerProj]
+    enum Inner<F> {
+        // No enabled client when the request arrived.
+        Passthrough {
+            #[pin]
+            future: F,
+        },
+        Bound {
+            #[pin]
+            future: HubFuture<F>,
+            // Taken when the response is ready.
+            state: Option<State>,
+        },
+    }
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bound = matches!(self.inner, Inner::Bound { .. });
+        f.debug_struct("ResponseFuture")
+            .field("bound", &bound)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, ResBody, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<http::Response<ResBody>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        match self.project().inner.project() {
+            InnerProj::Passthrough { future } => future.poll(cx),
+            InnerProj::Bound { mut future, state } => {
+                let capture_panics = state.as_ref().is_some_and(|s| s.config.capture_panics);
+                let poll = if capture_panics {
+                    match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                        Ok(poll) => poll,
+                        Err(payload) => {
+                            *state = None;
+                            capture_panic(future.as_ref().get_ref().hub(), &*payload);
+                            resume_unwind(payload)
+                        }
+                    }
+                } else {
+                    future.as_mut().poll(cx)
+                };
+                let Poll::Ready(result) = poll else {
+                    return Poll::Pending;
+                };
+                if let Some(state) = state.take() {
+                    let status = result.as_ref().ok().map(http::Response::status);
+                    finish(future.as_ref().get_ref().hub(), &state, status);
+                }
+                Poll::Ready(result)
+            }
+        }
+    }
+}
+
+/// Records the breadcrumb and the 5xx event once the response is ready.
+fn finish(hub: &Hub, state: &State, status: Option<StatusCode>) {
+    if state.config.request_breadcrumb {
+        let mut data = std::collections::BTreeMap::new();
+        data.insert("method".to_owned(), Value::from(state.method.as_str()));
+        data.insert("url".to_owned(), Value::from(state.url.as_str()));
+        if let Some(status) = status {
+            data.insert("status_code".to_owned(), Value::from(status.as_u16()));
+        }
+        let level = match status {
+            Some(s) if s.is_server_error() => Level::Error,
+            Some(s) if s.is_client_error() => Level::Warning,
+            Some(_) => Level::Info,
+            None => Level::Error,
+        };
+        hub.add_breadcrumb(Breadcrumb {
+            ty: "http".to_owned(),
+            category: Some("http".to_owned()),
+            data,
+            level,
+            ..Breadcrumb::default()
+        });
+    }
+    let server_error = status.filter(|s| s.is_server_error() && state.config.capture_server_errors);
+    if let Some(status) = server_error {
+        let text = match status.canonical_reason() {
+            Some(reason) => format!("{} {reason}", status.as_u16()),
+            None => status.as_u16().to_string(),
+        };
+        let mut event = Event::from_message(text, Level::Error);
+        let mut response = Map::new();
+        response.insert("type".to_owned(), Value::from("response"));
+        response.insert("status_code".to_owned(), Value::from(status.as_u16()));
+        event
+            .contexts
+            .insert("response".to_owned(), EventContext::Other(response));
+        hub.capture_event(event);
+    }
+}
+
+/// The message of a panic payload.
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_owned()
+    }
+}
+
+/// Captures a handler's panic as a fatal, unhandled event on `hub`.
+fn capture_panic(hub: &Hub, payload: &(dyn Any + Send)) {
+    let mut event = Event::new();
+    event.level = Level::Fatal;
+    event.exception.values.push(Exception {
+        ty: Some("panic".to_owned()),
+        value: Some(panic_message(payload)),
+        mechanism: Some(Mechanism {
+            ty: MECHANISM.to_owned(),
+            handled: Some(false),
+            ..Mechanism::default()
+        }),
+        ..Exception::default()
+    });
+    hub.capture_event(event);
+}

@@ -1,0 +1,141 @@
+//! Vigil for [`tracing`](https://docs.rs/tracing): a
+//! [`Layer`](tracing_subscriber::Layer) that turns `ERROR` events into Vigil
+//! events and `WARN`/`INFO` events into breadcrumbs, attaches the fields of
+//! the enclosing spans to error events, and captures into the hub a span
+//! was created under.
+//!
+//! # Usage
+//!
+//! Add [`VigilLayer`] to your subscriber, after `vigil::init`:
+//!
+//! ```
+//! use tracing_subscriber::prelude::*;
+//! use vigil_core::protocol::Level;
+//!
+//! // let _guard = vigil::init("https://key@sentry.example.com/1");
+//! let subscriber = tracing_subscriber::registry().with(vigil_tracing::layer());
+//! // Usually `subscriber.init()` or `tracing::subscriber::set_global_default`.
+//! # let events = vigil_core::test::with_captured_events(|| {
+//! tracing::subscriber::with_default(subscriber, || {
+//!     let span = tracing::info_span!("import", file = "orders.csv");
+//!     let _entered = span.enter();
+//!     tracing::info!(rows = 120, "parsed");
+//!     tracing::error!(row = 7, "bad date");
+//! });
+//! # });
+//!
+//! // The error is captured as an event, with the info event as breadcrumb.
+//! assert_eq!(events.len(), 1);
+//! let event = &events[0];
+//! assert_eq!(event.message.as_deref(), Some("bad date"));
+//! assert_eq!(event.level, Level::Error);
+//! assert_eq!(event.extra["row"], 7);
+//! assert_eq!(event.breadcrumbs.values[0].data["rows"], 120);
+//! let spans = serde_json::to_value(&event.contexts["tracing_spans"]).unwrap();
+//! assert_eq!(spans["spans"][0]["name"], "import");
+//! assert_eq!(spans["spans"][0]["fields"]["file"], "orders.csv");
+//! ```
+//!
+//! # What events become
+//!
+//! An event filter, `Fn(&tracing::Metadata) -> EventFilter`, decides per
+//! event. The [default](default_event_filter):
+//!
+//! | level | becomes |
+//! |---|---|
+//! | `ERROR` | a Vigil event ([`EventFilter::Event`]) |
+//! | `WARN`, `INFO` | a breadcrumb ([`EventFilter::Breadcrumb`]) |
+//! | `DEBUG`, `TRACE` | nothing ([`EventFilter::Ignore`]) |
+//!
+//! Replace it with [`VigilLayer::event_filter`];
+//! [`EventFilter::EventAndBreadcrumb`] captures an event and leaves a
+//! breadcrumb pointing at it.
+//!
+//! A **Vigil event** has:
+//! - `level`: `ERROR` → `error`, `WARN` → `warning`, `INFO` → `info`,
+//!   `DEBUG` and `TRACE` → `debug`;
+//! - `message`: the `message` field (the format string and its arguments);
+//! - `logger`: the event's target;
+//! - `extra`: the other fields. Integers, floats, booleans and strings keep
+//!   their JSON type; `?debug`, `%display` and error values become text
+//!   (floats that are NaN or infinite too);
+//! - `exception`: when a field holds an error (`error = &err as &dyn
+//!   Error`), that error and its `source()` chain, as
+//!   [`vigil_core::event_from_error`] builds them (the first such field);
+//! - `contexts.tracing`: the event's `module_path`, `file` and `line`;
+//! - `contexts.tracing_spans`: the enclosing recorded spans, oldest first,
+//!   as `{"spans": [{"name": "...", "fields": {...}}, ...]}`. A list keeps
+//!   the order, which JSON objects do not, and allows repeated names.
+//!
+//! A **breadcrumb** has type `default`, `category` = the target, the
+//! mapped `level`, the `message` field as `message` and the other fields
+//! as `data` (span fields are not included).
+//!
+//! Change either with [`VigilLayer::event_mapper`] and
+//! [`VigilLayer::breadcrumb_mapper`], which start from the defaults. Then
+//! the hub's normal pipeline runs: scope data, event processors,
+//! `before_send` / `before_breadcrumb`.
+//!
+//! # Spans and hubs
+//!
+//! A span accepted by the span filter (by [default](default_span_filter)
+//! `ERROR`, `WARN` and `INFO` spans) is recorded when it is created while
+//! an enabled client is bound: its fields (updated by `Span::record`) and
+//! the hub current at that moment ([`Hub::current`](vigil_core::Hub::current)).
+//!
+//! An event inside recorded spans is captured into the hub of the
+//! innermost one, not into the current hub of the thread that emits it.
+//! So a span created while a request's hub is current (inside a future
+//! bound with [`HubFutureExt::bind_hub`](vigil_core::HubFutureExt::bind_hub)
+//! or in [`Hub::run`](vigil_core::Hub::run)) keeps the events of work
+//! instrumented with it in that request's hub, on whichever thread the
+//! work runs:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use tracing_subscriber::prelude::*;
+//! use vigil_core::Hub;
+//!
+//! # let events = vigil_core::test::with_captured_events(|| {
+//! let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(vigil_tracing::layer()));
+//! let request_hub = Arc::new(Hub::new_from_top(Hub::current()));
+//! request_hub.configure_scope(|scope| scope.set_tag("request_id", "42"));
+//! let span = tracing::dispatcher::with_default(&dispatch, || {
+//!     Hub::run(request_hub.clone(), || tracing::info_span!("request"))
+//! });
+//! std::thread::spawn(move || {
+//!     tracing::dispatcher::with_default(&dispatch, || {
+//!         let _entered = span.enter();
+//!         tracing::error!("lookup failed"); // goes to `request_hub`
+//!     })
+//! })
+//! .join()
+//! .unwrap();
+//! # });
+//! # assert_eq!(events.len(), 1);
+//! # assert_eq!(events[0].tags["request_id"], "42");
+//! ```
+//!
+//! Events outside any recorded span go to the thread's current hub.
+//!
+//! # The SDK's own output
+//! The SDK never emits `tracing` events (its diagnostics go to stderr),
+//! and the layer makes sure it cannot capture itself:
+//! - an event emitted by code that runs while this thread is capturing (a
+//!   `before_send` callback, an event processor, a custom transport) is
+//!   not captured;
+//! - events emitted on the SDK's own threads (named `vigil-*`, such as the
+//!   `vigil-transport` worker) and events whose target is in a `vigil` or
+//!   `vigil_*` crate are never captured.
+//!
+//! # Cost
+//! Until a client is bound, a span costs one filter call and one atomic
+//! load. The layer sees every event (it does not take part in filtering);
+//! an event it ignores costs one filter call, and the fields of the others
+//! are recorded only then.
+
+mod guard;
+mod layer;
+mod visit;
+
+pub use crate::layer::{EventFilter, VigilLayer, default_event_filter, default_span_filter, layer};

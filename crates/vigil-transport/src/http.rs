@@ -1,0 +1,681 @@
+//! The HTTP transport: a worker thread posting gzipped envelopes with
+//! `ureq`, honouring rate limits, retrying network failures and sending
+//! client reports.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use vigil_core::protocol::{ClientReport, DataCategory, DiscardReason, Envelope, EnvelopeItem};
+use vigil_core::{LossRecorder, Transport, TransportContext, TransportFactory};
+
+use crate::rate_limit::RateLimits;
+use crate::stats::deadlines;
+use vigil_core::DeliveryStats;
+use crate::worker::{Control, Handler, Worker, record_item, record_items};
+
+/// Piggy-backed client reports are sent at most this often.
+const REPORT_INTERVAL: Duration = Duration::from_secs(30);
+/// After this long with an empty queue, pending client reports are sent
+/// on their own.
+const IDLE_INTERVAL: Duration = Duration::from_secs(60);
+/// At most this much of a response body is read (for diagnostics and so
+/// the connection can be reused).
+const MAX_RESPONSE_BODY: u64 = 64 * 1024;
+/// At most this much of an error body is printed.
+const MAX_LOGGED_BODY: usize = 1024;
+
+/// Settings of an [`HttpTransport`] beyond what
+/// [`ClientOptions`](vigil_core::ClientOptions) holds.
+///
+/// The defaults suit production use:
+///
+/// | setting | default |
+/// | --- | --- |
+/// | [`connect_timeout`](HttpTransportOptions::connect_timeout) | 5 s |
+/// | [`timeout`](HttpTransportOptions::timeout) (whole request) | 15 s |
+/// | [`max_attempts`](HttpTransportOptions::max_attempts) | 3 |
+/// | [`initial_backoff`](HttpTransportOptions::initial_backoff) | 100 ms, doubling |
+/// | [`max_backoff`](HttpTransportOptions::max_backoff) | 2 s |
+/// | [`proxy_from_env`](HttpTransportOptions::proxy_from_env) | on |
+///
+/// ```
+/// use std::time::Duration;
+/// use vigil_transport::{HttpTransport, HttpTransportOptions};
+/// let options = HttpTransportOptions::new()
+///     .timeout(Duration::from_secs(5))
+///     .max_attempts(5);
+/// let factory = HttpTransport::factory_with(options);
+/// let client_options = vigil_core::ClientOptions::new().transport(factory);
+/// # let _ = client_options;
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HttpTransportOptions {
+    /// How long establishing a connection (name resolution, TCP, TLS, a
+    /// proxy's `CONNECT`) may take.
+    pub connect_timeout: Duration,
+    /// How long one request may take in all, from connecting to reading the
+    /// response. A request that runs out of time is a network error.
+    pub timeout: Duration,
+    /// How many times an envelope is tried when the network fails
+    /// (connection refused or reset, timeout, name resolution); at least 1.
+    /// HTTP error statuses are never retried.
+    pub max_attempts: u32,
+    /// The pause before the first retry; it doubles for each further one.
+    /// Each pause is jittered (between half and all of it) and never runs
+    /// past the deadline of a pending flush or shutdown.
+    pub initial_backoff: Duration,
+    /// The longest pause between two attempts.
+    pub max_backoff: Duration,
+    /// Use the proxy named by `ALL_PROXY`, `HTTPS_PROXY` or `HTTP_PROXY`
+    /// (or their lowercase forms), except for the hosts in `NO_PROXY`.
+    pub proxy_from_env: bool,
+}
+
+impl Default for HttpTransportOptions {
+    fn default() -> HttpTransportOptions {
+        HttpTransportOptions {
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(15),
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+            proxy_from_env: true,
+        }
+    }
+}
+
+impl HttpTransportOptions {
+    /// The defaults (see the table above).
+    pub fn new() -> HttpTransportOptions {
+        HttpTransportOptions::default()
+    }
+
+    /// Sets [`connect_timeout`](HttpTransportOptions::connect_timeout).
+    pub fn connect_timeout(mut self, timeout: Duration) -> HttpTransportOptions {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets [`timeout`](HttpTransportOptions::timeout).
+    pub fn timeout(mut self, timeout: Duration) -> HttpTransportOptions {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets [`max_attempts`](HttpTransportOptions::max_attempts) (0 counts
+    /// as 1).
+    pub fn max_attempts(mut self, attempts: u32) -> HttpTransportOptions {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// Sets [`initial_backoff`](HttpTransportOptions::initial_backoff) and
+    /// [`max_backoff`](HttpTransportOptions::max_backoff).
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> HttpTransportOptions {
+        self.initial_backoff = initial;
+        self.max_backoff = max;
+        self
+    }
+
+    /// Sets [`proxy_from_env`](HttpTransportOptions::proxy_from_env).
+    pub fn proxy_from_env(mut self, on: bool) -> HttpTransportOptions {
+        self.proxy_from_env = on;
+        self
+    }
+
+    /// The pause after failed attempt number `attempt` (1-based), before
+    /// jitter: `initial_backoff * 2^(attempt - 1)`, capped.
+    fn backoff_before_retry(&self, attempt: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        self.initial_backoff
+            .checked_mul(factor)
+            .unwrap_or(self.max_backoff)
+            .min(self.max_backoff)
+    }
+}
+
+/// Counters and limits shared by the transport handle and its worker.
+#[derive(Debug, Default)]
+struct Shared {
+    limits: RateLimits,
+    envelopes_sent: AtomicU64,
+    events_sent: AtomicU64,
+    client_reports_sent: AtomicU64,
+}
+
+/// Sends envelopes to Sentry over HTTP(S), on a background thread.
+///
+/// This is the transport of the `vigil` crate. Per envelope it:
+///
+/// 1. drops the items whose category is rate limited (counted as
+///    `ratelimit_backoff`), skipping the request when nothing is left;
+/// 2. appends the client report of what was dropped so far, when client
+///    reports are on (at most every 30 s; otherwise a standalone report
+///    goes out on [`flush`](Transport::flush), on shutdown, and after 60 s
+///    without traffic);
+/// 3. sets the `sent_at` header and posts the gzipped envelope to the
+///    DSN's envelope endpoint with the `X-Sentry-Auth`, `User-Agent`,
+///    `Content-Type: application/x-sentry-envelope` and
+///    `Content-Encoding: gzip` headers;
+/// 4. reads rate limits from every response (`X-Sentry-Rate-Limits`, or
+///    `Retry-After` / 60 s on a `429`).
+///
+/// # What happens on failure
+///
+/// | outcome | what the transport does | counted as |
+/// | --- | --- | --- |
+/// | `2xx` | delivered | — |
+/// | `429` | limits updated, envelope dropped, no retry | nothing (the server counted it) |
+/// | `413`, other `4xx`, `5xx` | dropped, no retry; `X-Sentry-Error` and the body printed when `debug` is on | `send_error` |
+/// | connection refused or reset, timeout, name resolution | retried with jittered back-off ([`HttpTransportOptions`]), then dropped | `network_error` |
+/// | queue full ([`ClientOptions::transport_queue_size`](vigil_core::ClientOptions::transport_queue_size)) | dropped at once | `queue_overflow` |
+/// | sent after shutdown | dropped at once | `queue_overflow` |
+/// | internal failure (encoding, a bad header value) | dropped | `internal_sdk_error` |
+///
+/// Every count goes to the client's [`LossRecorder`]; a client report that
+/// cannot be delivered is put back and sent later. [`HttpTransport::stats`]
+/// gives a snapshot.
+///
+/// # Threads and blocking
+/// [`send_envelope`](Transport::send_envelope) never blocks; one thread
+/// named `vigil-transport` does all I/O. `flush` and `shutdown` block at
+/// most their timeout; a request still running at a shutdown deadline is
+/// left to finish on its own thread.
+///
+/// # Example
+/// ```
+/// use vigil_core::ClientOptions;
+/// let options = ClientOptions::new()
+///     .dsn("https://public@example.invalid/1")?
+///     .transport(vigil_transport::http());
+/// # let _ = options;
+/// # Ok::<(), vigil_core::protocol::DsnError>(())
+/// ```
+pub struct HttpTransport {
+    worker: Worker,
+    shared: Arc<Shared>,
+    recorder: LossRecorder,
+    url: String,
+}
+
+impl fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("url", &self.url)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpTransport {
+    /// Creates the transport for a client, with default
+    /// [`HttpTransportOptions`], and starts its thread.
+    pub fn new(ctx: &TransportContext<'_>) -> Arc<HttpTransport> {
+        HttpTransport::with_options(ctx, HttpTransportOptions::default())
+    }
+
+    /// Creates the transport with custom options and starts its thread.
+    pub fn with_options(
+        ctx: &TransportContext<'_>,
+        options: HttpTransportOptions,
+    ) -> Arc<HttpTransport> {
+        let url = ctx.dsn.envelope_url();
+        let shared = Arc::new(Shared::default());
+        let sender = HttpSender {
+            agent: build_agent(&options, &ctx.options.user_agent),
+            url: url.clone(),
+            auth: ctx
+                .dsn
+                .auth_header(&format!("{}/{}", ctx.sdk.name, ctx.sdk.version)),
+            user_agent: ctx.options.user_agent.to_string(),
+            recorder: ctx.recorder.clone(),
+            shared: Arc::clone(&shared),
+            send_client_reports: ctx.options.send_client_reports,
+            last_report: None,
+            options,
+        };
+        vigil_core::vigil_debug!("HTTP transport sending to {url}");
+        Arc::new(HttpTransport {
+            worker: Worker::spawn(
+                ctx.options.transport_queue_size,
+                ctx.recorder.clone(),
+                sender,
+            ),
+            shared,
+            recorder: ctx.recorder.clone(),
+            url,
+        })
+    }
+
+    /// A factory for [`ClientOptions::transport`](vigil_core::ClientOptions::transport)
+    /// building this transport with default options. Same as [`http`].
+    pub fn factory() -> impl TransportFactory {
+        HttpTransport::factory_with(HttpTransportOptions::default())
+    }
+
+    /// A factory building this transport with `options`.
+    pub fn factory_with(options: HttpTransportOptions) -> impl TransportFactory {
+        move |ctx: &TransportContext<'_>| -> Arc<dyn Transport> {
+            HttpTransport::with_options(ctx, options.clone())
+        }
+    }
+
+    /// What was delivered and dropped so far, and the rate limits in force.
+    pub fn stats(&self) -> DeliveryStats {
+        let measured_at = Instant::now();
+        let (rate_limited_all_until, rate_limited) =
+            deadlines(self.shared.limits.active(measured_at), measured_at);
+        let mut stats = DeliveryStats::default();
+        stats.envelopes_sent = self.shared.envelopes_sent.load(Ordering::Relaxed);
+        stats.events_sent = self.shared.events_sent.load(Ordering::Relaxed);
+        stats.client_reports_sent = self.shared.client_reports_sent.load(Ordering::Relaxed);
+        stats.dropped = self.recorder.totals();
+        stats.rate_limited_all_until = rate_limited_all_until;
+        stats.rate_limited = rate_limited;
+        stats
+    }
+}
+
+impl Transport for HttpTransport {
+    /// Queues the envelope; items already rate limited are dropped here
+    /// (counted as `ratelimit_backoff`) so they do not take queue space.
+    fn send_envelope(&self, mut envelope: Envelope) {
+        if envelope.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let limits = &self.shared.limits;
+        let recorder = &self.recorder;
+        envelope.retain_items(|item| {
+            let limited = limits.is_limited(item.category(), now);
+            if limited {
+                record_item(recorder, item, DiscardReason::RatelimitBackoff);
+            }
+            !limited
+        });
+        if envelope.is_empty() {
+            vigil_core::vigil_debug!("envelope rate limited; not queued");
+            return;
+        }
+        self.worker.send(envelope);
+    }
+
+    fn flush(&self, timeout: Duration) -> bool {
+        self.worker.flush(timeout)
+    }
+
+    fn shutdown(&self, timeout: Duration) -> bool {
+        self.worker.shutdown(timeout)
+    }
+
+    fn delivery_stats(&self) -> Option<DeliveryStats> {
+        Some(self.stats())
+    }
+}
+
+/// A factory for [`ClientOptions::transport`](vigil_core::ClientOptions::transport)
+/// building an [`HttpTransport`] with default options.
+///
+/// ```
+/// let options = vigil_core::ClientOptions::new().transport(vigil_transport::http());
+/// # let _ = options;
+/// ```
+pub fn http() -> impl TransportFactory {
+    HttpTransport::factory()
+}
+
+fn build_agent(options: &HttpTransportOptions, user_agent: &str) -> ureq::Agent {
+    let proxy = if options.proxy_from_env {
+        ureq::Proxy::try_from_env()
+    } else {
+        None
+    };
+    let config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .timeout_resolve(Some(options.connect_timeout))
+        .timeout_connect(Some(options.connect_timeout))
+        .timeout_global(Some(options.timeout))
+        .user_agent(user_agent)
+        .proxy(proxy);
+    #[cfg(feature = "native-tls")]
+    let config = config.tls_config(
+        ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::NativeTls)
+            .build(),
+    );
+    config.build().new_agent()
+}
+
+/// How one delivery ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// `2xx`.
+    Accepted,
+    /// `429`: the server counted the items already.
+    RateLimited,
+    /// Another error status.
+    Rejected,
+    /// The network failed (after retries).
+    NetworkError,
+    /// The SDK failed (encoding, a bad header value).
+    Internal,
+}
+
+/// How a `ureq` error is handled.
+enum Failure {
+    /// Worth another attempt (connection, timeout, name resolution).
+    Retryable,
+    /// A network failure not worth retrying (TLS).
+    Network,
+    /// An SDK or configuration failure (bad URL or header, proxy URL).
+    Internal,
+}
+
+fn classify(error: &ureq::Error) -> Failure {
+    match error {
+        ureq::Error::Io(_)
+        | ureq::Error::Timeout(_)
+        | ureq::Error::HostNotFound
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::Protocol(_) => Failure::Retryable,
+        ureq::Error::Http(_) | ureq::Error::BadUri(_) | ureq::Error::InvalidProxyUrl => {
+            Failure::Internal
+        }
+        _ => Failure::Network,
+    }
+}
+
+/// The worker side: owns the agent and does the requests.
+struct HttpSender {
+    agent: ureq::Agent,
+    url: String,
+    auth: String,
+    user_agent: String,
+    recorder: LossRecorder,
+    shared: Arc<Shared>,
+    send_client_reports: bool,
+    /// When a client report was last taken for sending.
+    last_report: Option<Instant>,
+    options: HttpTransportOptions,
+}
+
+impl HttpSender {
+    /// Takes the pending client report if reports are on and the
+    /// `internal` category is not rate limited.
+    fn take_report(&mut self, now: Instant) -> Option<ClientReport> {
+        if !self.send_client_reports || self.shared.limits.is_limited(DataCategory::Internal, now) {
+            return None;
+        }
+        let report = self.recorder.take_report()?;
+        self.last_report = Some(now);
+        Some(report)
+    }
+
+    fn report_due(&self, now: Instant) -> bool {
+        self.last_report
+            .is_none_or(|last| now.saturating_duration_since(last) >= REPORT_INTERVAL)
+    }
+
+    /// Delivers `envelope` and accounts for the result: counters on
+    /// success; otherwise the report (if one rode along) is put back and
+    /// every other item is recorded with the reason of the failure.
+    fn deliver_and_account(
+        &mut self,
+        mut envelope: Envelope,
+        report: Option<ClientReport>,
+        control: &Control,
+    ) {
+        let outcome = self.deliver(&mut envelope, control);
+        let reason = match outcome {
+            Outcome::Accepted => {
+                let events = envelope
+                    .items()
+                    .iter()
+                    .filter(|i| matches!(i, EnvelopeItem::Event(_)))
+                    .count() as u64;
+                self.shared.envelopes_sent.fetch_add(1, Ordering::Relaxed);
+                self.shared.events_sent.fetch_add(events, Ordering::Relaxed);
+                if report.is_some() {
+                    self.shared
+                        .client_reports_sent
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                return;
+            }
+            Outcome::RateLimited => None,
+            Outcome::Rejected => Some(DiscardReason::SendError),
+            Outcome::NetworkError => Some(DiscardReason::NetworkError),
+            Outcome::Internal => Some(DiscardReason::InternalSdkError),
+        };
+        if let Some(report) = &report {
+            self.recorder.restore_report(report);
+        }
+        if let Some(reason) = reason {
+            record_items(&self.recorder, &envelope, reason);
+        }
+    }
+
+    /// Posts the envelope, retrying network failures.
+    fn deliver(&self, envelope: &mut Envelope, control: &Control) -> Outcome {
+        let max_attempts = self.options.max_attempts.max(1);
+        let mut attempt: u32 = 0;
+        loop {
+            attempt = attempt.saturating_add(1);
+            envelope.headers_mut().sent_at = Some(SystemTime::now());
+            let body = match gzip(envelope) {
+                Ok(body) => body,
+                Err(e) => {
+                    vigil_core::vigil_debug!("could not encode an envelope: {e}");
+                    return Outcome::Internal;
+                }
+            };
+            let error = match self.post(&body) {
+                Ok(response) => return self.on_response(response, envelope),
+                Err(error) => error,
+            };
+            vigil_core::vigil_debug!(
+                "sending envelope {} failed (attempt {attempt} of {max_attempts}): {error}",
+                describe(envelope)
+            );
+            match classify(&error) {
+                Failure::Internal => return Outcome::Internal,
+                Failure::Network => return Outcome::NetworkError,
+                Failure::Retryable if attempt >= max_attempts => return Outcome::NetworkError,
+                Failure::Retryable => {
+                    if !control.backoff(jitter(self.options.backoff_before_retry(attempt))) {
+                        vigil_core::vigil_debug!("no retry: a flush or shutdown deadline is near");
+                        return Outcome::NetworkError;
+                    }
+                }
+            }
+        }
+    }
+
+    fn post(&self, body: &[u8]) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        self.agent
+            .post(&self.url)
+            .header("X-Sentry-Auth", &self.auth)
+            .header("User-Agent", &self.user_agent)
+            .header("Content-Type", "application/x-sentry-envelope")
+            .header("Content-Encoding", "gzip")
+            .send(body)
+    }
+
+    fn on_response(
+        &self,
+        mut response: ureq::http::Response<ureq::Body>,
+        envelope: &Envelope,
+    ) -> Outcome {
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let rate_limits = header("x-sentry-rate-limits");
+        let retry_after = header("retry-after");
+        let sentry_error = header("x-sentry-error");
+        self.shared.limits.update_from_response(
+            status,
+            rate_limits.as_deref(),
+            retry_after.as_deref(),
+        );
+        // Reading the body lets the connection be reused.
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BODY)
+            .read_to_vec()
+            .unwrap_or_default();
+        match status {
+            200..=299 => {
+                vigil_core::vigil_debug!("envelope {} delivered ({status})", describe(envelope));
+                Outcome::Accepted
+            }
+            429 => {
+                vigil_core::vigil_debug!(
+                    "envelope {} rate limited (429); limits now: {:?}",
+                    describe(envelope),
+                    self.shared.limits.active(Instant::now())
+                );
+                Outcome::RateLimited
+            }
+            _ => {
+                if vigil_core::__private::debug_enabled() {
+                    let shown = &body[..body.len().min(MAX_LOGGED_BODY)];
+                    vigil_core::vigil_debug!(
+                        "envelope {} rejected with {status}{}; X-Sentry-Error: {}; body: {}",
+                        describe(envelope),
+                        if status == 413 { " (too large)" } else { "" },
+                        sentry_error.as_deref().unwrap_or("-"),
+                        String::from_utf8_lossy(shown)
+                    );
+                }
+                Outcome::Rejected
+            }
+        }
+    }
+}
+
+impl Handler for HttpSender {
+    fn send(&mut self, mut envelope: Envelope, control: &Control) {
+        if envelope.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let limits = &self.shared.limits;
+        let recorder = &self.recorder;
+        envelope.retain_items(|item| {
+            let limited = limits.is_limited(item.category(), now);
+            if limited {
+                record_item(recorder, item, DiscardReason::RatelimitBackoff);
+            }
+            !limited
+        });
+        if envelope.is_empty() {
+            vigil_core::vigil_debug!("envelope rate limited; not sent");
+            return;
+        }
+        let report = if self.report_due(now) {
+            self.take_report(now)
+        } else {
+            None
+        };
+        if let Some(report) = &report {
+            envelope.add_item(report.clone());
+        }
+        self.deliver_and_account(envelope, report, control);
+    }
+
+    /// Sends the pending client report on its own, if there is one.
+    fn flush(&mut self, control: &Control) {
+        if let Some(report) = self.take_report(Instant::now()) {
+            let mut envelope = Envelope::new();
+            envelope.add_item(report.clone());
+            self.deliver_and_account(envelope, Some(report), control);
+        }
+    }
+
+    fn idle_interval(&self) -> Option<Duration> {
+        self.send_client_reports.then_some(IDLE_INTERVAL)
+    }
+
+    fn idle(&mut self, control: &Control) {
+        if self.report_due(Instant::now()) {
+            self.flush(control);
+        }
+    }
+}
+
+/// The envelope in the wire format, gzipped.
+fn gzip(envelope: &Envelope) -> io::Result<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::with_capacity(1024), Compression::default());
+    envelope.to_writer(&mut encoder)?;
+    encoder.flush()?;
+    encoder.finish()
+}
+
+/// Between half and all of `delay`, at random.
+fn jitter(delay: Duration) -> Duration {
+    let half = delay / 2;
+    let spread = u64::try_from(half.as_micros()).unwrap_or(u64::MAX);
+    half.saturating_add(Duration::from_micros(fastrand::u64(0..=spread)))
+}
+
+/// A short name for an envelope in diagnostics (never its content).
+fn describe(envelope: &Envelope) -> String {
+    let types: Vec<&str> = envelope.items().iter().map(EnvelopeItem::ty).collect();
+    match envelope.headers().event_id {
+        Some(id) => format!("{id} [{}]", types.join(",")),
+        None => format!("[{}]", types.join(",")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let o = HttpTransportOptions::new();
+        assert_eq!(o.backoff_before_retry(1), Duration::from_millis(100));
+        assert_eq!(o.backoff_before_retry(2), Duration::from_millis(200));
+        assert_eq!(o.backoff_before_retry(5), Duration::from_millis(1600));
+        assert_eq!(o.backoff_before_retry(6), Duration::from_secs(2));
+        assert_eq!(o.backoff_before_retry(40), Duration::from_secs(2));
+        assert_eq!(o.backoff_before_retry(u32::MAX), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn jitter_stays_within_half_and_whole() {
+        for _ in 0..100 {
+            let d = jitter(Duration::from_millis(100));
+            assert!(d >= Duration::from_millis(50) && d <= Duration::from_millis(100));
+        }
+        assert_eq!(jitter(Duration::ZERO), Duration::ZERO);
+    }
+
+    #[test]
+    fn gzip_round_trips() {
+        use std::io::Read;
+        let envelope = Envelope::from_event(vigil_core::protocol::Event::default());
+        let body = gzip(&envelope).unwrap();
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut plain)
+            .unwrap();
+        assert_eq!(plain, envelope.to_vec().unwrap());
+    }
+}
