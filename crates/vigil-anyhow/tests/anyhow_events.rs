@@ -53,17 +53,30 @@ fn event_from_child(lib_backtrace: &str) -> Value {
     serde_json::from_str(json).unwrap()
 }
 
+/// The chain is exactly what `event_from_error` makes of the same error
+/// (type names are core's business), root cause first.
 fn assert_chain(event: &Value) {
     let values = event["exception"]["values"].as_array().unwrap();
-    let chain: Vec<_> = values.iter().map(|v| (&v["type"], &v["value"])).collect();
+    let messages: Vec<_> = values.iter().map(|v| &v["value"]).collect();
     assert_eq!(
-        chain,
+        messages,
         [
-            (&json!("Custom"), &json!("no such file or directory")),
-            (&json!("Error"), &json!("reading /etc/app.toml")),
-            (&json!("Error"), &json!("starting the app")),
+            &json!("no such file or directory"),
+            &json!("reading /etc/app.toml"),
+            &json!("starting the app"),
         ]
     );
+    let err = start().unwrap_err();
+    let core: &(dyn std::error::Error + Send + Sync + 'static) = err.as_ref();
+    let expected = vigil_core::event_from_error(core);
+    let types: Vec<_> = values.iter().map(|v| v["type"].as_str().unwrap()).collect();
+    let expected_types: Vec<_> = expected
+        .exception
+        .values
+        .iter()
+        .map(|e| e.ty.as_deref().unwrap())
+        .collect();
+    assert_eq!(types, expected_types);
     assert_eq!(
         values[2]["mechanism"],
         json!({"type": "generic", "handled": true})

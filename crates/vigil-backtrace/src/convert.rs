@@ -145,9 +145,11 @@ pub fn backtrace_to_stacktrace(bt: &Backtrace, options: &ClientOptions) -> Optio
 /// The stack trace of the calling thread, at the point of the call
 /// (without the SDK's own frames), with the in-app rules of `options`.
 ///
-/// Capturing and symbolizing a backtrace is slow (tens of microseconds per
-/// frame, more on the first call, which loads debug information): use it
-/// on error paths, not hot paths. Returns `None` when no frame can be
+/// Capturing and symbolizing a backtrace is slow: use it on error paths,
+/// not hot paths. The first call in a process loads the debug information
+/// (measured on a 2-core machine: about 90 ms for a small release binary,
+/// 0.7 s for a debug one); later calls took about 20 µs (release) to
+/// 0.8 ms (debug) for 8 to 18 frames. Returns `None` when no frame can be
 /// captured.
 pub fn current_stacktrace(options: &ClientOptions) -> Option<Stacktrace> {
     backtrace_to_stacktrace(&Backtrace::new(), options)

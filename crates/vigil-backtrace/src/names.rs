@@ -193,7 +193,9 @@ pub(crate) fn path_has_prefix(path: &str, prefix: &str) -> bool {
         .iter()
         .zip(prefix.bytes())
         .all(|(&a, b)| a == b || (a == b'_' && b == b'-'));
-    same && (path.len() == prefix.len() || path[prefix.len()..].starts_with("::"))
+    same && path
+        .get(prefix.len()..)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
 }
 
 /// Shortens a function name to Relay's limit: generic arguments go first,

@@ -20,6 +20,29 @@ fn type_from_debug(debug: &str) -> String {
     }
 }
 
+/// The type of an error in a `source()` chain: well-known std errors by
+/// downcasting (their `Debug` output names a private variant, such as
+/// `Custom` for `io::Error`), others from their `Debug` output.
+fn type_of_source(e: &(dyn Error + 'static)) -> String {
+    macro_rules! known {
+        ($($ty:ty => $name:literal),* $(,)?) => {
+            $(if e.is::<$ty>() {
+                return $name.to_owned();
+            })*
+        };
+    }
+    known!(
+        std::io::Error => "std::io::Error",
+        std::fmt::Error => "std::fmt::Error",
+        std::num::ParseIntError => "ParseIntError",
+        std::num::ParseFloatError => "ParseFloatError",
+        std::str::Utf8Error => "Utf8Error",
+        std::string::FromUtf8Error => "FromUtf8Error",
+        std::net::AddrParseError => "AddrParseError",
+    );
+    type_from_debug(&format!("{e:?}"))
+}
+
 fn short_type_name(full: &str) -> String {
     // `my_crate::errors::ConfigError<T>` → `ConfigError<T>`: the module goes
     // into `Exception::module`.
@@ -85,7 +108,7 @@ pub fn event_from_error<E: Error + ?Sized>(err: &E) -> Event {
             break;
         }
         values.push(Exception {
-            ty: Some(type_from_debug(&format!("{e:?}"))),
+            ty: Some(type_of_source(e)),
             value: Some(e.to_string()),
             ..Default::default()
         });

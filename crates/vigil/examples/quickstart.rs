@@ -54,9 +54,10 @@ fn main() {
         vigil::init(("http://quickstart@localhost/1", options))
     };
 
-    // The seed example.
+    // The seed example. `configure_scope` changes persist: every event
+    // below carries this user and the `service` tag.
     vigil::configure_scope(|scope| {
-        scope.set_tag("my-tag", "my value");
+        scope.set_tag("service", "quickstart");
         scope.set_user(Some(vigil::User {
             id: Some(42.to_string()),
             email: Some("john.doe@example.com".into()),

@@ -10,6 +10,13 @@
 //! - [`Hub`], [`Scope`] and [`Client`] are the building blocks behind the
 //!   free functions.
 //! - [`protocol`] holds the wire types.
+//! - `init` installs the default integrations, each behind a feature that is
+//!   on by default: [`PanicIntegration`] (`panic`), [`ContextsIntegration`]
+//!   (`contexts`), [`AttachStacktraceIntegration`] and
+//!   [`ProcessStacktraceIntegration`] (`backtrace`). Set
+//!   [`ClientOptions::default_integrations`] to `false` to install none of
+//!   them; an integration of the same name in
+//!   [`ClientOptions::integrations`] replaces the default one.
 
 mod defaults;
 mod init;

@@ -177,7 +177,9 @@ fn capture_panic(info: &PanicHookInfo<'_>) {
     }
     let options = client.options();
     let event = panic_event(info, options);
-    let wait = options.shutdown_timeout + Duration::from_secs(2);
+    let wait = options
+        .shutdown_timeout
+        .saturating_add(Duration::from_secs(2));
     let job = Arc::new(Mutex::new(Some((hub, event))));
     let run = |job: &Mutex<Option<(Arc<Hub>, Event)>>| {
         let _guard = SdkGuard::enter();
