@@ -24,7 +24,10 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("delivery") => {
-            let events = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(DEFAULT_EVENTS);
+            let events = args
+                .get(1)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(DEFAULT_EVENTS);
             delivery(events);
         }
         Some("delivery-child") => {
@@ -71,10 +74,19 @@ fn delivery_child(sdk: &str, dsn: &str, events: u64) {
                 dsn,
                 vigil::ClientOptions::new()
                     .release("bench@1.0.0")
-                    .default_integrations(false),
+                    .default_integrations(false)
+                    .transport_queue_size(
+                        std::env::var("VIGIL_BENCH_QUEUE")
+                            .ok()
+                            .and_then(|q| q.parse().ok())
+                            .unwrap_or(100),
+                    ),
             ));
             for i in 0..events {
-                vigil::capture_message(&format!("delivery benchmark event {i}"), vigil::Level::Error);
+                vigil::capture_message(
+                    &format!("delivery benchmark event {i}"),
+                    vigil::Level::Error,
+                );
             }
             let flushed = guard.flush(Duration::from_secs(60));
             (events, flushed)
@@ -85,7 +97,10 @@ fn delivery_child(sdk: &str, dsn: &str, events: u64) {
             options.default_integrations = false;
             let guard = sentry::init((dsn, options));
             for i in 0..events {
-                sentry::capture_message(&format!("delivery benchmark event {i}"), sentry::Level::Error);
+                sentry::capture_message(
+                    &format!("delivery benchmark event {i}"),
+                    sentry::Level::Error,
+                );
             }
             let flushed = guard.flush(Some(Duration::from_secs(60)));
             (events, flushed)
@@ -103,18 +118,29 @@ fn delivery_child(sdk: &str, dsn: &str, events: u64) {
     println!("{out}");
 }
 
-fn run_child(sdk: &str, events: u64) -> Value {
+fn run_child(label: &str, sdk: &str, queue: Option<u64>, events: u64) -> Value {
     let sink = sink::Sink::start();
     let dsn = format!("http://benchkey@{}/1", sink.addr);
     let exe = std::env::current_exe().expect("current exe");
     let started = Instant::now();
-    let out = Command::new(exe)
+    let mut cmd = Command::new(exe);
+    if let Some(q) = queue {
+        cmd.env("VIGIL_BENCH_QUEUE", q.to_string());
+    }
+    let out = cmd
         .args(["delivery-child", sdk, &dsn, &events.to_string()])
         .output()
         .expect("run child");
-    assert!(out.status.success(), "{sdk} child failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{sdk} child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut report: Value = serde_json::from_slice(
-        out.stdout.split(|&b| b == b'\n').find(|l| l.starts_with(b"{")).unwrap_or(b"{}"),
+        out.stdout
+            .split(|&b| b == b'\n')
+            .find(|l| l.starts_with(b"{"))
+            .unwrap_or(b"{}"),
     )
     .expect("child report");
     // Let in-flight requests land.
@@ -124,6 +150,7 @@ fn run_child(sdk: &str, events: u64) -> Value {
     // From the child's start to the last event's arrival.
     let span = last.saturating_sub(started.duration_since(sink.started));
     let secs = span.as_secs_f64().max(1e-9);
+    report["label"] = json!(label);
     report["delivered"] = json!(delivered);
     report["requests"] = json!(sink.stats.requests.load(Ordering::Relaxed));
     report["delivered_per_s"] = json!(delivered as f64 / secs);
@@ -131,16 +158,26 @@ fn run_child(sdk: &str, events: u64) -> Value {
 }
 
 fn delivery(events: u64) {
-    println!("delivery benchmark: {events} events per SDK, loopback sink, one process per SDK");
-    let reports: Vec<Value> = ["vigil", "sentry"].iter().map(|sdk| run_child(sdk, events)).collect();
+    println!("delivery benchmark: {events} events captured as fast as possible per run,");
+    println!("loopback HTTP sink in this process, each SDK in a child process of its own");
+    let runs = [
+        run_child("vigil (queue 100, default)", "vigil", None, events),
+        run_child(
+            &format!("vigil (queue {events})"),
+            "vigil",
+            Some(events),
+            events,
+        ),
+        run_child("sentry (default transport)", "sentry", None, events),
+    ];
     println!(
-        "{:<8} {:>10} {:>10} {:>14} {:>10} {:>12}",
-        "sdk", "captured", "delivered", "delivered/s", "cpu ms", "peak RSS KiB"
+        "{:<28} {:>9} {:>9} {:>12} {:>8} {:>12}",
+        "run", "captured", "delivered", "delivered/s", "cpu ms", "peak RSS KiB"
     );
-    for r in &reports {
+    for r in &runs {
         println!(
-            "{:<8} {:>10} {:>10} {:>14.0} {:>10.0} {:>12}",
-            r["sdk"].as_str().unwrap_or("?"),
+            "{:<28} {:>9} {:>9} {:>12.0} {:>8.0} {:>12}",
+            r["label"].as_str().unwrap_or("?"),
             r["captured"],
             r["delivered"],
             r["delivered_per_s"].as_f64().unwrap_or(0.0),
@@ -148,13 +185,18 @@ fn delivery(events: u64) {
             r["peak_rss_kib"]
         );
     }
-    let ratio = |key: &str| {
-        reports[0][key].as_f64().unwrap_or(0.0) / reports[1][key].as_f64().unwrap_or(1.0).max(1e-9)
-    };
-    println!(
-        "vigil/sentry: delivered/s {:.2}x, cpu {:.2}x, peak RSS {:.2}x",
-        ratio("delivered_per_s"),
-        ratio("cpu_ms"),
-        ratio("peak_rss_kib")
-    );
+    let reference = &runs[2];
+    for r in &runs[..2] {
+        let ratio = |key: &str| {
+            r[key].as_f64().unwrap_or(0.0) / reference[key].as_f64().unwrap_or(1.0).max(1e-9)
+        };
+        println!(
+            "{} / sentry: delivered/s {:.2}x, delivered {:.2}x, cpu {:.2}x, peak RSS {:.2}x",
+            r["label"].as_str().unwrap_or("?"),
+            ratio("delivered_per_s"),
+            ratio("delivered"),
+            ratio("cpu_ms"),
+            ratio("peak_rss_kib")
+        );
+    }
 }

@@ -108,7 +108,8 @@ fn serve(stream: TcpStream, stats: &SinkStats, started: Instant) {
             let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
             stats.last_event_nanos.fetch_max(nanos, Ordering::Relaxed);
         }
-        let reply = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+        let reply =
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
         if writer.write_all(reply).is_err() {
             return;
         }

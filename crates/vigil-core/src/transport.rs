@@ -4,9 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use vigil_protocol::{
-    ClientSdkInfo, DataCategory, DiscardReason, DiscardedEvent, Dsn, Envelope,
-};
+use vigil_protocol::{ClientSdkInfo, DataCategory, DiscardReason, DiscardedEvent, Dsn, Envelope};
 
 use crate::{ClientOptions, LossRecorder};
 
@@ -114,7 +112,6 @@ impl DeliveryStats {
                 .any(|(c, t)| *c == category && *t > now)
     }
 }
-
 
 /// What a [`TransportFactory`] gets to build a transport for a client.
 #[non_exhaustive]

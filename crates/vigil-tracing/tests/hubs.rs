@@ -19,7 +19,7 @@ fn dispatch() -> Dispatch {
 /// A hub forked from the current one, tagged `request = id`.
 fn request_hub(id: u32) -> Arc<Hub> {
     let hub = Arc::new(Hub::new_from_top(Hub::current()));
-    hub.configure_scope(|scope| scope.set_tag("request", &id));
+    hub.configure_scope(|scope| scope.set_tag("request", id));
     hub
 }
 

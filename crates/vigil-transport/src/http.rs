@@ -3,20 +3,19 @@
 //! client reports.
 
 use std::fmt;
-use std::io::{self, Write};
-use std::sync::Arc;
+use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use flate2::Compression;
-use flate2::write::GzEncoder;
 use vigil_core::protocol::{ClientReport, DataCategory, DiscardReason, Envelope, EnvelopeItem};
 use vigil_core::{LossRecorder, Transport, TransportContext, TransportFactory};
 
 use crate::rate_limit::RateLimits;
 use crate::stats::deadlines;
-use vigil_core::DeliveryStats;
 use crate::worker::{Control, Handler, Worker, record_item, record_items};
+use vigil_core::DeliveryStats;
 
 /// Piggy-backed client reports are sent at most this often.
 const REPORT_INTERVAL: Duration = Duration::from_secs(30);
@@ -240,6 +239,7 @@ impl HttpTransport {
             shared: Arc::clone(&shared),
             send_client_reports: ctx.options.send_client_reports,
             last_report: None,
+            gzipper: std::cell::RefCell::new(Gzipper::new()),
             options,
         };
         vigil_core::vigil_debug!("HTTP transport sending to {url}");
@@ -353,7 +353,62 @@ fn build_agent(options: &HttpTransportOptions, user_agent: &str) -> ureq::Agent 
             .provider(ureq::tls::TlsProvider::NativeTls)
             .build(),
     );
-    config.build().new_agent()
+    ureq::Agent::with_parts(
+        config.build(),
+        ureq::unversioned::transport::DefaultConnector::new(),
+        CachingResolver::default(),
+    )
+}
+
+/// How long a resolved address is reused.
+const RESOLVE_TTL: Duration = Duration::from_secs(60);
+
+/// Resolves host names through ureq's resolver, reusing the answer for
+/// [`RESOLVE_TTL`]. ureq resolves before every request, even on a kept-alive
+/// connection, and with a resolve timeout it does so on a new thread each
+/// time: one thread per envelope. The transport talks to one host, so one
+/// cached answer removes that cost.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    inner: ureq::unversioned::resolver::DefaultResolver,
+    cache: std::sync::Mutex<Option<CachedAddrs>>,
+}
+
+#[derive(Debug)]
+struct CachedAddrs {
+    key: String,
+    at: Instant,
+    addrs: ureq::unversioned::resolver::ResolvedSocketAddrs,
+}
+
+impl ureq::unversioned::resolver::Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let key = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or(""),
+            uri.authority().map(|a| a.as_str()).unwrap_or("")
+        );
+        {
+            let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(c) = cache.as_ref() {
+                if c.key == key && c.at.elapsed() < RESOLVE_TTL {
+                    return Ok(c.addrs.clone());
+                }
+            }
+        }
+        let addrs = self.inner.resolve(uri, config, timeout)?;
+        *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some(CachedAddrs {
+            key,
+            at: Instant::now(),
+            addrs: addrs.clone(),
+        });
+        Ok(addrs)
+    }
 }
 
 /// How one delivery ended.
@@ -407,6 +462,7 @@ struct HttpSender {
     /// When a client report was last taken for sending.
     last_report: Option<Instant>,
     options: HttpTransportOptions,
+    gzipper: std::cell::RefCell<Gzipper>,
 }
 
 impl HttpSender {
@@ -472,7 +528,7 @@ impl HttpSender {
         loop {
             attempt = attempt.saturating_add(1);
             envelope.headers_mut().sent_at = Some(SystemTime::now());
-            let body = match gzip(envelope) {
+            let body = match self.gzipper.borrow_mut().gzip(envelope) {
                 Ok(body) => body,
                 Err(e) => {
                     vigil_core::vigil_debug!("could not encode an envelope: {e}");
@@ -619,12 +675,59 @@ impl Handler for HttpSender {
     }
 }
 
+/// Gzips envelopes, reusing one deflate state and buffer: setting up a
+/// fresh compressor costs more than compressing a typical event.
+struct Gzipper {
+    deflate: flate2::Compress,
+    plain: Vec<u8>,
+}
+
+impl Gzipper {
+    fn new() -> Gzipper {
+        Gzipper {
+            // Raw deflate; the gzip header and trailer are written here.
+            // Fast level: event payloads are small and the worker should not
+            // become CPU bound.
+            deflate: flate2::Compress::new(Compression::fast(), false),
+            plain: Vec::with_capacity(4096),
+        }
+    }
+
+    /// The envelope in the wire format, gzipped (RFC 1952).
+    fn gzip(&mut self, envelope: &Envelope) -> io::Result<Vec<u8>> {
+        self.plain.clear();
+        envelope.to_writer(&mut self.plain)?;
+        self.deflate.reset();
+        let mut out = Vec::with_capacity(self.plain.len() / 2 + 64);
+        // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=unknown
+        out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+        loop {
+            let consumed = usize::try_from(self.deflate.total_in()).unwrap_or(usize::MAX);
+            let input = self.plain.get(consumed..).unwrap_or(&[]);
+            if out.capacity() - out.len() < 64 {
+                out.reserve(out.capacity().max(256));
+            }
+            let status = self
+                .deflate
+                .compress_vec(input, &mut out, flate2::FlushCompress::Finish)
+                .map_err(io::Error::other)?;
+            if status == flate2::Status::StreamEnd {
+                break;
+            }
+        }
+        let mut crc = flate2::Crc::new();
+        crc.update(&self.plain);
+        out.extend_from_slice(&crc.sum().to_le_bytes());
+        // ISIZE: the input length modulo 2^32, as RFC 1952 defines it.
+        out.extend_from_slice(&(self.plain.len() as u32).to_le_bytes());
+        Ok(out)
+    }
+}
+
 /// The envelope in the wire format, gzipped.
+#[cfg(test)]
 fn gzip(envelope: &Envelope) -> io::Result<Vec<u8>> {
-    let mut encoder = GzEncoder::new(Vec::with_capacity(1024), Compression::default());
-    envelope.to_writer(&mut encoder)?;
-    encoder.flush()?;
-    encoder.finish()
+    Gzipper::new().gzip(envelope)
 }
 
 /// Between half and all of `delay`, at random.

@@ -122,7 +122,10 @@ fn events_arrive_in_bugsink_with_the_right_fields() {
                     ..Default::default()
                 }),
             );
-            scope.set_context("order", BTreeMap::from([("id".to_owned(), Value::from(991))]));
+            scope.set_context(
+                "order",
+                BTreeMap::from([("id".to_owned(), Value::from(991))]),
+            );
             scope.set_extra("cart_items", 3);
             scope.set_fingerprint(Some(&["checkout", "payment-declined"]));
             for i in 0..30 {
@@ -151,7 +154,10 @@ fn events_arrive_in_bugsink_with_the_right_fields() {
         t.join().unwrap();
     }
 
-    assert!(guard.flush(Duration::from_secs(60)), "flush must deliver everything");
+    assert!(
+        guard.flush(Duration::from_secs(60)),
+        "flush must deliver everything"
+    );
     let stats = guard.client().unwrap().delivery_stats();
     assert_eq!(stats.events_sent, 204, "{stats:?}");
     assert!(stats.dropped.is_empty(), "nothing dropped: {stats:?}");
@@ -159,7 +165,15 @@ fn events_arrive_in_bugsink_with_the_right_fields() {
 
     let raw = bugsink(
         &dir,
-        &["events", &project, "--raw", "--wait-for", "204", "--timeout", "60"],
+        &[
+            "events",
+            &project,
+            "--raw",
+            "--wait-for",
+            "204",
+            "--timeout",
+            "60",
+        ],
     );
     let events: Vec<Value> = raw
         .lines()
@@ -210,7 +224,10 @@ fn events_arrive_in_bugsink_with_the_right_fields() {
     assert_eq!(rich["contexts"]["os"]["name"], "Linux");
     assert_eq!(rich["contexts"]["order"]["id"], 991);
     assert_eq!(rich["extra"]["cart_items"], 3);
-    assert_eq!(rich["fingerprint"], serde_json::json!(["checkout", "payment-declined"]));
+    assert_eq!(
+        rich["fingerprint"],
+        serde_json::json!(["checkout", "payment-declined"])
+    );
     assert_eq!(rich["breadcrumbs"]["values"].as_array().unwrap().len(), 30);
     assert_eq!(rich["level"], "warning");
 
