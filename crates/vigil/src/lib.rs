@@ -54,7 +54,28 @@ pub mod transports {
     };
 }
 
-pub use vigil_core::DeliveryStats;
+pub use vigil_core::{
+    DeliveryStats, HubFuture, HubFutureExt, configure_global_scope, with_scope_async,
+};
+
+#[cfg(feature = "tokio")]
+pub use vigil_core::spawn;
+
+/// The `log` integration (feature `log`): see [`vigil_log`].
+#[cfg(feature = "log")]
+pub use vigil_log as log;
+
+/// The `tracing` integration (feature `tracing`): see [`vigil_tracing`].
+#[cfg(feature = "tracing")]
+pub use vigil_tracing as tracing;
+
+/// Per-request hubs for tower services (feature `tower`): see [`vigil_tower`].
+#[cfg(feature = "tower")]
+pub use vigil_tower as tower;
+
+/// `anyhow` errors with their backtraces (feature `anyhow`): see [`vigil_anyhow`].
+#[cfg(feature = "anyhow")]
+pub use vigil_anyhow as anyhow;
 
 /// Test support: run code under a fresh hub bound to a recording
 /// transport and inspect what it captured (feature `test`).
