@@ -3,11 +3,20 @@
 # Needs: a Rust toolchain (rustup) and python3; installs the rest itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root="$(pwd)"
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "toolchain components"
+step "toolchain components and system packages"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+# The `native-tls` feature (built by --all-features) links OpenSSL.
+if ! pkg-config --exists openssl 2>/dev/null; then
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    $sudo_cmd apt-get install -y -qq libssl-dev pkg-config
+fi
+command -v python3 >/dev/null || { echo "python3 is required (interop tests)" >&2; exit 1; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -18,11 +27,27 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 # Every envelope the suite produces is written here and checked by the
 # two independent oracles at the end.
 dump_dir="$(mktemp -d "${TMPDIR:-/tmp}/vigil-envelopes.XXXXXX")"
-trap 'rm -rf "$dump_dir"' EXIT
+cleanup() {
+    rm -rf "$dump_dir"
+    # The Bugsink end-to-end test leaves its server running for reuse; stop it.
+    if [ -x "$root/../shared/interop/bugsink.sh" ]; then
+        BUGSINK_PORT=18717 BUGSINK_DATA_DIR="${TMPDIR:-/tmp}/vigil-bugsink-18717" \
+            bash "$root/../shared/interop/bugsink.sh" stop >/dev/null 2>&1 || true
+    fi
+}
+trap cleanup EXIT
 export VIGIL_ENVELOPE_DUMP_DIR="$dump_dir"
 
 step "cargo test (unit, integration, doctests)"
 cargo test --workspace --all-features --locked
+
+step "examples run: the quickstart demo (file sink) and the axum self-test"
+demo_dir="$(mktemp -d "${TMPDIR:-/tmp}/vigil-demo.XXXXXX")"
+(cd "$demo_dir" && env -u SENTRY_DSN cargo run -q --manifest-path "$root/Cargo.toml" --locked -p vigil --example quickstart)
+# What the file sink wrote goes to the oracles too.
+cp "$demo_dir"/vigil-envelopes/*.envelope "$VIGIL_ENVELOPE_DUMP_DIR"/
+rm -rf "$demo_dir"
+cargo run -q --locked -p vigil-tower --features axum --example axum -- --self-test
 
 step "minimal build of the facade"
 cargo check -p vigil --no-default-features --locked
