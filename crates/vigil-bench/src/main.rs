@@ -1,202 +1,166 @@
-//! Vigil's benchmark runner.
+//! Vigil's benchmark runner: Vigil against the crates.io `sentry` crate
+//! (0.49), in the same run, on the same work.
+//!
+//! # The suite
+//!
+//! ```sh
+//! cargo run --release -p vigil-bench -- suite
+//! ```
+//!
+//! prints a table of vigil/sentry ratios, each next to its target and
+//! marked `MET` or `MISSED`, in under a minute on 2 cores (about 20 s of
+//! timing and 15 s of callgrind). The operations:
+//!
+//! | op | what one operation is |
+//! |---|---|
+//! | op1 | `configure_scope(|s| s.set_tag(..))` |
+//! | op2 | `with_scope(|s| s.set_tag(..), || ..)`: push, set a tag, pop |
+//! | op3 | `add_breadcrumb` with the scope at its 100-breadcrumb cap |
+//! | op4 | `capture_message`, transport serializing the envelope to bytes |
+//! | op5 | `capture_message`, transport dropping the envelope unserialized |
+//! | op6 | `capture_message` with no client bound (the disabled SDK) |
+//! | op7 | `Hub::current()` |
+//! | op8 | `capture_message` from 2 threads at once (ns per event), and Vigil's 2-thread / 1-thread throughput |
+//! | op9 | a request: `Hub::new_from_top(Hub::current())` + `Hub::run`, 3 tags, 5 breadcrumbs, a capture in 1 request of 10 |
+//!
+//! plus the memory of a pushed scope after one breadcrumb when its parent
+//! holds 20 (bytes allocated by `push_scope` + `add_breadcrumb`).
+//!
+//! Every operation except op6 starts from the same scope on both SDKs: 5
+//! tags, a user and 20 breadcrumbs. Both SDKs are initialised with the
+//! same DSN, `default_integrations` off, a release, and a transport of this
+//! crate ([`transports`]) that serializes each envelope to a `Vec<u8>` and
+//! drops it (op5: drops it without serializing). The suite checks that
+//! both sent events with the same tags, user and breadcrumbs and prints
+//! the result (`same work check`).
+//!
+//! ## How it measures
+//!
+//! - **Time** ([`harness`]): each operation runs in a child process of its
+//!   own (`vigil-bench op OPn`), where both SDKs are initialised (they share
+//!   no global state). Batches of each SDK alternate, each batch sized to
+//!   about `--batch-ms`; the ratio is the median of the per-round ratios,
+//!   so a noisy neighbour slows both sides of a round alike. The p25-p75
+//!   of the round ratios is printed next to it.
+//! - **Allocations** ([`alloc`]): a counting `#[global_allocator]` around
+//!   `System` counts, for the measuring thread only, the calls and bytes
+//!   of 1000 iterations of each operation.
+//! - **Floors**: op3 and op6 also time what both SDKs' numbers contain
+//!   that is not SDK work (op3: building and dropping a breadcrumb; op6:
+//!   the loop and `black_box`), and print the ratio of the time above the
+//!   floor, for information.
+//! - **Scaling** (op8): two persistent worker threads; the same pool also
+//!   times a register-only spin loop on one and two threads, the machine's
+//!   current ceiling. When even that stays below the 1.7x target (busy or
+//!   shared cores), the scaling verdict is `INCONCLUSIVE`, not `MISSED`.
+//! - **Instructions**: when `valgrind` is on the `PATH`, the suite runs
+//!   `vigil-bench callgrind OPn SDK N` under `valgrind --tool=callgrind
+//!   --collect-atstart=no --toggle-collect=*vigil_bench_measured_loop*`,
+//!   which counts only the N iterations (warm-up and set-up excluded), and
+//!   prints instructions per operation for each SDK (op8 excepted: valgrind
+//!   serializes threads). The profiles stay in
+//!   `target/release/vigil-bench-callgrind/` for `callgrind_annotate`.
+//!
+//! ## Flags
+//!
+//! `suite [--rounds N] [--batch-ms MS] [--no-callgrind] [--profile] [--ops op1,op4,scope-mem]`
+//!
+//! - `--rounds` (default 31) and `--batch-ms` (default 25): how long each
+//!   operation is timed.
+//! - `--no-callgrind`: skip the instruction counts.
+//! - `--profile`: after the table, print the top functions of Vigil's
+//!   callgrind profile for op4, op5 and every missed operation.
+//! - `--ops`: run only these operations.
+//!
+//! Single pieces, for profiling by hand:
+//!
+//! ```sh
+//! vigil-bench op op4                   # one operation, JSON report
+//! VIGIL_BENCH_DUMP=1 vigil-bench op op4 # ... and print both envelopes compared
+//! valgrind --tool=callgrind --collect-atstart=no \
+//!   --toggle-collect='*vigil_bench_measured_loop*' \
+//!   target/release/vigil-bench callgrind op4 vigil 1000
+//! ```
+//!
+//! # Delivery
 //!
 //! ```sh
 //! cargo run --release -p vigil-bench -- delivery [EVENTS]
 //! ```
 //!
 //! `delivery` captures EVENTS (default 20,000) events as fast as possible
-//! with Vigil and with the crates.io `sentry` crate (its default
-//! transport), each in a child process of its own sending to a loopback
-//! sink in this process, and prints delivered events per second, CPU time
-//! and peak memory of each, and their ratios.
+//! with Vigil and with `sentry` (each with its default HTTP transport),
+//! each in a child process of its own sending to a loopback sink in this
+//! process, and prints delivered events per second, CPU time and peak
+//! memory of each, and their ratios.
 
+mod alloc;
+mod delivery;
+mod harness;
+mod ops;
 mod sink;
+mod suite;
+mod threads;
+mod transports;
 
-use std::process::Command;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::{Value, json};
-
-const DEFAULT_EVENTS: u64 = 20_000;
+#[global_allocator]
+static ALLOCATOR: alloc::Counting = alloc::Counting;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
+        Some("suite") => suite::run(&args[1..]),
+        Some("op") => {
+            let op = args.get(1).map_or_else(|| usage(), String::as_str);
+            let flag = |name: &str, default: u64| {
+                args.iter()
+                    .position(|a| a == name)
+                    .and_then(|i| args.get(i + 1))
+                    .map_or(default, |v| v.parse().unwrap_or_else(|_| usage()))
+            };
+            let config = harness::Config {
+                rounds: usize::try_from(flag("--rounds", 31)).unwrap_or(31),
+                batch: Duration::from_millis(flag("--batch-ms", 25)),
+            };
+            let report = ops::run(op, ops::Action::Measure(config));
+            println!("{report}");
+        }
+        Some("callgrind") => {
+            let op = args.get(1).map_or_else(|| usage(), String::as_str);
+            let sdk = args
+                .get(2)
+                .and_then(|s| ops::Sdk::parse(s))
+                .unwrap_or_else(|| usage());
+            let n = args
+                .get(3)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| usage());
+            let report = ops::run(op, ops::Action::Callgrind { sdk, n });
+            println!("{report}");
+        }
         Some("delivery") => {
             let events = args
                 .get(1)
                 .and_then(|n| n.parse().ok())
-                .unwrap_or(DEFAULT_EVENTS);
-            delivery(events);
+                .unwrap_or(delivery::DEFAULT_EVENTS);
+            delivery::delivery(events);
         }
         Some("delivery-child") => {
             let sdk = args.get(1).expect("sdk");
             let dsn = args.get(2).expect("dsn");
             let events: u64 = args.get(3).and_then(|n| n.parse().ok()).expect("events");
-            delivery_child(sdk, dsn, events);
+            delivery::delivery_child(sdk, dsn, events);
         }
-        _ => {
-            eprintln!("usage: vigil-bench delivery [EVENTS]");
-            std::process::exit(2);
-        }
+        _ => usage(),
     }
 }
 
-/// CPU time (user + system) of this process, from /proc/self/stat.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
-        .sum();
-    // Linux reports clock ticks; USER_HZ is 100 on every mainstream kernel.
-    Duration::from_millis(ticks * 10)
-}
-
-/// Peak resident memory of this process in KiB, from /proc/self/status.
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-fn delivery_child(sdk: &str, dsn: &str, events: u64) {
-    let start = Instant::now();
-    let (captured, flushed) = match sdk {
-        "vigil" => {
-            let guard = vigil::init((
-                dsn,
-                vigil::ClientOptions::new()
-                    .release("bench@1.0.0")
-                    .default_integrations(false)
-                    .transport_queue_size(
-                        std::env::var("VIGIL_BENCH_QUEUE")
-                            .ok()
-                            .and_then(|q| q.parse().ok())
-                            .unwrap_or(100),
-                    ),
-            ));
-            for i in 0..events {
-                vigil::capture_message(
-                    &format!("delivery benchmark event {i}"),
-                    vigil::Level::Error,
-                );
-            }
-            let flushed = guard.flush(Duration::from_secs(60));
-            (events, flushed)
-        }
-        "sentry" => {
-            let mut options = sentry::ClientOptions::default();
-            options.release = Some("bench@1.0.0".into());
-            options.default_integrations = false;
-            let guard = sentry::init((dsn, options));
-            for i in 0..events {
-                sentry::capture_message(
-                    &format!("delivery benchmark event {i}"),
-                    sentry::Level::Error,
-                );
-            }
-            let flushed = guard.flush(Some(Duration::from_secs(60)));
-            (events, flushed)
-        }
-        other => panic!("unknown sdk {other}"),
-    };
-    let out = json!({
-        "sdk": sdk,
-        "captured": captured,
-        "flushed": flushed,
-        "wall_ms": start.elapsed().as_secs_f64() * 1000.0,
-        "cpu_ms": cpu_time().as_secs_f64() * 1000.0,
-        "peak_rss_kib": peak_rss_kib(),
-    });
-    println!("{out}");
-}
-
-fn run_child(label: &str, sdk: &str, queue: Option<u64>, events: u64) -> Value {
-    let sink = sink::Sink::start();
-    let dsn = format!("http://benchkey@{}/1", sink.addr);
-    let exe = std::env::current_exe().expect("current exe");
-    let started = Instant::now();
-    let mut cmd = Command::new(exe);
-    if let Some(q) = queue {
-        cmd.env("VIGIL_BENCH_QUEUE", q.to_string());
-    }
-    let out = cmd
-        .args(["delivery-child", sdk, &dsn, &events.to_string()])
-        .output()
-        .expect("run child");
-    assert!(
-        out.status.success(),
-        "{sdk} child failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut report: Value = serde_json::from_slice(
-        out.stdout
-            .split(|&b| b == b'\n')
-            .find(|l| l.starts_with(b"{"))
-            .unwrap_or(b"{}"),
-    )
-    .expect("child report");
-    // Let in-flight requests land.
-    std::thread::sleep(Duration::from_millis(200));
-    let delivered = sink.stats.events.load(Ordering::Relaxed);
-    let last = Duration::from_nanos(sink.stats.last_event_nanos.load(Ordering::Relaxed));
-    // From the child's start to the last event's arrival.
-    let span = last.saturating_sub(started.duration_since(sink.started));
-    let secs = span.as_secs_f64().max(1e-9);
-    report["label"] = json!(label);
-    report["delivered"] = json!(delivered);
-    report["requests"] = json!(sink.stats.requests.load(Ordering::Relaxed));
-    report["delivered_per_s"] = json!(delivered as f64 / secs);
-    report
-}
-
-fn delivery(events: u64) {
-    println!("delivery benchmark: {events} events captured as fast as possible per run,");
-    println!("loopback HTTP sink in this process, each SDK in a child process of its own");
-    let runs = [
-        run_child("vigil (queue 100, default)", "vigil", None, events),
-        run_child(
-            &format!("vigil (queue {events})"),
-            "vigil",
-            Some(events),
-            events,
-        ),
-        run_child("sentry (default transport)", "sentry", None, events),
-    ];
-    println!(
-        "{:<28} {:>9} {:>9} {:>12} {:>8} {:>12}",
-        "run", "captured", "delivered", "delivered/s", "cpu ms", "peak RSS KiB"
-    );
-    for r in &runs {
-        println!(
-            "{:<28} {:>9} {:>9} {:>12.0} {:>8.0} {:>12}",
-            r["label"].as_str().unwrap_or("?"),
-            r["captured"],
-            r["delivered"],
-            r["delivered_per_s"].as_f64().unwrap_or(0.0),
-            r["cpu_ms"].as_f64().unwrap_or(0.0),
-            r["peak_rss_kib"]
-        );
-    }
-    let reference = &runs[2];
-    for r in &runs[..2] {
-        let ratio = |key: &str| {
-            r[key].as_f64().unwrap_or(0.0) / reference[key].as_f64().unwrap_or(1.0).max(1e-9)
-        };
-        println!(
-            "{} / sentry: delivered/s {:.2}x, delivered {:.2}x, cpu {:.2}x, peak RSS {:.2}x",
-            r["label"].as_str().unwrap_or("?"),
-            ratio("delivered_per_s"),
-            ratio("delivered"),
-            ratio("cpu_ms"),
-            ratio("peak_rss_kib")
-        );
-    }
+fn usage() -> ! {
+    eprintln!("usage: vigil-bench suite [--rounds N] [--batch-ms MS] [--no-callgrind] [--profile]");
+    eprintln!("       vigil-bench op OP [--rounds N] [--batch-ms MS]   (OP: op1..op9, scope-mem)");
+    eprintln!("       vigil-bench callgrind OP vigil|sentry N");
+    eprintln!("       vigil-bench delivery [EVENTS]");
+    std::process::exit(2);
 }

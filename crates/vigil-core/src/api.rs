@@ -23,6 +23,7 @@ use crate::{Hub, IntoBreadcrumbs, Scope, ScopeGuard};
 /// # });
 /// # assert_eq!(events[0].message.as_deref(), Some("hello"));
 /// ```
+#[inline]
 pub fn capture_event(event: Event) -> EventId {
     if !any_client() {
         return EventId::nil();
@@ -38,6 +39,7 @@ pub fn capture_event(event: Event) -> EventId {
 /// });
 /// assert_eq!(events[0].message.as_deref(), Some("disk almost full"));
 /// ```
+#[inline]
 pub fn capture_message(message: &str, level: Level) -> EventId {
     if !any_client() {
         return EventId::nil();
@@ -55,6 +57,7 @@ pub fn capture_message(message: &str, level: Level) -> EventId {
 /// });
 /// assert_eq!(events[0].exception.values[0].ty.as_deref(), Some("ParseIntError"));
 /// ```
+#[inline]
 pub fn capture_error<E: Error + ?Sized>(error: &E) -> EventId {
     if !any_client() {
         return EventId::nil();
@@ -64,6 +67,7 @@ pub fn capture_error<E: Error + ?Sized>(error: &E) -> EventId {
 
 /// Records breadcrumbs on the current scope (see [`IntoBreadcrumbs`]). A
 /// closure passed here only runs when the SDK is enabled.
+#[inline]
 pub fn add_breadcrumb<B: IntoBreadcrumbs>(breadcrumbs: B) {
     if !any_client() {
         return;
@@ -81,6 +85,7 @@ pub fn add_breadcrumb<B: IntoBreadcrumbs>(breadcrumbs: B) {
 /// });
 /// assert_eq!(events[0].tags["region"], "eu");
 /// ```
+#[inline]
 pub fn configure_scope<F, R>(f: F) -> R
 where
     F: FnOnce(&mut Scope) -> R,
@@ -103,6 +108,7 @@ where
 /// assert_eq!(events[0].tags.get("my-tag").map(String::as_str), Some("my value"));
 /// assert!(events[1].tags.get("my-tag").is_none());
 /// ```
+#[inline]
 pub fn with_scope<C, F, R>(scope_config: C, callback: F) -> R
 where
     C: FnOnce(&mut Scope),
@@ -134,6 +140,7 @@ where
 /// assert!(events[0].tags.contains_key("inner"));
 /// assert!(!events[1].tags.contains_key("inner"));
 /// ```
+#[inline]
 pub fn push_scope() -> ScopeGuard {
     if !any_client() {
         return ScopeGuard::noop();
@@ -148,6 +155,7 @@ pub fn push_scope() -> ScopeGuard {
 }
 
 /// The id of the last event sent from the current hub.
+#[inline]
 pub fn last_event_id() -> Option<EventId> {
     if !any_client() {
         return None;
@@ -160,6 +168,7 @@ pub fn last_event_id() -> Option<EventId> {
 /// everything was sent; `true` when the SDK is disabled.
 ///
 /// Accepts a `Duration` or an `Option<Duration>`.
+#[inline]
 pub fn flush(timeout: impl Into<Option<Duration>>) -> bool {
     if !any_client() {
         return true;

@@ -31,14 +31,31 @@ impl Breadcrumbs {
         }
     }
 
-    /// Keeps only the newest `max` breadcrumbs.
+    /// Keeps only the newest `max` breadcrumbs. Nodes this list owns alone
+    /// are moved, not cloned; nodes shared with another scope are cloned.
     pub(crate) fn truncate(&mut self, max: usize) {
         if self.len <= max {
             return;
         }
-        let keep = self.newest(max);
-        *self = Breadcrumbs::default();
-        for crumb in keep {
+        let mut keep = Vec::with_capacity(max);
+        let mut next = self.head.take();
+        while keep.len() < max {
+            let Some(node) = next else { break };
+            match Arc::try_unwrap(node) {
+                Ok(mut n) => {
+                    next = n.prev.take();
+                    keep.push(n.crumb);
+                }
+                Err(shared) => {
+                    keep.push(shared.crumb.clone());
+                    next = shared.prev.clone();
+                }
+            }
+        }
+        // The older rest is unlinked iteratively by `Drop`.
+        drop(Breadcrumbs { head: next, len: 0 });
+        self.len = 0;
+        for crumb in keep.into_iter().rev() {
             let prev = self.head.take();
             self.head = Some(Arc::new(Node { crumb, prev }));
             self.len += 1;
@@ -119,25 +136,35 @@ impl Drop for Breadcrumbs {
 /// when a client is active, so building the breadcrumb costs nothing when
 /// the SDK is disabled).
 pub trait IntoBreadcrumbs {
+    /// The breadcrumbs, as an iterator (a single breadcrumb allocates
+    /// nothing).
+    type Output: IntoIterator<Item = Breadcrumb>;
+
     /// The breadcrumbs.
-    fn into_breadcrumbs(self) -> Vec<Breadcrumb>;
+    fn into_breadcrumbs(self) -> Self::Output;
 }
 
 impl IntoBreadcrumbs for Breadcrumb {
-    fn into_breadcrumbs(self) -> Vec<Breadcrumb> {
-        vec![self]
+    type Output = Option<Breadcrumb>;
+
+    fn into_breadcrumbs(self) -> Option<Breadcrumb> {
+        Some(self)
     }
 }
 
 impl IntoBreadcrumbs for Vec<Breadcrumb> {
+    type Output = Vec<Breadcrumb>;
+
     fn into_breadcrumbs(self) -> Vec<Breadcrumb> {
         self
     }
 }
 
 impl IntoBreadcrumbs for Option<Breadcrumb> {
-    fn into_breadcrumbs(self) -> Vec<Breadcrumb> {
-        self.into_iter().collect()
+    type Output = Option<Breadcrumb>;
+
+    fn into_breadcrumbs(self) -> Option<Breadcrumb> {
+        self
     }
 }
 
@@ -146,7 +173,9 @@ where
     F: FnOnce() -> I,
     I: IntoBreadcrumbs,
 {
-    fn into_breadcrumbs(self) -> Vec<Breadcrumb> {
+    type Output = I::Output;
+
+    fn into_breadcrumbs(self) -> I::Output {
         self().into_breadcrumbs()
     }
 }

@@ -1,7 +1,6 @@
 //! The client: options, the capture pipeline and the transport.
 
 use std::fmt;
-use std::io::{self, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -282,16 +281,10 @@ impl Client {
             self.record(DiscardReason::SampleRate);
             return EventId::nil();
         }
+        // Field limits here; the 1 MiB size limit is enforced where the bytes
+        // are produced (`Envelope::to_writer` sheds optional parts), so the
+        // event is serialized once.
         limits::trim_event(&mut event);
-        if !fits(&mut event) {
-            crate::vigil_debug!(
-                "event {} is larger than {} bytes even without optional data; dropped",
-                event.event_id,
-                limits::MAX_EVENT_SIZE
-            );
-            self.record(DiscardReason::InternalSdkError);
-            return EventId::nil();
-        }
         let id = event.event_id;
         let mut envelope = Envelope::from_event(event);
         let global = crate::global::snapshot();
@@ -353,39 +346,6 @@ impl Client {
         match transport {
             Some(t) => call_guarded("transport shutdown", || t.shutdown(timeout)).unwrap_or(false),
             None => true,
-        }
-    }
-}
-
-/// A writer that only counts, failing once past the limit.
-struct SizeCheck {
-    written: usize,
-}
-
-impl Write for SizeCheck {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.written += buf.len();
-        if self.written > limits::MAX_EVENT_SIZE {
-            return Err(io::Error::other("event too large"));
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Sheds optional data until the serialized event fits Sentry's 1 MiB
-/// limit. Returns false if it cannot be made to fit.
-fn fits(event: &mut Event) -> bool {
-    loop {
-        let mut check = SizeCheck { written: 0 };
-        if serde_json::to_writer(&mut check, &*event).is_ok() {
-            return true;
-        }
-        if !limits::shed_heavy_parts(event) {
-            return false;
         }
     }
 }

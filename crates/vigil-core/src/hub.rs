@@ -147,7 +147,11 @@ impl Hub {
     /// thread gets). While the thread's locals are being destroyed this is
     /// the main hub.
     pub fn current() -> Arc<Hub> {
-        Hub::with_current(Arc::clone)
+        let existing = CURRENT.try_with(|cell| cell.borrow().clone());
+        match existing {
+            Ok(Some(hub)) => hub,
+            _ => Hub::with_current(Arc::clone),
+        }
     }
 
     /// Calls `f` with the current hub without cloning it.
@@ -355,23 +359,21 @@ impl Hub {
         if max == 0 {
             return;
         }
-        let mut crumbs = breadcrumbs.into_breadcrumbs();
-        if let Some(before) = &options.before_breadcrumb {
-            crumbs = crumbs
-                .into_iter()
-                .filter_map(|c| call_guarded("before_breadcrumb", || before(c)).flatten())
-                .collect();
+        for crumb in breadcrumbs.into_breadcrumbs() {
+            // before_breadcrumb is user code: it runs with no lock held.
+            let crumb = match &options.before_breadcrumb {
+                Some(before) => match call_guarded("before_breadcrumb", || before(crumb)).flatten()
+                {
+                    Some(c) => c,
+                    None => continue,
+                },
+                None => crumb,
+            };
+            let mut stack = lock(&self.stack);
+            let top = stack.top_mut();
+            Arc::make_mut(&mut top.scope).breadcrumbs.push(crumb, max);
+            top.version += 1;
         }
-        if crumbs.is_empty() {
-            return;
-        }
-        let mut stack = lock(&self.stack);
-        let top = stack.top_mut();
-        let scope = Arc::make_mut(&mut top.scope);
-        for crumb in crumbs {
-            scope.breadcrumbs.push(crumb, max);
-        }
-        top.version += 1;
     }
 }
 

@@ -97,7 +97,10 @@ pub struct RawItem {
 impl RawItem {
     /// The item's `type`.
     pub fn ty(&self) -> &str {
-        self.headers.get("type").and_then(Value::as_str).unwrap_or("")
+        self.headers
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 }
 
@@ -265,11 +268,13 @@ impl Envelope {
     }
 
     /// Writes the envelope in the wire format. Every item header declares
-    /// its `length`.
+    /// its `length`. An event whose JSON exceeds Sentry's 1 MiB limit is
+    /// written with its optional parts shed (see
+    /// [`limits::shed_heavy_parts`](crate::limits::shed_heavy_parts)).
     ///
     /// # Errors
-    /// Only the writer's own I/O errors; serialization of Vigil's types
-    /// cannot fail.
+    /// The writer's own I/O errors, and `InvalidData` for an event that
+    /// exceeds 1 MiB even without its optional parts.
     pub fn to_writer<W: Write>(&self, mut w: W) -> io::Result<()> {
         serde_json::to_writer(&mut w, &self.headers)?;
         let mut payload = Vec::new();
@@ -279,11 +284,18 @@ impl Envelope {
             match item {
                 EnvelopeItem::Event(event) => {
                     serde_json::to_writer(&mut payload, event)?;
+                    if payload.len() > crate::limits::MAX_EVENT_SIZE {
+                        shed_until_it_fits(event, &mut payload)?;
+                    }
                     write!(w, r#"{{"type":"event","length":{}}}"#, payload.len())?;
                 }
                 EnvelopeItem::ClientReport(report) => {
                     serde_json::to_writer(&mut payload, report)?;
-                    write!(w, r#"{{"type":"client_report","length":{}}}"#, payload.len())?;
+                    write!(
+                        w,
+                        r#"{{"type":"client_report","length":{}}}"#,
+                        payload.len()
+                    )?;
                 }
                 EnvelopeItem::Session(session) => {
                     serde_json::to_writer(&mut payload, session)?;
@@ -351,8 +363,7 @@ impl Envelope {
         let mut items = Vec::new();
         loop {
             let index = items.len();
-            let (item_headers, after_header) = match read_header::<Map<String, Value>>(bytes, pos)
-            {
+            let (item_headers, after_header) = match read_header::<Map<String, Value>>(bytes, pos) {
                 Ok(Some(read)) => read,
                 Ok(None) => break,
                 Err(detail) => return Err(EnvelopeError::InvalidItemHeader { index, detail }),
@@ -363,12 +374,10 @@ impl Envelope {
             };
             let (payload, next) = match item_headers.get("length") {
                 Some(length) => {
-                    let declared = length
-                        .as_u64()
-                        .ok_or(EnvelopeError::InvalidItemHeader {
-                            index,
-                            detail: "length is not a non-negative integer".into(),
-                        })?;
+                    let declared = length.as_u64().ok_or(EnvelopeError::InvalidItemHeader {
+                        index,
+                        detail: "length is not a non-negative integer".into(),
+                    })?;
                     let available = bytes.len().saturating_sub(after_header);
                     let len = usize::try_from(declared).unwrap_or(usize::MAX);
                     if len > available {
@@ -401,7 +410,10 @@ impl Envelope {
 /// value that must fill the rest of its line. Returns the value and the
 /// position after its `\n` (or the end), `None` at the end of the input,
 /// or what is wrong.
-fn read_header<T: DeserializeOwned>(bytes: &[u8], start: usize) -> Result<Option<(T, usize)>, String> {
+fn read_header<T: DeserializeOwned>(
+    bytes: &[u8],
+    start: usize,
+) -> Result<Option<(T, usize)>, String> {
     let skipped = bytes
         .get(start..)
         .unwrap_or_default()
@@ -429,6 +441,25 @@ fn read_header<T: DeserializeOwned>(bytes: &[u8], start: usize) -> Result<Option
     }
 }
 
+/// Serializes a copy of `event` with optional parts shed
+/// ([`limits::shed_heavy_parts`](crate::limits::shed_heavy_parts)) until it
+/// fits Sentry's 1 MiB event limit. The size is checked here, where the
+/// bytes are produced, so an event is serialized once in the common case.
+fn shed_until_it_fits(event: &Event, payload: &mut Vec<u8>) -> io::Result<()> {
+    let mut event = event.clone();
+    while payload.len() > crate::limits::MAX_EVENT_SIZE {
+        if !crate::limits::shed_heavy_parts(&mut event) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "event exceeds 1 MiB even without its optional parts",
+            ));
+        }
+        payload.clear();
+        serde_json::to_writer(&mut *payload, &event)?;
+    }
+    Ok(())
+}
+
 /// The line starting at `start` (without its `\n`) and the position after
 /// the `\n` (or the end).
 fn read_line(bytes: &[u8], start: usize) -> (&[u8], usize) {
@@ -452,8 +483,12 @@ fn parse_item(
     };
     Ok(match ty {
         "event" => EnvelopeItem::Event(Box::new(serde_json::from_slice(payload).map_err(invalid)?)),
-        "client_report" => EnvelopeItem::ClientReport(serde_json::from_slice(payload).map_err(invalid)?),
-        "session" => EnvelopeItem::Session(Box::new(serde_json::from_slice(payload).map_err(invalid)?)),
+        "client_report" => {
+            EnvelopeItem::ClientReport(serde_json::from_slice(payload).map_err(invalid)?)
+        }
+        "session" => {
+            EnvelopeItem::Session(Box::new(serde_json::from_slice(payload).map_err(invalid)?))
+        }
         "attachment" => {
             let filename = match headers.get("filename") {
                 Some(Value::String(f)) => f.clone(),

@@ -118,11 +118,16 @@ fn oversized_events_are_trimmed_then_shed_not_dropped() {
         let huge = "y".repeat(2_000_000);
         assert!(!capture_message(&huge, Level::Error).is_nil());
     });
-    let events = h.events();
-    let size = serde_json::to_vec(&events[0]).unwrap().len();
+    // The size limit is enforced where the bytes are produced.
+    let envelopes = h.transport.fetch_and_clear_envelopes();
+    let bytes = envelopes[0].to_vec().unwrap();
+    let written = vigil_core::protocol::Envelope::from_slice(&bytes).unwrap();
+    let event = written.event().unwrap();
+    let size = serde_json::to_vec(event).unwrap().len();
     assert!(
         size <= vigil_core::protocol::limits::MAX_EVENT_SIZE,
         "{size}"
     );
-    assert!(events[0].message.as_ref().unwrap().chars().count() <= 8192);
+    assert!(event.message.as_ref().unwrap().chars().count() <= 8192);
+    assert!(event.extra.len() < 40, "extras were shed");
 }

@@ -1,0 +1,95 @@
+//! Runs each piece of the suite with a tiny budget (one round of 1 ms
+//! batches) and checks the reports: the suite's plumbing, not the numbers.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn bench(args: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil-bench"))
+        .args(args)
+        .output()
+        .expect("run vigil-bench");
+    assert!(
+        out.status.success(),
+        "vigil-bench {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .rev()
+        .find(|l| l.starts_with(b"{"))
+        .expect("a JSON report");
+    serde_json::from_slice(line).expect("valid JSON")
+}
+
+fn quick(op: &str) -> Value {
+    bench(&["op", op, "--rounds", "1", "--batch-ms", "1"])
+}
+
+#[test]
+fn both_sdks_send_the_same_event() {
+    let r = quick("op4");
+    for sdk in ["vigil", "sentry"] {
+        let event = &r[format!("{sdk}_event")];
+        assert_eq!(event["breadcrumbs"], 20, "{sdk}: {r}");
+        assert_eq!(event["tags"], 5, "{sdk}: {r}");
+        assert_eq!(event["user"], true, "{sdk}: {r}");
+        assert!(r[format!("{sdk}_ns")].as_f64().unwrap() > 0.0);
+        assert!(r[format!("{sdk}_bytes")].as_f64().unwrap() > 0.0);
+    }
+    let r = quick("op9");
+    for sdk in ["vigil", "sentry"] {
+        let event = &r[format!("{sdk}_event")];
+        assert_eq!(event["breadcrumbs"], 25, "{sdk}: {r}");
+        assert_eq!(event["tags"], 8, "{sdk}: {r}");
+    }
+}
+
+#[test]
+fn every_single_thread_op_reports_both_sdks() {
+    for op in ["op1", "op2", "op3", "op5", "op6", "op7"] {
+        let r = quick(op);
+        assert_eq!(r["op"], op);
+        for key in [
+            "vigil_ns",
+            "sentry_ns",
+            "ratio",
+            "vigil_bytes",
+            "sentry_bytes",
+        ] {
+            assert!(r[key].as_f64().is_some(), "{op}: no {key} in {r}");
+        }
+    }
+    // No client: nothing allocates.
+    let r = quick("op6");
+    assert_eq!(r["vigil_bytes"], 0.0);
+    assert_eq!(r["sentry_bytes"], 0.0);
+}
+
+#[test]
+fn two_threads_and_scope_memory() {
+    let r = quick("op8");
+    for key in [
+        "vigil_ns",
+        "sentry_ns",
+        "vigil_1t_ns",
+        "vigil_scaling",
+        "machine_scaling",
+    ] {
+        assert!(r[key].as_f64().is_some_and(|x| x > 0.0), "no {key} in {r}");
+    }
+    let r = bench(&["op", "scope-mem"]);
+    assert!(r["vigil_bytes"].as_u64().is_some_and(|b| b > 0), "{r}");
+    assert!(r["sentry_bytes"].as_u64().is_some_and(|b| b > 0), "{r}");
+}
+
+#[test]
+fn callgrind_mode_runs_the_loop() {
+    for sdk in ["vigil", "sentry"] {
+        let r = bench(&["callgrind", "op4", sdk, "3"]);
+        assert_eq!(r["sdk"], sdk);
+        assert_eq!(r["n"], 3);
+    }
+}
