@@ -84,11 +84,12 @@ impl fmt::Display for DsnError {
                 f.write_str("invalid dsn: missing scheme (expected https://KEY@HOST/PROJECT_ID)")
             }
             DsnError::UnsupportedScheme(s) => {
-                write!(f, "invalid dsn: unsupported scheme {s:?} (expected http or https)")
+                write!(
+                    f,
+                    "invalid dsn: unsupported scheme {s:?} (expected http or https)"
+                )
             }
-            DsnError::MissingPublicKey => {
-                f.write_str("invalid dsn: missing public key before '@'")
-            }
+            DsnError::MissingPublicKey => f.write_str("invalid dsn: missing public key before '@'"),
             DsnError::MissingHost => f.write_str("invalid dsn: missing host"),
             DsnError::InvalidPort(p) => write!(f, "invalid dsn: invalid port {p:?}"),
             DsnError::MissingProjectId => {
@@ -170,7 +171,10 @@ fn split_host_port(hostport: &str) -> Result<(&str, Option<u16>), DsnError> {
             "" => (host, None),
             p => (
                 host,
-                Some(p.strip_prefix(':').ok_or_else(|| DsnError::InvalidPort(p.to_owned()))?),
+                Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| DsnError::InvalidPort(p.to_owned()))?,
+                ),
             ),
         }
     } else {
@@ -238,7 +242,13 @@ impl Dsn {
 
     fn base_url(&self) -> String {
         match self.port {
-            Some(p) => format!("{}://{}:{}{}", self.scheme.as_str(), self.host, p, self.path),
+            Some(p) => format!(
+                "{}://{}:{}{}",
+                self.scheme.as_str(),
+                self.host,
+                p,
+                self.path
+            ),
             None => format!("{}://{}{}", self.scheme.as_str(), self.host, self.path),
         }
     }
@@ -283,7 +293,10 @@ impl fmt::Debug for Dsn {
         f.debug_struct("Dsn")
             .field("scheme", &self.scheme)
             .field("public_key", &self.public_key)
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "[redacted]"))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "[redacted]"),
+            )
             .field("host", &self.host)
             .field("port", &self.port)
             .field("path", &self.path)

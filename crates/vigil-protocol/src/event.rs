@@ -82,7 +82,9 @@ impl FromStr for EventId {
     /// Accepts 32 hex characters or the 36-character dashed form.
     fn from_str(s: &str) -> Result<EventId, ParseEventIdError> {
         match s.len() {
-            32 | 36 => Uuid::try_parse(s).map(EventId).map_err(|_| ParseEventIdError),
+            32 | 36 => Uuid::try_parse(s)
+                .map(EventId)
+                .map_err(|_| ParseEventIdError),
             _ => Err(ParseEventIdError),
         }
     }

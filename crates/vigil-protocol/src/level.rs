@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 ///
 /// Serialized as Sentry's lowercase names (`"debug"`, `"info"`, `"warning"`,
 /// `"error"`, `"fatal"`). Ordered from least to most severe.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Diagnostic detail.

@@ -25,7 +25,9 @@ mod user;
 
 pub use crate::breadcrumb::Breadcrumb;
 pub use crate::client_report::{ClientReport, DataCategory, DiscardReason, DiscardedEvent};
-pub use crate::context::{AppContext, Context, DeviceContext, OsContext, RuntimeContext, TraceContext};
+pub use crate::context::{
+    AppContext, Context, DeviceContext, OsContext, RuntimeContext, TraceContext,
+};
 pub use crate::dsn::{Dsn, DsnError, Scheme};
 pub use crate::envelope::{
     Attachment, Envelope, EnvelopeError, EnvelopeHeaders, EnvelopeItem, RawItem, category_of,

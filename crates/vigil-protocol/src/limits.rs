@@ -31,8 +31,8 @@
 //!
 //! | field | limit |
 //! |---|---|
-//! | `message`, `logentry.message`, `logentry.formatted` | 8192 chars |
-//! | `logentry.params` | 2 KiB, depth 5 |
+//! | `message`, `logentry.message`, `logentry.formatted` | 8192 chars; a `logentry` with neither `message` nor `formatted` is removed |
+//! | `logentry.params` | 2 KiB, depth 5; without `formatted`, `message` is shortened by their size (Relay substitutes them into it) |
 //! | `exception[].type` / `.module` / `.value` | 256 / 256 / 8192 chars |
 //! | `mechanism.type` / `.source` / `.help_link` / `.description` | 128 / 128 / 256 / 8192 chars |
 //! | `mechanism.data` | 2 KiB, depth 5 |
@@ -51,16 +51,17 @@
 //! | `user.email` / `.id` / `.username` | 75 / 128 / 128 chars |
 //! | `user.ip_address` | removed unless an IP address or `{{auto}}` |
 //! | `user.geo.*` | 1024 chars |
-//! | `request.url` | 256 chars |
+//! | `request.url` | 256 chars once percent-encoded (Relay re-encodes URLs before measuring them) |
 //! | `request.data` | 8 KiB, depth 7 |
 //! | `request.headers` / `.env` | 8 KiB each |
 //! | `request.query_string` / `.cookies` | 1 KiB / 2 KiB, cut between `&`- / `;`-separated pairs |
+//! | `request.cookies` pairs | removed when Relay cannot parse them: no `=`, an empty name, or not UTF-8 once percent-decoded |
 //! | `breadcrumbs[].type` / `.category` / `.message` | 128 / 128 / 8192 chars |
 //! | `breadcrumbs[].data` | 2 KiB per breadcrumb, depth 5 |
 //! | `extra` | each value 16 KiB, depth 7; all values together 256 KiB (the largest values are dropped first) |
 //! | `contexts` | 8 KiB per context, depth 7; `type` is never cut off |
-//! | `os` and `runtime` contexts | `name`, `version`, `build`, `kernel_version`, `raw_description` 1024 chars; the 8 KiB include room for the `os`/`runtime` field Relay derives from them |
-//! | `trace` context | `op` and `origin` 128 chars |
+//! | `os` and `runtime` contexts | `name`, `version`, `build`, `kernel_version`, `raw_description` 1 KiB each (as JSON); the 8 KiB include room for the `os`/`runtime` field Relay derives from them |
+//! | `trace` context | `op` and `origin` 128 chars; `origin` removed unless made of `a-zA-Z0-9_.`; `status` removed unless a span status Relay knows |
 //! | `modules` | 8 KiB |
 //! | `sdk.name` / `.version` | 256 chars |
 //!
@@ -113,11 +114,34 @@ const BREADCRUMB_TYPE_CHARS: usize = 128;
 const BREADCRUMB_CATEGORY_CHARS: usize = 128;
 const TRACE_OP_CHARS: usize = 128;
 const SDK_CHARS: usize = 256;
-/// Caps `os`/`runtime` name-like fields so the room kept for Relay's derived
-/// fields stays bounded.
-const OS_RUNTIME_FIELD_CHARS: usize = 1024;
+/// Caps `os`/`runtime` name-like fields (in bytes of JSON) so the room kept
+/// for Relay's derived fields stays bounded.
+const OS_RUNTIME_FIELD_BYTES: usize = 1024;
 
 const MAX_FRAMES: usize = 250;
+
+/// The span statuses Relay accepts in `contexts.trace.status`.
+const SPAN_STATUSES: [&str; 19] = [
+    "ok",
+    "cancelled",
+    "unknown",
+    "unknown_error",
+    "invalid_argument",
+    "deadline_exceeded",
+    "not_found",
+    "already_exists",
+    "permission_denied",
+    "resource_exhausted",
+    "failed_precondition",
+    "aborted",
+    "out_of_range",
+    "unimplemented",
+    "internal_error",
+    "unavailable",
+    "data_loss",
+    "unauthenticated",
+    "success",
+];
 
 /// `(bytes, depth)` of each data bag.
 const PARAMS_BAG: (usize, usize) = (2048, 5);
@@ -169,16 +193,30 @@ const CORE_CONTEXTS: [&str; 5] = ["os", "runtime", "device", "app", "trace"];
 /// ```
 pub fn trim_event(event: &mut Event) {
     truncate_opt(&mut event.message, MESSAGE_CHARS);
+    // Relay rejects a log entry with neither `message` nor `formatted`.
+    if event
+        .logentry
+        .as_ref()
+        .is_some_and(|l| l.message.is_none() && l.formatted.is_none())
+    {
+        event.logentry = None;
+    }
     if let Some(logentry) = &mut event.logentry {
-        truncate_opt(&mut logentry.message, MESSAGE_CHARS);
-        truncate_opt(&mut logentry.formatted, MESSAGE_CHARS);
+        let mut message_chars = MESSAGE_CHARS;
         if !logentry.params.is_empty() {
             let mut params = Value::Array(std::mem::take(&mut logentry.params));
             fit_bag(&mut params, PARAMS_BAG, 1);
+            if logentry.formatted.is_none() {
+                // Relay fills `formatted` by putting the params into
+                // `message`; leave room for them so it is not trimmed.
+                message_chars = message_chars.saturating_sub(json_size(&params));
+            }
             if let Value::Array(params) = params {
                 logentry.params = params;
             }
         }
+        truncate_opt(&mut logentry.message, message_chars);
+        truncate_opt(&mut logentry.formatted, MESSAGE_CHARS);
     }
 
     if let Some(logger) = &mut event.logger {
@@ -352,6 +390,14 @@ fn truncate_opt(s: &mut Option<String>, limit: usize) {
     }
 }
 
+fn fit_opt_str(s: &mut Option<String>, bytes: usize) {
+    if let Some(text) = s {
+        if !fit_str(text, bytes) {
+            *s = None;
+        }
+    }
+}
+
 /// Cuts `s` to at most `limit` bytes (on a char boundary, plus `...`).
 fn truncate_bytes(s: &mut String, limit: usize) {
     if s.len() <= limit {
@@ -363,6 +409,39 @@ fn truncate_bytes(s: &mut String, limit: usize) {
     }
     s.truncate(cut);
     s.push_str(ELLIPSIS);
+}
+
+/// How many characters `c` may become once Relay has parsed and
+/// re-serialized a URL: percent-encoded (`%XX` per byte) or, in a host name,
+/// Punycode (`xn--` and a few characters per code point).
+fn url_len(c: char) -> usize {
+    if c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%|^\\".contains(c) {
+        1
+    } else if c.is_ascii() {
+        3
+    } else {
+        4 * c.len_utf8()
+    }
+}
+
+/// Cuts a URL so that even its percent-encoded form has at most `limit`
+/// characters (`...` included).
+fn truncate_url(url: &mut String, limit: usize) {
+    if url.chars().map(url_len).sum::<usize>() <= limit {
+        return;
+    }
+    let room = limit.saturating_sub(ELLIPSIS.len());
+    let mut used = 0;
+    let mut cut = url.len();
+    for (i, c) in url.char_indices() {
+        used += url_len(c);
+        if used > room {
+            cut = i;
+            break;
+        }
+    }
+    url.truncate(cut);
+    url.push_str(ELLIPSIS);
 }
 
 fn trim_whitespace(s: &mut String) {
@@ -483,7 +562,9 @@ fn trim_user(user: &mut User) {
 }
 
 fn trim_request(request: &mut Request) {
-    truncate_opt(&mut request.url, URL_CHARS);
+    if let Some(url) = &mut request.url {
+        truncate_url(url, URL_CHARS);
+    }
     if let Some(data) = &mut request.data {
         if !fit_bag(data, REQUEST_DATA_BAG, 1) {
             request.data = None;
@@ -493,10 +574,55 @@ fn trim_request(request: &mut Request) {
         fit_pair_list(query, '&', QUERY_STRING_BYTES);
     }
     if let Some(cookies) = &mut request.cookies {
+        clean_cookies(cookies);
         fit_pair_list(cookies, ';', COOKIES_BYTES);
     }
     fit_string_pairs(&mut request.headers, REQUEST_HEADERS_BYTES);
     fit_string_pairs(&mut request.env, REQUEST_ENV_BYTES);
+}
+
+/// Removes the `;`-separated pairs of a cookie header that Relay rejects:
+/// without `=`, with an empty name, or not UTF-8 once percent-decoded.
+fn clean_cookies(cookies: &mut String) {
+    let valid = |pair: &str| {
+        let pair = pair.trim();
+        pair.is_empty()
+            || pair
+                .split_once('=')
+                .is_some_and(|(name, _)| !name.trim().is_empty() && percent_decodes(pair))
+    };
+    if cookies.split(';').all(valid) {
+        return;
+    }
+    let kept: Vec<&str> = cookies
+        .split(';')
+        .filter(|pair| !pair.trim().is_empty() && valid(pair))
+        .collect();
+    *cookies = kept.join(";");
+}
+
+/// Whether percent-decoding `s` (`%XX` with two hex digits; anything else
+/// stays as it is) gives UTF-8.
+fn percent_decodes(s: &str) -> bool {
+    if !s.contains('%') {
+        return true;
+    }
+    let bytes = s.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        if let (b'%', Some(&hi), Some(&lo)) = (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            if let (Some(hi), Some(lo)) = (hex(hi), hex(lo)) {
+                decoded.push((hi * 16 + lo) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        decoded.push(bytes[i]);
+        i += 1;
+    }
+    std::str::from_utf8(&decoded).is_ok()
 }
 
 fn trim_context(name: &str, context: &mut Context) {
@@ -511,21 +637,31 @@ fn trim_context(name: &str, context: &mut Context) {
                 &mut os.kernel_version,
                 &mut os.raw_description,
             ] {
-                truncate_opt(field, OS_RUNTIME_FIELD_CHARS);
+                fit_opt_str(field, OS_RUNTIME_FIELD_BYTES);
             }
-            // `os` = "name version", or the parsed `raw_description`.
-            derived_reserve(&[&os.name, &os.version, &os.raw_description])
+            derived_reserve(&os.name, &os.version, &os.raw_description)
         }
         Context::Runtime(rt) => {
             for field in [&mut rt.name, &mut rt.version, &mut rt.raw_description] {
-                truncate_opt(field, OS_RUNTIME_FIELD_CHARS);
+                fit_opt_str(field, OS_RUNTIME_FIELD_BYTES);
             }
-            derived_reserve(&[&rt.name, &rt.version, &rt.raw_description])
+            derived_reserve(&rt.name, &rt.version, &rt.raw_description)
         }
         Context::Trace(trace) => {
             truncate_opt(&mut trace.op, TRACE_OP_CHARS);
             if let Some(Value::String(origin)) = trace.other.get_mut("origin") {
                 truncate_chars(origin, TRACE_OP_CHARS);
+                let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+                if !origin.chars().all(valid) {
+                    trace.other.remove("origin");
+                }
+            }
+            if trace
+                .status
+                .as_deref()
+                .is_some_and(|s| !SPAN_STATUSES.contains(&s))
+            {
+                trace.status = None;
             }
             0
         }
@@ -539,7 +675,9 @@ fn trim_context(name: &str, context: &mut Context) {
     };
     // Keep `type` out of the trimming so it can never be cut off.
     let ty = map.remove("type");
-    let type_size = ty.as_ref().map_or(0, |t| str_size("type") + 2 + json_size(t));
+    let type_size = ty
+        .as_ref()
+        .map_or(0, |t| str_size("type") + 2 + json_size(t));
     let mut value = Value::Object(map);
     let mut changed = limit_depth(&mut value, 1, depth);
     let budget = budget.saturating_sub(reserve + type_size);
@@ -550,22 +688,32 @@ fn trim_context(name: &str, context: &mut Context) {
     if !changed {
         return;
     }
-    let Value::Object(mut map) = value else { return };
+    let Value::Object(mut map) = value else {
+        return;
+    };
     if let Some(ty) = ty {
         map.insert("type".into(), ty);
     }
     *context = serde_json::from_value(Value::Object(map.clone())).unwrap_or(Context::Other(map));
 }
 
-/// Room for the fields Relay derives from `fields` (at most twice their
-/// size, plus separators).
-fn derived_reserve(fields: &[&Option<String>]) -> usize {
-    let sizes: usize = fields
-        .iter()
-        .filter_map(|f| f.as_deref())
-        .map(str_size)
-        .sum();
-    2 * sizes + 32
+/// Room for the fields Relay adds to an `os` or `runtime` context before
+/// it measures it: `os`/`runtime` = "name version" when there is a name;
+/// otherwise it parses `raw_description` into `name`, `version`, `build`
+/// and that same field, together at most about twice its size.
+fn derived_reserve(
+    name: &Option<String>,
+    version: &Option<String>,
+    raw_description: &Option<String>,
+) -> usize {
+    let size = |field: &Option<String>| field.as_deref().map_or(0, str_size);
+    if name.is_some() {
+        size(name) + size(version) + 16
+    } else if raw_description.is_some() {
+        2 * size(raw_description) + 48
+    } else {
+        16
+    }
 }
 
 // ---------------------------------------------------------------- tags
@@ -694,12 +842,12 @@ fn limit_depth(value: &mut Value, level: usize, max_depth: usize) -> bool {
             *value = Value::String(text);
             true
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |changed, v| limit_depth(v, level + 1, max_depth) | changed),
-        Value::Object(map) => map
-            .values_mut()
-            .fold(false, |changed, v| limit_depth(v, level + 1, max_depth) | changed),
+        Value::Array(items) => items.iter_mut().fold(false, |changed, v| {
+            limit_depth(v, level + 1, max_depth) | changed
+        }),
+        Value::Object(map) => map.values_mut().fold(false, |changed, v| {
+            limit_depth(v, level + 1, max_depth) | changed
+        }),
         _ => false,
     }
 }

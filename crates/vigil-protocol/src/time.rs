@@ -138,7 +138,10 @@ pub(crate) mod float_opt {
 pub(crate) mod rfc3339_opt {
     use super::*;
 
-    pub(crate) fn serialize<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(
+        t: &Option<SystemTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match t {
             Some(t) => s.serialize_str(&format_rfc3339(*t)),
             None => s.serialize_none(),
@@ -182,9 +185,7 @@ mod tests {
     fn float_round_trip_is_microsecond_exact() {
         let t = UNIX_EPOCH + Duration::from_micros(1_714_564_800_123_456);
         let back = from_f64(to_f64(t));
-        let diff = back
-            .duration_since(t)
-            .unwrap_or_else(|e| e.duration());
+        let diff = back.duration_since(t).unwrap_or_else(|e| e.duration());
         assert!(diff < Duration::from_micros(1), "{diff:?}");
     }
 }

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::io;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
@@ -13,8 +14,9 @@ use vigil_core::protocol::{ClientReport, DataCategory, DiscardReason, Envelope, 
 use vigil_core::{LossRecorder, Transport, TransportContext, TransportFactory};
 
 use crate::rate_limit::RateLimits;
+use crate::spool::{Claimed, DiskQueueOptions, Durability, Spool};
 use crate::stats::deadlines;
-use crate::worker::{Control, Handler, Worker, record_item, record_items};
+use crate::worker::{Control, Handler, Task, Worker, record_item, record_items};
 use vigil_core::DeliveryStats;
 
 /// Piggy-backed client reports are sent at most this often.
@@ -27,6 +29,12 @@ const IDLE_INTERVAL: Duration = Duration::from_secs(60);
 const MAX_RESPONSE_BODY: u64 = 64 * 1024;
 /// At most this much of an error body is printed.
 const MAX_LOGGED_BODY: usize = 1024;
+/// How often the disk queue's directory is read again for envelopes
+/// stored by other processes (besides at start-up and on reconnecting).
+const RESCAN_INTERVAL: Duration = Duration::from_secs(30);
+/// While the server is unreachable, it is tried at most this often, even
+/// with a zero back-off.
+const MIN_PROBE_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Settings of an [`HttpTransport`] beyond what
 /// [`ClientOptions`](vigil_core::ClientOptions) holds.
@@ -41,6 +49,7 @@ const MAX_LOGGED_BODY: usize = 1024;
 /// | [`initial_backoff`](HttpTransportOptions::initial_backoff) | 100 ms, doubling |
 /// | [`max_backoff`](HttpTransportOptions::max_backoff) | 2 s |
 /// | [`proxy_from_env`](HttpTransportOptions::proxy_from_env) | on |
+/// | [`disk_queue`](HttpTransportOptions::disk_queue) | off |
 ///
 /// ```
 /// use std::time::Duration;
@@ -74,6 +83,10 @@ pub struct HttpTransportOptions {
     /// Use the proxy named by `ALL_PROXY`, `HTTPS_PROXY` or `HTTP_PROXY`
     /// (or their lowercase forms), except for the hosts in `NO_PROXY`.
     pub proxy_from_env: bool,
+    /// Store envelopes on disk before sending them, so that they survive
+    /// network outages and restarts; off (`None`) by default. See
+    /// [`HttpTransportOptions::disk_queue`].
+    pub disk_queue: Option<DiskQueueOptions>,
 }
 
 impl Default for HttpTransportOptions {
@@ -85,6 +98,7 @@ impl Default for HttpTransportOptions {
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(2),
             proxy_from_env: true,
+            disk_queue: None,
         }
     }
 }
@@ -125,6 +139,34 @@ impl HttpTransportOptions {
     /// Sets [`proxy_from_env`](HttpTransportOptions::proxy_from_env).
     pub fn proxy_from_env(mut self, on: bool) -> HttpTransportOptions {
         self.proxy_from_env = on;
+        self
+    }
+
+    /// Turns the disk queue on, in `dir`, with the default
+    /// [`DiskQueueOptions`] (1000 envelopes, 50 MiB,
+    /// [`Durability::Buffered`], 100 ms between backlog sends).
+    ///
+    /// Every envelope is then written to a file before it is sent, and the
+    /// file is removed only once the server accepted or rejected it for
+    /// good (`2xx`, `4xx`, `5xx`): after a network failure it stays, and is
+    /// sent when the server is reachable again or the next time the program
+    /// starts with the same directory. See the crate docs, *Disk queue*.
+    ///
+    /// ```
+    /// use vigil_transport::{HttpTransport, HttpTransportOptions};
+    /// let dir = std::env::temp_dir().join("my-app-vigil-queue");
+    /// let options = vigil_core::ClientOptions::new().transport(HttpTransport::factory_with(
+    ///     HttpTransportOptions::new().disk_queue(dir),
+    /// ));
+    /// # let _ = options;
+    /// ```
+    pub fn disk_queue(self, dir: impl Into<PathBuf>) -> HttpTransportOptions {
+        self.disk_queue_with(DiskQueueOptions::new(dir))
+    }
+
+    /// Turns the disk queue on with `options` (see [`DiskQueueOptions`]).
+    pub fn disk_queue_with(mut self, options: DiskQueueOptions) -> HttpTransportOptions {
+        self.disk_queue = Some(options);
         self
     }
 
@@ -169,25 +211,35 @@ struct Shared {
 ///
 /// # What happens on failure
 ///
-/// | outcome | what the transport does | counted as |
-/// | --- | --- | --- |
-/// | `2xx` | delivered | — |
-/// | `429` | limits updated, envelope dropped, no retry | nothing (the server counted it) |
-/// | `413`, other `4xx`, `5xx` | dropped, no retry; `X-Sentry-Error` and the body printed when `debug` is on | `send_error` |
-/// | connection refused or reset, timeout, name resolution | retried with jittered back-off ([`HttpTransportOptions`]), then dropped | `network_error` |
-/// | queue full ([`ClientOptions::transport_queue_size`](vigil_core::ClientOptions::transport_queue_size)) | dropped at once | `queue_overflow` |
-/// | sent after shutdown | dropped at once | `queue_overflow` |
-/// | internal failure (encoding, a bad header value) | dropped | `internal_sdk_error` |
+/// | outcome | what the transport does | with the disk queue on | counted as |
+/// | --- | --- | --- | --- |
+/// | `2xx` | delivered | file removed | — |
+/// | `429` | limits updated, envelope dropped, no retry | file removed | nothing (the server counted it) |
+/// | `413`, other `4xx`, `5xx` | dropped, no retry; `X-Sentry-Error` and the body printed when `debug` is on | file removed | `send_error` |
+/// | connection refused or reset, timeout, name resolution | retried with jittered back-off ([`HttpTransportOptions`]), then dropped | file kept, sent when the server is back (or by the next process) | `network_error`; nothing with the disk queue |
+/// | queue full ([`ClientOptions::transport_queue_size`](vigil_core::ClientOptions::transport_queue_size)) | dropped at once | written to disk by the capturing thread, sent later | `queue_overflow`; nothing with the disk queue |
+/// | disk queue full ([`DiskQueueOptions::max_count`](crate::DiskQueueOptions::max_count), [`max_bytes`](crate::DiskQueueOptions::max_bytes)) | — | oldest file removed | `cache_overflow` |
+/// | stored file unreadable | — | moved to `corrupt/` | `internal_sdk_error` |
+/// | item rate limited before sending | dropped | dropped if not stored yet; a stored one waits for the limit to end | `ratelimit_backoff` (if dropped) |
+/// | sent after shutdown | dropped at once | dropped at once | `queue_overflow` |
+/// | internal failure (encoding, a bad header value) | dropped | file removed | `internal_sdk_error` |
 ///
 /// Every count goes to the client's [`LossRecorder`]; a client report that
 /// cannot be delivered is put back and sent later. [`HttpTransport::stats`]
-/// gives a snapshot.
+/// gives a snapshot, [`HttpTransport::disk_queue_len`] the number of stored
+/// envelopes.
 ///
 /// # Threads and blocking
-/// [`send_envelope`](Transport::send_envelope) never blocks; one thread
-/// named `vigil-transport` does all I/O. `flush` and `shutdown` block at
-/// most their timeout; a request still running at a shutdown deadline is
-/// left to finish on its own thread.
+/// [`send_envelope`](Transport::send_envelope) does no network I/O; one
+/// thread named `vigil-transport` sends. Without a disk queue it never
+/// blocks. With one, the capturing thread writes a file in two cases:
+/// [`Durability::Sync`] (every envelope with an event, `fsync`ed), and a
+/// full in-memory queue (instead of dropping). `flush` and `shutdown` block
+/// at most their timeout; a request still running at a shutdown deadline
+/// is left to finish on its own thread. With a disk queue, `flush` counts
+/// an envelope as handled once it is delivered, dropped, or stored while
+/// the server is unreachable; it does not wait for stored envelopes from
+/// earlier runs or outages.
 ///
 /// # Example
 /// ```
@@ -203,12 +255,14 @@ pub struct HttpTransport {
     shared: Arc<Shared>,
     recorder: LossRecorder,
     url: String,
+    spool: Option<Arc<Spool>>,
 }
 
 impl fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpTransport")
             .field("url", &self.url)
+            .field("disk_queue", &self.spool.as_ref().map(|s| s.dir()))
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
@@ -228,6 +282,19 @@ impl HttpTransport {
     ) -> Arc<HttpTransport> {
         let url = ctx.dsn.envelope_url();
         let shared = Arc::new(Shared::default());
+        let spool = options
+            .disk_queue
+            .clone()
+            .map(|disk| Spool::new(disk, ctx.recorder.clone()));
+        let disk = spool.as_ref().map(|spool| DiskState {
+            spool: Arc::clone(spool),
+            online: true,
+            scanned: false,
+            rescan: false,
+            last_scan: Instant::now(),
+            next_drain: Instant::now(),
+            probe_backoff: options.initial_backoff,
+        });
         let sender = HttpSender {
             agent: build_agent(&options, &ctx.options.user_agent),
             url: url.clone(),
@@ -241,8 +308,12 @@ impl HttpTransport {
             last_report: None,
             gzipper: std::cell::RefCell::new(Gzipper::new()),
             options,
+            disk,
         };
         vigil_core::vigil_debug!("HTTP transport sending to {url}");
+        if let Some(spool) = &spool {
+            vigil_core::vigil_debug!("disk queue in {}", spool.dir().display());
+        }
         Arc::new(HttpTransport {
             worker: Worker::spawn(
                 ctx.options.transport_queue_size,
@@ -252,6 +323,7 @@ impl HttpTransport {
             shared,
             recorder: ctx.recorder.clone(),
             url,
+            spool,
         })
     }
 
@@ -268,6 +340,13 @@ impl HttpTransport {
         }
     }
 
+    /// How many envelopes the disk queue holds (waiting or being sent), as
+    /// far as this transport knows (its own and those found in the
+    /// directory at start-up or since); `None` without a disk queue.
+    pub fn disk_queue_len(&self) -> Option<usize> {
+        self.spool.as_ref().map(|s| s.len())
+    }
+
     /// What was delivered and dropped so far, and the rate limits in force.
     pub fn stats(&self) -> DeliveryStats {
         let measured_at = Instant::now();
@@ -281,6 +360,53 @@ impl HttpTransport {
         stats.rate_limited_all_until = rate_limited_all_until;
         stats.rate_limited = rate_limited;
         stats
+    }
+}
+
+impl HttpTransport {
+    /// `send_envelope` with the disk queue on: in [`Durability::Sync`]
+    /// mode an envelope with an event is stored (and `fsync`ed) here, on
+    /// the caller's thread; any other envelope is queued and stored by the
+    /// worker. A full queue does not drop: the envelope is stored here
+    /// (if it was not already) and the backlog drain sends it.
+    fn send_with_disk_queue(&self, spool: &Arc<Spool>, mut envelope: Envelope) {
+        if self.worker.is_closed() {
+            // Dropped and counted, as without a disk queue.
+            self.worker.send(envelope);
+            return;
+        }
+        let sync = spool.options().durability == Durability::Sync
+            && envelope
+                .items()
+                .iter()
+                .any(|i| matches!(i, EnvelopeItem::Event(_)));
+        let task = if sync {
+            match spool.store(&mut envelope, true, true) {
+                Ok(name) => Task::SendStored(envelope, name),
+                Err(e) => {
+                    vigil_core::vigil_debug!("envelope not stored ({e}); queued in memory only");
+                    Task::Send(envelope)
+                }
+            }
+        } else {
+            Task::Send(envelope)
+        };
+        let (task, reason) = match self.worker.try_queue(task) {
+            Ok(()) => return,
+            Err(refused) => refused,
+        };
+        match task {
+            // On disk already: the backlog drain sends it.
+            Task::SendStored(_, name) => spool.unqueue(&name),
+            Task::Send(mut envelope) if reason == DiscardReason::QueueOverflow => {
+                if let Err(e) = spool.store(&mut envelope, false, false) {
+                    vigil_core::vigil_debug!("queue full and envelope not stored ({e})");
+                    record_items(&self.recorder, &envelope, reason);
+                }
+            }
+            Task::Send(envelope) => record_items(&self.recorder, &envelope, reason),
+            Task::Flush(_) | Task::Shutdown => {}
+        }
     }
 }
 
@@ -305,7 +431,10 @@ impl Transport for HttpTransport {
             vigil_core::vigil_debug!("envelope rate limited; not queued");
             return;
         }
-        self.worker.send(envelope);
+        match &self.spool {
+            Some(spool) => self.send_with_disk_queue(spool, envelope),
+            None => self.worker.send(envelope),
+        }
     }
 
     fn flush(&self, timeout: Duration) -> bool {
@@ -463,6 +592,55 @@ struct HttpSender {
     last_report: Option<Instant>,
     options: HttpTransportOptions,
     gzipper: std::cell::RefCell<Gzipper>,
+    /// The disk queue, when on.
+    disk: Option<DiskState>,
+}
+
+/// The worker's side of the disk queue.
+struct DiskState {
+    spool: Arc<Spool>,
+    /// The last request reached the server (or none was made yet). While
+    /// offline, envelopes are only stored, and the oldest stored one is
+    /// tried now and then (a probe).
+    online: bool,
+    /// The directory was read at start-up.
+    scanned: bool,
+    /// Read the directory again at the next step (after reconnecting).
+    rescan: bool,
+    last_scan: Instant,
+    /// The next backlog send (or probe, while offline) is not before this.
+    next_drain: Instant,
+    /// The pause before the next probe; doubles while offline, up to
+    /// `max_backoff`.
+    probe_backoff: Duration,
+}
+
+impl DiskState {
+    fn went_offline(&mut self, options: &HttpTransportOptions) {
+        self.probe_backoff = if self.online {
+            options.initial_backoff
+        } else {
+            self.probe_backoff
+                .checked_mul(2)
+                .unwrap_or(options.max_backoff)
+                .min(options.max_backoff)
+        };
+        if self.online {
+            vigil_core::vigil_debug!(
+                "server unreachable; envelopes stay in the disk queue until it is back"
+            );
+        }
+        self.online = false;
+        self.next_drain = Instant::now() + jitter(self.probe_backoff).max(MIN_PROBE_INTERVAL);
+    }
+
+    fn came_online(&mut self) {
+        if !self.online {
+            vigil_core::vigil_debug!("server reachable again; sending the disk queue");
+            self.online = true;
+            self.rescan = true;
+        }
+    }
 }
 
 impl HttpSender {
@@ -491,7 +669,14 @@ impl HttpSender {
         report: Option<ClientReport>,
         control: &Control,
     ) {
-        let outcome = self.deliver(&mut envelope, control);
+        let outcome = self.deliver(&mut envelope, self.options.max_attempts, control);
+        self.account(&envelope, report, outcome);
+    }
+
+    /// Counters on success; otherwise the report (if one rode along) is put
+    /// back and every other item is recorded with the reason of the
+    /// failure.
+    fn account(&mut self, envelope: &Envelope, report: Option<ClientReport>, outcome: Outcome) {
         let reason = match outcome {
             Outcome::Accepted => {
                 let events = envelope
@@ -517,13 +702,159 @@ impl HttpSender {
             self.recorder.restore_report(report);
         }
         if let Some(reason) = reason {
-            record_items(&self.recorder, &envelope, reason);
+            record_items(&self.recorder, envelope, reason);
         }
     }
 
-    /// Posts the envelope, retrying network failures.
-    fn deliver(&self, envelope: &mut Envelope, control: &Control) -> Outcome {
-        let max_attempts = self.options.max_attempts.max(1);
+    /// Sends a stored envelope, making `attempts` tries on network
+    /// failures. After a final answer the file is removed; after a network
+    /// failure it stays and the transport goes offline. Returns whether
+    /// the server was reached.
+    fn send_claimed(
+        &mut self,
+        claimed: Claimed,
+        mut envelope: Envelope,
+        attempts: u32,
+        control: &Control,
+    ) -> bool {
+        let now = Instant::now();
+        let report = if self.report_due(now) {
+            self.take_report(now)
+        } else {
+            None
+        };
+        if let Some(report) = &report {
+            envelope.add_item(report.clone());
+        }
+        let outcome = self.deliver(&mut envelope, attempts, control);
+        if outcome == Outcome::NetworkError {
+            if let Some(report) = &report {
+                self.recorder.restore_report(report);
+            }
+            vigil_core::vigil_debug!("envelope kept in the disk queue ({})", claimed.name());
+            claimed.release();
+            if let Some(disk) = &mut self.disk {
+                disk.went_offline(&self.options);
+            }
+            return false;
+        }
+        claimed.complete();
+        self.account(&envelope, report, outcome);
+        if let Some(disk) = &mut self.disk {
+            disk.came_online();
+        }
+        true
+    }
+
+    /// How long the rate limits still hold for some item of `envelope`
+    /// (the longest), or `None` when nothing in it is limited.
+    fn rate_limit_pause(&self, envelope: &Envelope, now: Instant) -> Option<Duration> {
+        let active = self.shared.limits.active(now);
+        let mut pause: Option<Duration> = None;
+        for item in envelope.items() {
+            if matches!(item, EnvelopeItem::ClientReport(_)) {
+                continue;
+            }
+            let category = item.category();
+            let mut left = active.all;
+            for (c, d) in &active.categories {
+                if *c == category {
+                    left = Some(left.map_or(*d, |l| l.max(*d)));
+                }
+            }
+            if let Some(left) = left {
+                pause = Some(pause.map_or(left, |p| p.max(left)));
+            }
+        }
+        pause
+    }
+
+    /// One step of working through the stored backlog: read the directory
+    /// when due, then send the oldest stored envelope if the pacing, the
+    /// rate limits and the connection allow.
+    fn drain_step(&mut self, control: &Control) {
+        let Some(disk) = &mut self.disk else {
+            return;
+        };
+        let now = Instant::now();
+        if !disk.scanned || disk.rescan || now >= disk.last_scan + RESCAN_INTERVAL {
+            disk.spool.scan();
+            disk.scanned = true;
+            disk.rescan = false;
+            disk.last_scan = now;
+        }
+        if now < disk.next_drain {
+            return;
+        }
+        if let Some(all) = self.shared.limits.active(now).all {
+            // While everything is rate limited the backlog waits.
+            disk.next_drain = now + all;
+            return;
+        }
+        let spool = Arc::clone(&disk.spool);
+        let Some((claimed, envelope)) = spool.next_backlog() else {
+            // Only unreadable files were found (or none): look again soon.
+            disk.next_drain = now + spool.options().drain_interval;
+            return;
+        };
+        if let Some(pause) = self.rate_limit_pause(&envelope, now) {
+            claimed.release();
+            if let Some(disk) = &mut self.disk {
+                disk.next_drain = now + pause;
+            }
+            return;
+        }
+        if self.send_claimed(claimed, envelope, 1, control) {
+            if let Some(disk) = &mut self.disk {
+                disk.next_drain = Instant::now() + spool.options().drain_interval;
+            }
+        }
+    }
+
+    /// `send` with the disk queue on: rate-limited items are dropped as
+    /// without it, then the envelope is stored and sent from the disk
+    /// queue. One that cannot be stored (too large, I/O error) is sent as
+    /// without a disk queue.
+    fn send_via_disk(&mut self, mut envelope: Envelope, control: &Control) {
+        let now = Instant::now();
+        let limits = &self.shared.limits;
+        let recorder = &self.recorder;
+        envelope.retain_items(|item| {
+            let limited = limits.is_limited(item.category(), now);
+            if limited {
+                record_item(recorder, item, DiscardReason::RatelimitBackoff);
+            }
+            !limited
+        });
+        if envelope.is_empty() {
+            vigil_core::vigil_debug!("envelope rate limited; not sent");
+            return;
+        }
+        let stored = match &self.disk {
+            Some(disk) => disk.spool.store(&mut envelope, false, true),
+            None => return,
+        };
+        match stored {
+            Ok(name) => self.send_stored(envelope, name, control),
+            Err(e) => {
+                vigil_core::vigil_debug!("envelope not stored ({e}); sent without the disk queue");
+                let report = if self.report_due(now) {
+                    self.take_report(now)
+                } else {
+                    None
+                };
+                if let Some(report) = &report {
+                    envelope.add_item(report.clone());
+                }
+                self.deliver_and_account(envelope, report, control);
+            }
+        }
+    }
+
+    /// Posts the envelope, making up to `max_attempts` tries on network
+    /// failures.
+    fn deliver(&self, envelope: &mut Envelope, max_attempts: u32, control: &Control) -> Outcome {
+        let max_attempts = max_attempts.max(1);
         let mut attempt: u32 = 0;
         loop {
             attempt = attempt.saturating_add(1);
@@ -630,6 +961,10 @@ impl Handler for HttpSender {
         if envelope.is_empty() {
             return;
         }
+        if self.disk.is_some() {
+            self.send_via_disk(envelope, control);
+            return;
+        }
         let now = Instant::now();
         let limits = &self.shared.limits;
         let recorder = &self.recorder;
@@ -655,8 +990,63 @@ impl Handler for HttpSender {
         self.deliver_and_account(envelope, report, control);
     }
 
-    /// Sends the pending client report on its own, if there is one.
+    fn send_stored(&mut self, envelope: Envelope, name: String, control: &Control) {
+        let Some(disk) = &mut self.disk else {
+            self.send(envelope, control);
+            return;
+        };
+        if !disk.online {
+            // Left to the backlog drain, whose probe finds out when the
+            // server is back.
+            disk.spool.unqueue(&name);
+            return;
+        }
+        // Gone when the backlog drain or a full disk queue took it first.
+        let Some(claimed) = disk.spool.claim(&name) else {
+            return;
+        };
+        let now = Instant::now();
+        if let Some(pause) = self.rate_limit_pause(&envelope, now) {
+            // Stored envelopes wait for the limit to end; they are not
+            // dropped.
+            claimed.release();
+            if let Some(disk) = &mut self.disk {
+                disk.next_drain = disk.next_drain.max(now + pause);
+            }
+            return;
+        }
+        self.send_claimed(claimed, envelope, self.options.max_attempts, control);
+    }
+
+    fn next_wake(&self) -> Option<Instant> {
+        let disk = self.disk.as_ref()?;
+        if !disk.scanned || disk.rescan {
+            return Some(Instant::now());
+        }
+        if disk.spool.has_backlog() {
+            Some(disk.next_drain)
+        } else {
+            Some(disk.last_scan + RESCAN_INTERVAL)
+        }
+    }
+
+    fn wake(&mut self, control: &Control) {
+        self.drain_step(control);
+    }
+
+    fn keep(&mut self, envelope: &mut Envelope) -> bool {
+        match &self.disk {
+            Some(disk) => disk.spool.store(envelope, false, false).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Sends the pending client report on its own, if there is one (not
+    /// while the disk queue knows the server is unreachable).
     fn flush(&mut self, control: &Control) {
+        if self.disk.as_ref().is_some_and(|d| !d.online) {
+            return;
+        }
         if let Some(report) = self.take_report(Instant::now()) {
             let mut envelope = Envelope::new();
             envelope.add_item(report.clone());
@@ -669,6 +1059,9 @@ impl Handler for HttpSender {
     }
 
     fn idle(&mut self, control: &Control) {
+        if self.disk.as_ref().is_some_and(|d| !d.online) {
+            return;
+        }
         if self.report_due(Instant::now()) {
             self.flush(control);
         }

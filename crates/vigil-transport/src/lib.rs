@@ -13,6 +13,9 @@
 //!   reports. [`HttpTransport::stats`] returns a [`DeliveryStats`]
 //!   snapshot. Its table of failure handling is the reference for what
 //!   happens when delivery goes wrong.
+//!   With a disk queue ([`HttpTransportOptions::disk_queue`],
+//!   [`DiskQueueOptions`]) it stores every envelope before sending it, so
+//!   outages and restarts lose nothing.
 //! - [`FileTransport`] (factory [`file_sink`]) writes each envelope to its
 //!   own file.
 //!
@@ -41,12 +44,62 @@
 //! # Queue, flush and shutdown
 //! The queue holds [`ClientOptions::transport_queue_size`](vigil_core::ClientOptions::transport_queue_size)
 //! envelopes (100 by default). When it is full, new envelopes are dropped
-//! and counted as `queue_overflow`. `flush(timeout)` returns whether every
+//! and counted as `queue_overflow` (with the disk queue on they are written
+//! to disk instead; see *Disk queue*). `flush(timeout)` returns whether every
 //! envelope queued before it was handled (delivered or dropped and
 //! counted) within `timeout`; `shutdown(timeout)` does the same and stops
 //! the thread, never waiting past `timeout` (a thread stuck in a request is
 //! left to finish on its own). Envelopes sent after shutdown are dropped
 //! and counted as `queue_overflow`.
+//!
+//! # Disk queue
+//! Off by default. One line turns it on:
+//!
+//! ```
+//! use vigil_transport::{HttpTransport, HttpTransportOptions};
+//! # let dir = std::env::temp_dir().join("vigil-doc-disk-queue");
+//! let options = vigil_core::ClientOptions::new()
+//!     .dsn("https://public@example.invalid/1")?
+//!     .transport(HttpTransport::factory_with(HttpTransportOptions::new().disk_queue(&dir)));
+//! # let _ = options;
+//! # Ok::<(), vigil_core::protocol::DsnError>(())
+//! ```
+//!
+//! Then every envelope is written to its own file in that directory
+//! (without `sent_at`) before it is sent, and the file is removed only
+//! when the server answered for good: `2xx`, or a rejection (`4xx`, `5xx`,
+//! counted as `send_error`; `429`, counted by the server). After a network
+//! failure (refused, reset, timeout, garbage) the file stays, the
+//! transport stops sending new envelopes (it only stores them) and tries
+//! the oldest stored one now and then, with back-off up to
+//! [`max_backoff`](HttpTransportOptions::max_backoff). When the server
+//! answers again, and whenever the transport starts, stored envelopes are
+//! sent oldest first, [`drain_interval`](DiskQueueOptions::drain_interval)
+//! apart (100 ms by default), pausing while the server's rate limits hold.
+//! A full in-memory queue does not drop: the capturing thread writes the
+//! envelope itself and it joins the backlog.
+//!
+//! Guarantees:
+//! - [`Durability::Buffered`] (default): once written (on the transport
+//!   thread, right after the capture), an envelope survives the process
+//!   crashing, being killed, or exiting before delivery. Not a power loss.
+//! - [`Durability::Sync`]: when a capture of an event has returned, the
+//!   event is on disk, `fsync`ed with its directory: it survives `kill -9`
+//!   at any point and a power loss. The write happens on the capturing
+//!   thread; see [`DiskQueueOptions`] for the measured cost.
+//! - Several processes may share a directory: each file is sent by one of
+//!   them (an exclusive lock per file while it is sent, and a sent file is
+//!   truncated before it is removed). Delivery is at least once: a process
+//!   killed during a request leaves its file, which is sent again.
+//!
+//! Limits: at most [`max_count`](DiskQueueOptions::max_count) (1000)
+//! envelopes and [`max_bytes`](DiskQueueOptions::max_bytes) (50 MiB); when
+//! full, the oldest is removed and its items counted as `cache_overflow`.
+//! An envelope larger than `max_bytes` is sent without being stored. A
+//! file that does not parse is moved into `corrupt/` (the newest 100 are
+//! kept) and counted as `internal_sdk_error`. Rate-limited items are still
+//! dropped before they are stored (`ratelimit_backoff`); `5xx` answers are
+//! not retried (Sentry asks SDKs not to).
 //!
 //! # Feature flags
 //! - `rustls` (default): TLS through rustls with the webpki root
@@ -70,11 +123,13 @@
 mod file;
 mod http;
 mod rate_limit;
+mod spool;
 mod stats;
 mod worker;
 
 pub use crate::file::{FileTransport, file_sink};
 pub use crate::http::{HttpTransport, HttpTransportOptions, http};
+pub use crate::spool::{DiskQueueOptions, Durability};
 pub use vigil_core::DeliveryStats;
 
 #[cfg(doc)]

@@ -228,6 +228,7 @@ impl RateLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn limit(categories: &[DataCategory], secs: u64) -> Limit {
         Limit {
@@ -409,6 +410,116 @@ mod tests {
             active.categories,
             vec![(DataCategory::Error, Duration::from_secs(100))]
         );
+    }
+
+    /// The number of cases of a property test: `PROPTEST_CASES` when set,
+    /// else `default`.
+    fn cases(default: u32) -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// Text made mostly of the characters the grammar gives meaning to.
+    fn header_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just(":".to_owned()),
+            Just(";".to_owned()),
+            Just(",".to_owned()),
+            Just(" ".to_owned()),
+            Just("error".to_owned()),
+            Just("default".to_owned()),
+            Just("session".to_owned()),
+            Just("key".to_owned()),
+            Just("-".to_owned()),
+            Just(".".to_owned()),
+            Just("e".to_owned()),
+            Just("inf".to_owned()),
+            Just("NaN".to_owned()),
+            (0u64..100_000_000).prop_map(|n| n.to_string()),
+            any::<f64>().prop_map(|f| f.to_string()),
+            any::<char>().prop_map(String::from),
+        ];
+        proptest::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: cases(1000),
+            ..ProptestConfig::default()
+        })]
+
+        /// Any header value parses without panicking, and every limit it
+        /// yields is within bounds and names only known categories, each
+        /// once.
+        #[test]
+        fn any_rate_limit_header_is_safe(value in prop_oneof![any::<String>(), header_text()]) {
+            for limit in parse_rate_limits(&value) {
+                prop_assert!(limit.retry_after <= MAX_LIMIT, "{value:?}");
+                let mut seen = limit.categories.clone();
+                seen.dedup();
+                prop_assert_eq!(seen.len(), limit.categories.len());
+            }
+            let limits = RateLimits::new();
+            limits.update_from_response(429, Some(&value), Some(&value));
+            limits.update_from_response(429, None, Some(&value));
+            let _ = limits.active(Instant::now());
+        }
+
+        /// Any `Retry-After` value parses without panicking and stays in
+        /// bounds.
+        #[test]
+        fn any_retry_after_is_safe(value in prop_oneof![any::<String>(), header_text()], now in any::<u32>()) {
+            let now = SystemTime::UNIX_EPOCH
+                .checked_add(Duration::from_secs(u64::from(now)))
+                .unwrap();
+            if let Some(delay) = parse_retry_after(&value, now) {
+                prop_assert!(delay <= MAX_LIMIT);
+            }
+        }
+
+        /// Well-formed limits built from known parts parse back to what
+        /// they say, whatever spacing, scope and extra fields surround them.
+        #[test]
+        fn well_formed_limits_parse_exactly(
+            limits in proptest::collection::vec(
+                (
+                    0u64..10_000_000,
+                    any::<bool>(),
+                    proptest::sample::subsequence(DataCategory::ALL.to_vec(), 0..4),
+                    proptest::option::of(prop_oneof![Just("key"), Just("organization"), Just("project")]),
+                    proptest::option::of(Just(":quota_exceeded:ns")),
+                    any::<bool>(),
+                ),
+                1..5,
+            ),
+        ) {
+            let mut header = Vec::new();
+            let mut expected = Vec::new();
+            for (secs, fraction, categories, scope, extra, spaced) in &limits {
+                let names: Vec<&str> = categories.iter().map(|c| c.as_str()).collect();
+                let secs_text = if *fraction { format!("{secs}.5") } else { secs.to_string() };
+                let mut limit = format!("{secs_text}:{}", names.join(";"));
+                if let Some(scope) = scope {
+                    limit.push(':');
+                    limit.push_str(scope);
+                    if let Some(extra) = extra {
+                        limit.push_str(extra);
+                    }
+                }
+                if *spaced {
+                    limit = format!("  {limit} ");
+                }
+                header.push(limit);
+                let whole = if *fraction { secs.saturating_add(1) } else { *secs };
+                expected.push(Limit {
+                    categories: categories.clone(),
+                    retry_after: Duration::from_secs(whole).min(MAX_LIMIT),
+                });
+            }
+            prop_assert_eq!(parse_rate_limits(&header.join(",")), expected);
+        }
     }
 
     #[test]

@@ -25,13 +25,11 @@ pub(crate) const THREAD_NAME: &str = "vigil-transport";
 const CONTROL_RETRY: Duration = Duration::from_millis(2);
 
 /// What the worker thread is asked to do.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "almost every task is a Send; boxing the envelope would add an allocation per event for no saving"
-)]
 pub(crate) enum Task {
     /// Send (or write) an envelope.
     Send(Envelope),
+    /// Send an envelope already stored in the disk queue under this name.
+    SendStored(Envelope, String),
     /// Everything queued before has been handled: run the handler's flush
     /// step, then acknowledge.
     Flush(SyncSender<()>),
@@ -60,6 +58,31 @@ pub(crate) trait Handler: Send + 'static {
     /// Called when the queue was empty for [`Handler::idle_interval`].
     fn idle(&mut self, control: &Control) {
         let _ = control;
+    }
+
+    /// Delivers an envelope that is stored in the disk queue as `name`.
+    fn send_stored(&mut self, envelope: Envelope, name: String, control: &Control) {
+        let _ = name;
+        self.send(envelope, control);
+    }
+
+    /// When [`Handler::wake`] should run next, whether or not tasks keep
+    /// arriving; `None` for never.
+    fn next_wake(&self) -> Option<Instant> {
+        None
+    }
+
+    /// Background work that is due (see [`Handler::next_wake`]).
+    fn wake(&mut self, control: &Control) {
+        let _ = control;
+    }
+
+    /// Keeps an envelope that is dropped from the queue at shutdown (e.g.
+    /// stores it on disk). `false` when it was not kept: the caller counts
+    /// it as `queue_overflow`.
+    fn keep(&mut self, envelope: &mut Envelope) -> bool {
+        let _ = envelope;
+        false
     }
 }
 
@@ -253,26 +276,43 @@ impl Worker {
     /// too (the queue is closed); a dead worker drops it as
     /// `internal_sdk_error`.
     pub(crate) fn send(&self, envelope: Envelope) {
+        if let Err((Task::Send(envelope) | Task::SendStored(envelope, _), reason)) =
+            self.try_queue(Task::Send(envelope))
+        {
+            record_items(&self.recorder, &envelope, reason);
+        }
+    }
+
+    /// Whether `shutdown` was called.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Queues a task without blocking, or gives it back with the reason it
+    /// would be dropped for: `queue_overflow` when the queue is full or
+    /// closed, `internal_sdk_error` when the worker is gone. Nothing is
+    /// recorded here.
+    #[expect(
+        clippy::result_large_err,
+        reason = "the task is handed back by value so the caller can store or count it; boxing would allocate per event"
+    )]
+    pub(crate) fn try_queue(&self, task: Task) -> Result<(), (Task, DiscardReason)> {
         if self.closed.load(Ordering::SeqCst) {
             vigil_core::vigil_debug!("transport is shut down; envelope dropped");
-            record_items(&self.recorder, &envelope, DiscardReason::QueueOverflow);
-            return;
+            return Err((task, DiscardReason::QueueOverflow));
         }
         let Some(sender) = &self.sender else {
-            record_items(&self.recorder, &envelope, DiscardReason::InternalSdkError);
-            return;
+            return Err((task, DiscardReason::InternalSdkError));
         };
-        match sender.try_send(Task::Send(envelope)) {
-            Ok(()) => {}
+        match sender.try_send(task) {
+            Ok(()) => Ok(()),
             Err(TrySendError::Full(task)) => {
                 if !self.warned_overflow.swap(true, Ordering::Relaxed) {
                     vigil_core::vigil_debug!(
-                        "transport queue is full; envelopes are dropped (counted as queue_overflow)"
+                        "transport queue is full; envelopes are dropped (counted as queue_overflow) or, with a disk queue, stored"
                     );
                 }
-                if let Task::Send(envelope) = task {
-                    record_items(&self.recorder, &envelope, DiscardReason::QueueOverflow);
-                }
+                Err((task, DiscardReason::QueueOverflow))
             }
             Err(TrySendError::Disconnected(task)) => {
                 let reason = if self.closed.load(Ordering::SeqCst) {
@@ -281,9 +321,7 @@ impl Worker {
                     vigil_core::vigil_debug!("transport thread is gone; envelope dropped");
                     DiscardReason::InternalSdkError
                 };
-                if let Task::Send(envelope) = task {
-                    record_items(&self.recorder, &envelope, reason);
-                }
+                Err((task, reason))
             }
         }
     }
@@ -379,12 +417,30 @@ fn run(
     recorder: &LossRecorder,
 ) {
     let _finish = FinishGuard(Arc::clone(control));
+    let mut last_task = Instant::now();
     loop {
-        let task = match handler.idle_interval() {
-            Some(interval) => match receiver.recv_timeout(interval) {
+        // Background work that is due runs even while tasks keep coming.
+        if handler.next_wake().is_some_and(|at| at <= Instant::now()) {
+            guarded("background step", || handler.wake(control));
+        }
+        let now = Instant::now();
+        let idle = handler.idle_interval();
+        let until_idle = idle.map(|i| (last_task + i).saturating_duration_since(now));
+        let until_wake = handler
+            .next_wake()
+            .map(|at| at.saturating_duration_since(now));
+        let timeout = match (until_idle, until_wake) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let task = match timeout {
+            Some(timeout) => match receiver.recv_timeout(timeout) {
                 Ok(task) => task,
                 Err(RecvTimeoutError::Timeout) => {
-                    guarded("idle step", || handler.idle(control));
+                    if idle.is_some_and(|i| last_task.elapsed() >= i) {
+                        guarded("idle step", || handler.idle(control));
+                        last_task = Instant::now();
+                    }
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -394,6 +450,7 @@ fn run(
                 Err(_) => break,
             },
         };
+        last_task = Instant::now();
         match task {
             Task::Send(envelope) => {
                 // Kept to count the items should the handler panic.
@@ -409,20 +466,33 @@ fn run(
                     }
                 }
             }
+            Task::SendStored(envelope, name) => {
+                // A panic leaves the file on disk, to be sent later: not
+                // counted.
+                guarded("send", || handler.send_stored(envelope, name, control));
+            }
             Task::Flush(ack) => {
                 guarded("flush", || handler.flush(control));
                 let _ = ack.try_send(());
             }
             Task::Shutdown => {
-                // Whatever raced in behind the shutdown is dropped and
-                // counted before the last flush, so the final client report
-                // includes it. (A send racing with the receiver's drop
-                // below can still be lost uncounted; the window is tiny.)
+                // Whatever raced in behind the shutdown is kept by the
+                // handler (stored on disk) or dropped and counted before
+                // the last flush, so the final client report includes it.
+                // (A send racing with the receiver's drop below can still
+                // be lost uncounted; the window is tiny.)
                 while let Ok(task) = receiver.try_recv() {
                     match task {
-                        Task::Send(envelope) => {
-                            record_items(recorder, &envelope, DiscardReason::QueueOverflow);
+                        Task::Send(mut envelope) => {
+                            let kept =
+                                catch_unwind(AssertUnwindSafe(|| handler.keep(&mut envelope)))
+                                    .unwrap_or(false);
+                            if !kept {
+                                record_items(recorder, &envelope, DiscardReason::QueueOverflow);
+                            }
                         }
+                        // Already on disk.
+                        Task::SendStored(..) => {}
                         Task::Flush(ack) => {
                             let _ = ack.try_send(());
                         }

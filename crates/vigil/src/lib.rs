@@ -50,7 +50,8 @@ pub use vigil_core::{
 #[cfg(feature = "http")]
 pub mod transports {
     pub use vigil_transport::{
-        FileTransport, HttpTransport, HttpTransportOptions, file_sink, http,
+        DiskQueueOptions, Durability, FileTransport, HttpTransport, HttpTransportOptions,
+        file_sink, http,
     };
 }
 

@@ -149,12 +149,18 @@ fn at_most_250_frames_keeping_the_newest() {
         exception: Values::from(vec![exception_with_frames(400)]),
         threads: Values::from(vec![Thread {
             id: Some(json!(1)),
-            stacktrace: Some(Stacktrace { frames: frames(300) }),
+            stacktrace: Some(Stacktrace {
+                frames: frames(300),
+            }),
             ..Default::default()
         }]),
         ..Default::default()
     });
-    let frames = &event.exception.values[0].stacktrace.as_ref().unwrap().frames;
+    let frames = &event.exception.values[0]
+        .stacktrace
+        .as_ref()
+        .unwrap()
+        .frames;
     assert_eq!(frames.len(), 250);
     assert_eq!(frames[0].function.as_deref(), Some("f150"));
     assert_eq!(frames[249].function.as_deref(), Some("f399"));
@@ -179,7 +185,11 @@ fn empty_stack_traces_are_removed_and_function_names_limited() {
         ]),
         ..Default::default()
     });
-    let frame = &event.exception.values[0].stacktrace.as_ref().unwrap().frames[0];
+    let frame = &event.exception.values[0]
+        .stacktrace
+        .as_ref()
+        .unwrap()
+        .frames[0];
     assert_cut(frame.function.as_deref().unwrap(), 512);
     assert_cut(frame.raw_function.as_deref().unwrap(), 512);
     assert_eq!(event.exception.values[1].stacktrace, None);
@@ -254,7 +264,9 @@ fn release_is_200_bytes_and_invalid_releases_are_removed() {
     let cut = release(&"é".repeat(101)).unwrap();
     assert!(cut.len() <= 200 && cut.ends_with("..."), "{cut}");
     assert_eq!(release(&"é".repeat(100)), Some("é".repeat(100)));
-    for bad in ["", "  ", ".", "..", "latest", "LATEST", "a/b", "a\\b", "a\nb", "a\tb", "a\u{7f}"] {
+    for bad in [
+        "", "  ", ".", "..", "latest", "LATEST", "a/b", "a\\b", "a\nb", "a\tb", "a\u{7f}",
+    ] {
         assert_eq!(release(bad), None, "{bad:?}");
     }
 }
@@ -276,7 +288,9 @@ fn environment_is_64_bytes_and_invalid_environments_are_removed() {
     assert!(cut.ends_with("..."));
     let cut = environment(&"é".repeat(33)).unwrap();
     assert!(cut.len() <= 64, "{cut}");
-    for bad in ["", ".", "..", "none", "None", "a/b", "a\\b", "a\rb", "a\u{1}b"] {
+    for bad in [
+        "", ".", "..", "none", "None", "a/b", "a\\b", "a\rb", "a\u{1}b",
+    ] {
         assert_eq!(environment(bad), None, "{bad:?}");
     }
 }
@@ -366,8 +380,10 @@ fn valid_tag_keys_win_over_rewritten_ones() {
 #[test]
 fn tags_relay_drops_silently_are_kept() {
     let names = ["release", "dist", "user", "filename", "function"];
-    let tags: BTreeMap<String, String> =
-        names.iter().map(|n| (n.to_string(), "v".to_string())).collect();
+    let tags: BTreeMap<String, String> = names
+        .iter()
+        .map(|n| (n.to_string(), "v".to_string()))
+        .collect();
     let event = trimmed(Event {
         tags: tags.clone(),
         ..Default::default()
@@ -439,7 +455,9 @@ fn breadcrumb_fields_are_limited() {
             ty: long(129),
             category: Some(long(129)),
             message: Some(long(8193)),
-            data: (0..100).map(|i| (format!("k{i:03}"), json!(long(50)))).collect(),
+            data: (0..100)
+                .map(|i| (format!("k{i:03}"), json!(long(50))))
+                .collect(),
             ..Default::default()
         }]),
         ..Default::default()
@@ -545,7 +563,9 @@ fn contexts_are_limited_to_8k_each_and_keep_their_type() {
         "device".to_owned(),
         Context::from(crate::DeviceContext {
             arch: Some("x86_64".into()),
-            other: [("blob".to_owned(), json!(long(10_000)))].into_iter().collect(),
+            other: [("blob".to_owned(), json!(long(10_000)))]
+                .into_iter()
+                .collect(),
             ..Default::default()
         }),
     );
@@ -571,7 +591,9 @@ fn os_and_runtime_contexts_keep_room_for_derived_fields() {
     let os = OsContext {
         name: Some(long(2000)),
         version: Some(long(1500)),
-        other: [("blob".to_owned(), json!(long(6000)))].into_iter().collect(),
+        other: [("blob".to_owned(), json!(long(6000)))]
+            .into_iter()
+            .collect(),
         ..Default::default()
     };
     let runtime = RuntimeContext {
@@ -590,16 +612,47 @@ fn os_and_runtime_contexts_keep_room_for_derived_fields() {
     let Context::Os(os) = &event.contexts["os"] else {
         panic!("{:?}", event.contexts["os"]);
     };
-    assert_cut(os.name.as_deref().unwrap(), 1024);
-    assert_eq!(os.version.as_deref(), Some(long(1024 - 3) + "...").as_deref());
+    // 1 KiB as JSON: 1022 chars and the quotes.
+    assert_cut(os.name.as_deref().unwrap(), 1022);
+    assert_cut(os.version.as_deref().unwrap(), 1022);
     // Relay adds `os` = "name version" before measuring the context.
     let size = serde_json::to_vec(&event.contexts["os"]).unwrap().len();
     assert!(size + 1024 + 1024 + 16 <= 8192, "{size}");
+    assert!(os.other["blob"].as_str().unwrap().ends_with("..."));
     let Context::Runtime(runtime) = &event.contexts["runtime"] else {
         panic!("{:?}", event.contexts["runtime"]);
     };
     assert_eq!(runtime.version.as_deref(), Some("1.85.0"));
-    assert_cut(runtime.raw_description.as_deref().unwrap(), 1024);
+    assert_cut(runtime.raw_description.as_deref().unwrap(), 1022);
+}
+
+#[test]
+fn os_fields_full_of_escapes_still_leave_room() {
+    // `\u{1}` takes 6 bytes in JSON: the caps are in bytes, not chars.
+    let os = OsContext {
+        name: Some("\u{1}".repeat(3000)),
+        version: Some("\n".repeat(3000)),
+        raw_description: Some("é".repeat(3000)),
+        other: [("blob".to_owned(), json!({"nested": long(20_000)}))]
+            .into_iter()
+            .collect(),
+        ..Default::default()
+    };
+    let event = trimmed(Event {
+        contexts: BTreeMap::from([("os".into(), Context::from(os))]),
+        ..Default::default()
+    });
+    let Context::Os(os) = &event.contexts["os"] else {
+        panic!("{:?}", event.contexts["os"]);
+    };
+    for field in [&os.name, &os.version, &os.raw_description] {
+        assert!(str_size(field.as_deref().unwrap()) <= 1024);
+    }
+    // Relay adds `os` = "name version" before it measures the context.
+    let derived = str_size(os.name.as_deref().unwrap()) + str_size(os.version.as_deref().unwrap());
+    let size = serde_json::to_vec(&event.contexts["os"]).unwrap().len();
+    assert!(size + derived + 16 <= 8192, "{size} + {derived}");
+    assert!(size > 4000, "the rest of the budget is used: {size}");
 }
 
 #[test]
@@ -608,7 +661,9 @@ fn trace_op_and_origin_are_limited_to_128_chars() {
         trace_id: "0123456789abcdef0123456789abcdef".into(),
         span_id: "0123456789abcdef".into(),
         op: Some(long(300)),
-        other: [("origin".to_owned(), json!(long(200)))].into_iter().collect(),
+        other: [("origin".to_owned(), json!(long(200)))]
+            .into_iter()
+            .collect(),
         ..Default::default()
     };
     let event = trimmed(Event {
@@ -623,9 +678,40 @@ fn trace_op_and_origin_are_limited_to_128_chars() {
 }
 
 #[test]
+fn trace_origin_and_status_must_be_valid() {
+    let trace = |origin: &str, status: &str| {
+        let event = trimmed(Event {
+            contexts: BTreeMap::from([(
+                "trace".into(),
+                Context::from(TraceContext {
+                    trace_id: "0123456789abcdef0123456789abcdef".into(),
+                    span_id: "0123456789abcdef".into(),
+                    status: Some(status.into()),
+                    other: [("origin".to_owned(), json!(origin))].into_iter().collect(),
+                    ..Default::default()
+                }),
+            )]),
+            ..Default::default()
+        });
+        let Context::Trace(trace) = &event.contexts["trace"] else {
+            panic!("{:?}", event.contexts["trace"]);
+        };
+        (trace.other.get("origin").cloned(), trace.status.clone())
+    };
+    assert_eq!(
+        trace("auto.http.axum", "internal_error"),
+        (Some(json!("auto.http.axum")), Some("internal_error".into()))
+    );
+    assert_eq!(trace("auto-http", "broken"), (None, None));
+    assert_eq!(trace("manual", "OK"), (Some(json!("manual")), None));
+}
+
+#[test]
 fn context_values_deeper_than_7_levels_become_text() {
     let deep = json!({"a": {"b": {"c": {"d": {"e": {"f": {"g": 1}}}}}}});
-    let Value::Object(map) = deep else { unreachable!() };
+    let Value::Object(map) = deep else {
+        unreachable!()
+    };
     let event = trimmed(Event {
         contexts: BTreeMap::from([("custom".into(), Context::Other(map))]),
         ..Default::default()
@@ -643,10 +729,18 @@ fn request_fields_are_limited() {
             url: Some(format!("https://example.com/{}", long(300))),
             method: Some("POST".into()),
             data: Some(json!({"body": long(10_000)})),
-            query_string: Some((0..200).map(|i| format!("k{i}=v")).collect::<Vec<_>>().join("&")),
+            query_string: Some(
+                (0..200)
+                    .map(|i| format!("k{i}=v"))
+                    .collect::<Vec<_>>()
+                    .join("&"),
+            ),
             cookies: Some(format!("session={}", long(3000))),
             headers: (0..200).map(|i| (format!("X-H{i:03}"), long(60))).collect(),
-            env: BTreeMap::from([("REMOTE_ADDR".into(), "127.0.0.1".into()), ("BIG".into(), long(9000))]),
+            env: BTreeMap::from([
+                ("REMOTE_ADDR".into(), "127.0.0.1".into()),
+                ("BIG".into(), long(9000)),
+            ]),
         }),
         ..Default::default()
     })
@@ -655,7 +749,10 @@ fn request_fields_are_limited() {
     assert_cut(request.url.as_deref().unwrap(), 256);
     assert!(json_size(request.data.as_ref().unwrap()) <= 8192);
     let query = request.query_string.unwrap();
-    assert!(query.starts_with("k0=v&k1=v&") && query.ends_with("=v"), "{query}");
+    assert!(
+        query.starts_with("k0=v&k1=v&") && query.ends_with("=v"),
+        "{query}"
+    );
     let estimate: usize = query.split('&').map(|p| p.len() + 2 + PAIR_OVERHEAD).sum();
     assert!(estimate + 2 <= 1024, "{estimate}");
     assert!(query.split('&').count() > 40, "{query}");
@@ -673,9 +770,124 @@ fn request_fields_are_limited() {
 }
 
 #[test]
+fn urls_are_limited_once_percent_encoded() {
+    let url = |u: String| {
+        trimmed(Event {
+            request: Some(Request {
+                url: Some(u),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .request
+        .unwrap()
+        .url
+        .unwrap()
+    };
+    let plain = format!("https://example.com/{}", long(236));
+    assert_eq!(plain.len(), 256);
+    assert_eq!(url(plain.clone()), plain);
+    // Spaces become `%20` and `é` becomes `%C3%A9` on the server.
+    let cut = url(format!("https://example.com/{}", "a é".repeat(100)));
+    assert!(cut.ends_with("..."));
+    let encoded: usize = cut.chars().map(url_len).sum();
+    assert!(encoded <= 256, "{encoded}");
+    assert!(cut.chars().count() < 150, "{cut}");
+}
+
+#[test]
+fn cookie_pairs_relay_cannot_parse_are_removed() {
+    let cookies = |c: &str| {
+        trimmed(Event {
+            request: Some(Request {
+                cookies: Some(c.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .request
+        .unwrap()
+        .cookies
+        .unwrap()
+    };
+    assert_eq!(cookies("a=1; b=2"), "a=1; b=2");
+    assert_eq!(
+        cookies("a=; b=x=y; c=%zz; d=%C3%A9; é=1"),
+        "a=; b=x=y; c=%zz; d=%C3%A9; é=1"
+    );
+    assert_eq!(
+        cookies("a=1; flag; =2;  = 3; b=%ff; c=%e9x; d=4;;"),
+        "a=1; d=4"
+    );
+    assert_eq!(cookies("broken"), "");
+}
+
+#[test]
+fn logentry_message_leaves_room_for_params_relay_substitutes() {
+    let params = vec![json!(long(500)), json!(1.5e300)];
+    let params_size = json_size(&Value::Array(params.clone()));
+    let logentry = trimmed(Event {
+        logentry: Some(LogEntry {
+            message: Some("%s ".repeat(4000)),
+            formatted: None,
+            params: params.clone(),
+        }),
+        ..Default::default()
+    })
+    .logentry
+    .unwrap();
+    assert_cut(logentry.message.as_deref().unwrap(), 8192 - params_size);
+    assert_eq!(logentry.params, params);
+    // With `formatted` given, Relay does not format.
+    let logentry = trimmed(Event {
+        logentry: Some(LogEntry {
+            message: Some("%s ".repeat(4000)),
+            formatted: Some("done".into()),
+            params,
+        }),
+        ..Default::default()
+    })
+    .logentry
+    .unwrap();
+    assert_cut(logentry.message.as_deref().unwrap(), 8192);
+}
+
+#[test]
+fn logentry_without_a_message_is_removed() {
+    let event = trimmed(Event {
+        message: Some("kept".into()),
+        logentry: Some(LogEntry {
+            params: vec![json!(1)],
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    assert_eq!(event.logentry, None);
+    assert_eq!(event.message.as_deref(), Some("kept"));
+    for logentry in [
+        LogEntry {
+            message: Some("%s".into()),
+            ..Default::default()
+        },
+        LogEntry {
+            formatted: Some("done".into()),
+            ..Default::default()
+        },
+    ] {
+        let event = trimmed(Event {
+            logentry: Some(logentry.clone()),
+            ..Default::default()
+        });
+        assert_eq!(event.logentry, Some(logentry));
+    }
+}
+
+#[test]
 fn modules_and_sdk_are_limited() {
     let event = trimmed(Event {
-        modules: (0..1000).map(|i| (format!("crate{i:04}"), "1.0.0".into())).collect(),
+        modules: (0..1000)
+            .map(|i| (format!("crate{i:04}"), "1.0.0".into()))
+            .collect(),
         sdk: Some(ClientSdkInfo {
             name: long(300),
             version: long(300),
@@ -717,8 +929,12 @@ fn a_small_event_is_left_unchanged() {
 fn trimming_twice_changes_nothing_more() {
     let event = trimmed(Event {
         message: Some(long(10_000)),
-        tags: (0..50).map(|i| (format!("key {i} é"), format!("v\n{}", long(300)))).collect(),
-        extra: (0..40).map(|i| (format!("k{i}"), json!(long(9000)))).collect(),
+        tags: (0..50)
+            .map(|i| (format!("key {i} é"), format!("v\n{}", long(300))))
+            .collect(),
+        extra: (0..40)
+            .map(|i| (format!("k{i}"), json!(long(9000))))
+            .collect(),
         exception: Values::from(vec![exception_with_frames(300)]),
         ..Default::default()
     });
@@ -784,7 +1000,11 @@ fn shedding_follows_the_documented_order() {
     assert!(event.extra.is_empty());
 
     assert!(shed_heavy_parts(&mut event));
-    let frames = &event.exception.values[0].stacktrace.as_ref().unwrap().frames;
+    let frames = &event.exception.values[0]
+        .stacktrace
+        .as_ref()
+        .unwrap()
+        .frames;
     assert_eq!(frames.len(), 60);
     for frame in &frames[..10] {
         assert_eq!(frame.raw_function, None);
@@ -800,8 +1020,14 @@ fn shedding_follows_the_documented_order() {
 
     assert!(shed_heavy_parts(&mut event));
     assert_eq!(event.breadcrumbs.values.len(), 10);
-    assert_eq!(event.breadcrumbs.values[0].message.as_deref(), Some("crumb 20"));
-    assert_eq!(event.breadcrumbs.values[9].message.as_deref(), Some("crumb 29"));
+    assert_eq!(
+        event.breadcrumbs.values[0].message.as_deref(),
+        Some("crumb 20")
+    );
+    assert_eq!(
+        event.breadcrumbs.values[9].message.as_deref(),
+        Some("crumb 29")
+    );
 
     assert!(shed_heavy_parts(&mut event));
     assert!(event.breadcrumbs.values.is_empty());

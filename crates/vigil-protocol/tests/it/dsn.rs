@@ -107,7 +107,13 @@ fn ipv6_hosts() {
 fn org_id_comes_from_sentry_host_names() {
     assert_eq!(dsn("https://k@o123.ingest.sentry.io/1").org_id(), Some(123));
     assert_eq!(dsn("https://k@o0.ingest.us.sentry.io/1").org_id(), Some(0));
-    for host in ["ingest.sentry.io", "o.ingest.sentry.io", "oabc.x.io", "o123", "foo.o123.io"] {
+    for host in [
+        "ingest.sentry.io",
+        "o.ingest.sentry.io",
+        "oabc.x.io",
+        "o123",
+        "foo.o123.io",
+    ] {
         assert_eq!(dsn(&format!("https://k@{host}/1")).org_id(), None, "{host}");
     }
 }
@@ -124,26 +130,59 @@ fn every_error() {
     assert_eq!(err(""), DsnError::Empty);
     assert_eq!(err("   "), DsnError::Empty);
     assert_eq!(err("k@h.example/1"), DsnError::MissingScheme);
-    assert_eq!(err("ftp://k@h.example/1"), DsnError::UnsupportedScheme("ftp".into()));
-    assert_eq!(err("://k@h.example/1"), DsnError::UnsupportedScheme(String::new()));
+    assert_eq!(
+        err("ftp://k@h.example/1"),
+        DsnError::UnsupportedScheme("ftp".into())
+    );
+    assert_eq!(
+        err("://k@h.example/1"),
+        DsnError::UnsupportedScheme(String::new())
+    );
     assert_eq!(err("https://h.example/1"), DsnError::MissingPublicKey);
     assert_eq!(err("https://@h.example/1"), DsnError::MissingPublicKey);
-    assert_eq!(err("https://:secret@h.example/1"), DsnError::MissingPublicKey);
+    assert_eq!(
+        err("https://:secret@h.example/1"),
+        DsnError::MissingPublicKey
+    );
     assert_eq!(err("https://k@/1"), DsnError::MissingHost);
     assert_eq!(err("https://k@:9000/1"), DsnError::MissingHost);
     assert_eq!(err("https://k@[::1/1"), DsnError::MissingHost);
-    assert_eq!(err("https://k@h.example:x/1"), DsnError::InvalidPort("x".into()));
-    assert_eq!(err("https://k@h.example:/1"), DsnError::InvalidPort(String::new()));
-    assert_eq!(err("https://k@h.example:0/1"), DsnError::InvalidPort("0".into()));
-    assert_eq!(err("https://k@h.example:65536/1"), DsnError::InvalidPort("65536".into()));
+    assert_eq!(
+        err("https://k@h.example:x/1"),
+        DsnError::InvalidPort("x".into())
+    );
+    assert_eq!(
+        err("https://k@h.example:/1"),
+        DsnError::InvalidPort(String::new())
+    );
+    assert_eq!(
+        err("https://k@h.example:0/1"),
+        DsnError::InvalidPort("0".into())
+    );
+    assert_eq!(
+        err("https://k@h.example:65536/1"),
+        DsnError::InvalidPort("65536".into())
+    );
     assert_eq!(err("https://k@[::1]x/1"), DsnError::InvalidPort("x".into()));
     assert_eq!(err("https://k@h.example"), DsnError::MissingProjectId);
     assert_eq!(err("https://k@h.example/"), DsnError::MissingProjectId);
     assert_eq!(err("https://k@h.example//"), DsnError::MissingProjectId);
-    assert_eq!(err("https://k@h.example/1?x=1"), DsnError::InvalidCharacter('?'));
-    assert_eq!(err("https://k@h.example/1#frag"), DsnError::InvalidCharacter('#'));
-    assert_eq!(err("https://k@h example/1"), DsnError::InvalidCharacter(' '));
-    assert_eq!(err("https://k@h.example/\u{0}1"), DsnError::InvalidCharacter('\u{0}'));
+    assert_eq!(
+        err("https://k@h.example/1?x=1"),
+        DsnError::InvalidCharacter('?')
+    );
+    assert_eq!(
+        err("https://k@h.example/1#frag"),
+        DsnError::InvalidCharacter('#')
+    );
+    assert_eq!(
+        err("https://k@h example/1"),
+        DsnError::InvalidCharacter(' ')
+    );
+    assert_eq!(
+        err("https://k@h.example/\u{0}1"),
+        DsnError::InvalidCharacter('\u{0}')
+    );
 }
 
 #[test]
@@ -217,7 +256,11 @@ fn sentry_types_agrees_on_urls() {
     ] {
         let ours = dsn(s);
         let theirs: sentry_types::Dsn = s.parse().unwrap();
-        assert_eq!(ours.envelope_url(), theirs.envelope_api_url().as_str(), "{s}");
+        assert_eq!(
+            ours.envelope_url(),
+            theirs.envelope_api_url().as_str(),
+            "{s}"
+        );
         assert_eq!(ours.public_key(), theirs.public_key());
         assert_eq!(ours.secret_key(), theirs.secret_key());
         assert_eq!(ours.project_id(), theirs.project_id().value());
@@ -238,7 +281,11 @@ struct Parts {
 
 impl Parts {
     fn to_dsn_string(&self) -> String {
-        let mut s = format!("{}://{}", if self.https { "https" } else { "http" }, self.key);
+        let mut s = format!(
+            "{}://{}",
+            if self.https { "https" } else { "http" },
+            self.key
+        );
         if let Some(secret) = &self.secret {
             s.push(':');
             s.push_str(secret);

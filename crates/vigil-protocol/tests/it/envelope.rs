@@ -1,11 +1,11 @@
 //! The envelope writer and reader, and the crates.io `sentry-types` parser
 //! as an independent reader of what we write.
 
-use serde_json::{Value, json};
 use sentry_types::protocol::v7 as sentry;
+use serde_json::{Value, json};
 use vigil_protocol::{
-    Attachment, DataCategory, Envelope, EnvelopeError, EnvelopeItem, Event, EventId, Map,
-    RawItem, category_of,
+    Attachment, DataCategory, Envelope, EnvelopeError, EnvelopeItem, Event, EventId, Map, RawItem,
+    category_of,
 };
 
 use crate::fixtures::{EVENT_ID, client_report, fixed_time, full_event, session_update};
@@ -14,7 +14,8 @@ use crate::fixtures::{EVENT_ID, client_report, fixed_time, full_event, session_u
 const BINARY: &[u8] = b"\x00\x01line one\nline two\r\n\n\xff\xfe{\"type\":\"event\"}\n";
 
 fn attachment() -> Attachment {
-    let mut attachment = Attachment::new("dump.bin", BINARY).with_content_type("application/x-dump");
+    let mut attachment =
+        Attachment::new("dump.bin", BINARY).with_content_type("application/x-dump");
     attachment.attachment_type = Some("event.attachment".into());
     attachment
 }
@@ -60,7 +61,16 @@ fn round_trip_of_every_item_kind() {
     let back = Envelope::from_slice(&bytes).unwrap();
     assert_eq!(back, envelope);
     let types: Vec<&str> = back.items().iter().map(EnvelopeItem::ty).collect();
-    assert_eq!(types, ["event", "attachment", "client_report", "session", "vigil_custom"]);
+    assert_eq!(
+        types,
+        [
+            "event",
+            "attachment",
+            "client_report",
+            "session",
+            "vigil_custom"
+        ]
+    );
     let EnvelopeItem::Attachment(a) = &back.items()[1] else {
         panic!()
     };
@@ -93,10 +103,16 @@ fn wire_format_of_a_small_envelope() {
     let lines: Vec<&str> = text.split('\n').collect();
     assert_eq!(lines.len(), 7, "{text:?}");
     assert_eq!(lines[0], format!(r#"{{"event_id":"{EVENT_ID}"}}"#));
-    assert_eq!(lines[1], format!(r#"{{"type":"event","length":{}}}"#, payload.len()));
+    assert_eq!(
+        lines[1],
+        format!(r#"{{"type":"event","length":{}}}"#, payload.len())
+    );
     assert_eq!(lines[2], payload);
     let header: Value = serde_json::from_str(lines[3]).unwrap();
-    assert_eq!(header, json!({"type": "attachment", "length": 3, "filename": "a.txt"}));
+    assert_eq!(
+        header,
+        json!({"type": "attachment", "length": 3, "filename": "a.txt"})
+    );
     // The payload `hi\n`, then the newline that ends the item, then the
     // optional final newline.
     assert_eq!(&lines[4..], ["hi", "", ""]);
@@ -143,8 +159,14 @@ fn categories_and_quantities() {
     ] {
         assert_eq!(category_of(ty), category, "{ty}");
     }
-    assert_eq!(EnvelopeItem::from(attachment()).quantity(), BINARY.len() as u64);
-    assert_eq!(EnvelopeItem::from(Attachment::new("empty", Vec::new())).quantity(), 1);
+    assert_eq!(
+        EnvelopeItem::from(attachment()).quantity(),
+        BINARY.len() as u64
+    );
+    assert_eq!(
+        EnvelopeItem::from(Attachment::new("empty", Vec::new())).quantity(),
+        1
+    );
     assert_eq!(EnvelopeItem::from(Event::new()).quantity(), 1);
 }
 
@@ -166,7 +188,10 @@ fn no_trailing_newline_is_accepted() {
 
 #[test]
 fn implicit_length_items_run_to_the_next_newline() {
-    let envelope = read(b"{}\n{\"type\":\"a\"}\nfirst\r\n{\"type\":\"b\"}\n\n{\"type\":\"c\",\"length\":2}\nhi\n").unwrap();
+    let envelope = read(
+        b"{}\n{\"type\":\"a\"}\nfirst\r\n{\"type\":\"b\"}\n\n{\"type\":\"c\",\"length\":2}\nhi\n",
+    )
+    .unwrap();
     assert_eq!(
         raw_payloads(&envelope),
         [b"first\r".to_vec(), Vec::new(), b"hi".to_vec()]
@@ -257,12 +282,21 @@ fn invalid_header_json_is_an_error() {
 #[test]
 fn crlf_header_lines_are_an_error() {
     let err = read(b"{}\r\n{\"type\":\"a\",\"length\":1}\nx").unwrap_err();
-    assert!(matches!(err, EnvelopeError::InvalidEnvelopeHeader { .. }), "{err:?}");
+    assert!(
+        matches!(err, EnvelopeError::InvalidEnvelopeHeader { .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("CRLF"), "{err}");
     let err = read(b"{}\n{\"type\":\"a\",\"length\":1}\r\nx").unwrap_err();
-    assert!(matches!(err, EnvelopeError::InvalidItemHeader { index: 0, .. }), "{err:?}");
+    assert!(
+        matches!(err, EnvelopeError::InvalidItemHeader { index: 0, .. }),
+        "{err:?}"
+    );
     let err = read(b"{} \n").unwrap_err();
-    assert!(matches!(err, EnvelopeError::InvalidEnvelopeHeader { .. }), "{err:?}");
+    assert!(
+        matches!(err, EnvelopeError::InvalidEnvelopeHeader { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -273,7 +307,10 @@ fn invalid_known_payloads_are_errors() {
         "{err:?}"
     );
     let err = read(b"{}\n{\"type\":\"attachment\",\"length\":1}\nx").unwrap_err();
-    assert!(matches!(err, EnvelopeError::InvalidItemHeader { index: 0, .. }), "{err:?}");
+    assert!(
+        matches!(err, EnvelopeError::InvalidItemHeader { index: 0, .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -336,18 +373,28 @@ fn sentry_types_reads_what_we_write() {
     assert_eq!(a.filename, "dump.bin");
     assert_eq!(a.content_type.as_deref(), Some("application/x-dump"));
 
-    assert!(matches!(items[2], sentry::EnvelopeItem::ClientReport(_)), "{:?}", items[2]);
+    assert!(
+        matches!(items[2], sentry::EnvelopeItem::ClientReport(_)),
+        "{:?}",
+        items[2]
+    );
     let sentry::EnvelopeItem::SessionUpdate(session) = items[3] else {
         panic!("{:?}", items[3])
     };
-    assert_eq!(session.session_id.simple().to_string(), "2d0f3c1e6a4b4f6e9a3b8c7d6e5f4a3b");
+    assert_eq!(
+        session.session_id.simple().to_string(),
+        "2d0f3c1e6a4b4f6e9a3b8c7d6e5f4a3b"
+    );
     assert_eq!(session.errors, 1);
     assert_eq!(session.attributes.release, "app@1.2.3");
 }
 
 #[test]
 fn sentry_types_reads_minimal_and_message_envelopes() {
-    for event in [Event::new(), Event::from_message("hi", vigil_protocol::Level::Info)] {
+    for event in [
+        Event::new(),
+        Event::from_message("hi", vigil_protocol::Level::Info),
+    ] {
         let id = event.event_id;
         let bytes = Envelope::from_event(event).to_vec().unwrap();
         let parsed = sentry::Envelope::from_slice(&bytes).unwrap();
@@ -375,7 +422,10 @@ fn we_read_what_sentry_types_writes() {
     envelope.to_writer(&mut bytes).unwrap();
     let ours = Envelope::from_slice(&bytes).unwrap();
     assert_eq!(ours.headers().event_id.map(|e| *e.as_uuid()), Some(id));
-    assert_eq!(ours.event().unwrap().message.as_deref(), Some("from sentry-types"));
+    assert_eq!(
+        ours.event().unwrap().message.as_deref(),
+        Some("from sentry-types")
+    );
     let EnvelopeItem::Attachment(a) = &ours.items()[1] else {
         panic!("{:?}", ours.items())
     };

@@ -7,8 +7,8 @@ use serde_json::json;
 use vigil_protocol::{
     AppContext, Breadcrumb, ClientReport, ClientSdkInfo, ClientSdkPackage, Context, DataCategory,
     DeviceContext, DiscardReason, DiscardedEvent, Event, Exception, Frame, Geo, Level, Map,
-    Mechanism, OsContext, Request, RuntimeContext, SessionAttributes, SessionStatus,
-    SessionUpdate, Stacktrace, Thread, TraceContext, User, Value, Values,
+    Mechanism, OsContext, Request, RuntimeContext, SessionAttributes, SessionStatus, SessionUpdate,
+    Stacktrace, Thread, TraceContext, User, Value, Values,
 };
 
 /// 2024-05-01T12:00:00Z: whole seconds survive the float round trip.

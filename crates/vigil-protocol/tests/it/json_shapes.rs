@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 use vigil_protocol::{
     Breadcrumb, ClientReport, Context, DataCategory, DeviceContext, DiscardReason, Event, EventId,
-    Geo, Level, LogEntry, OsContext, ParseEventIdError, ParseLevelError, RuntimeContext,
-    Request, SessionStatus, SessionUpdate, TraceContext, User,
+    Geo, Level, LogEntry, OsContext, ParseEventIdError, ParseLevelError, Request, RuntimeContext,
+    SessionStatus, SessionUpdate, TraceContext, User,
 };
 
 use crate::fixtures::{
@@ -97,7 +97,10 @@ fn breadcrumb_default_and_full() {
         ty: "navigation".into(),
         category: Some("ui.route".into()),
         message: Some("to /settings".into()),
-        data: BTreeMap::from([("from".into(), json!("/")), ("to".into(), json!("/settings"))]),
+        data: BTreeMap::from([
+            ("from".into(), json!("/")),
+            ("to".into(), json!("/settings")),
+        ]),
         level: Level::Debug,
         event_id: Some(EVENT_ID.parse().unwrap()),
     };
@@ -111,7 +114,10 @@ fn breadcrumb_default_and_full() {
         "event_id": EVENT_ID
     });
     assert_eq!(to_json(&crumb), expected);
-    assert_eq!(serde_json::from_value::<Breadcrumb>(expected).unwrap(), crumb);
+    assert_eq!(
+        serde_json::from_value::<Breadcrumb>(expected).unwrap(),
+        crumb
+    );
 }
 
 #[test]
@@ -165,7 +171,10 @@ fn request_shapes() {
         "data": {"items": [1, 2], "note": null}
     });
     assert_eq!(to_json(&request), expected);
-    assert_eq!(serde_json::from_value::<Request>(expected).unwrap(), request);
+    assert_eq!(
+        serde_json::from_value::<Request>(expected).unwrap(),
+        request
+    );
 }
 
 #[test]
@@ -217,7 +226,10 @@ fn typed_contexts_serialize_their_type() {
     ];
     for (context, expected) in cases {
         assert_eq!(to_json(&context), expected);
-        assert_eq!(serde_json::from_value::<Context>(expected).unwrap(), context);
+        assert_eq!(
+            serde_json::from_value::<Context>(expected).unwrap(),
+            context
+        );
     }
 }
 
@@ -260,7 +272,10 @@ fn client_report_shape() {
         ]
     });
     assert_eq!(to_json(&report), expected);
-    assert_eq!(serde_json::from_value::<ClientReport>(expected).unwrap(), report);
+    assert_eq!(
+        serde_json::from_value::<ClientReport>(expected).unwrap(),
+        report
+    );
 }
 
 #[test]
@@ -294,7 +309,10 @@ fn session_update_shape() {
         "attrs": {"release": "app@1.2.3", "environment": "production"}
     });
     assert_eq!(to_json(&session), expected);
-    assert_eq!(serde_json::from_value::<SessionUpdate>(expected).unwrap(), session);
+    assert_eq!(
+        serde_json::from_value::<SessionUpdate>(expected).unwrap(),
+        session
+    );
 }
 
 #[test]
@@ -314,7 +332,10 @@ fn event_id_is_32_lowercase_hex() {
     let id = EventId::new();
     let text = id.to_string();
     assert_eq!(text.len(), 32);
-    assert!(text.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    assert!(
+        text.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
     assert_eq!(to_json(&id), json!(text));
     assert_ne!(EventId::new(), id);
     assert!(EventId::nil().is_nil());
@@ -333,7 +354,10 @@ fn event_id_parses_dashed_and_undashed() {
         "9EC79C33-EC99-42AB-8353-589FCB2E04DC",
     ] {
         assert_eq!(text.parse::<EventId>(), Ok(expected), "{text}");
-        assert_eq!(serde_json::from_value::<EventId>(json!(text)).unwrap(), expected);
+        assert_eq!(
+            serde_json::from_value::<EventId>(json!(text)).unwrap(),
+            expected
+        );
     }
     assert_eq!(expected.to_string(), EVENT_ID);
     let uuid = *expected.as_uuid();

@@ -7,4 +7,3 @@ mod envelope;
 mod fixtures;
 mod json_shapes;
 mod relay;
-mod zz_fuzz_tmp;

@@ -8,8 +8,8 @@ use vigil_core::protocol::{
 };
 use vigil_core::{ClientOptions, SDK_VERSION, Transport};
 
-use crate::server::{Reply, Server, refused_addr};
 use crate::{assert_accounted, event_envelope, fast_options, http_client};
+use vigil_test::{LoopbackServer, Reply, refused_addr};
 
 const FLUSH: Duration = Duration::from_secs(5);
 
@@ -36,7 +36,7 @@ fn reported(envelope: &Envelope, reason: DiscardReason, category: DataCategory) 
 
 #[test]
 fn success_sends_exact_headers_and_a_gzipped_envelope() {
-    let server = Server::start();
+    let server = LoopbackServer::start();
     let mut options = ClientOptions::new();
     options.user_agent = "vigil-test-agent/9.9".into();
     let (client, transport) = http_client(&server.dsn(), options, fast_options());
@@ -98,7 +98,7 @@ fn success_sends_exact_headers_and_a_gzipped_envelope() {
 
 #[test]
 fn factory_from_client_options_works() {
-    let server = Server::start();
+    let server = LoopbackServer::start();
     let options = ClientOptions::new()
         .dsn(&server.dsn())
         .unwrap()
@@ -113,7 +113,7 @@ fn factory_from_client_options_works() {
 
 #[test]
 fn rate_limit_header_on_429_drops_the_category_and_reports_still_go() {
-    let server = Server::start();
+    let server = LoopbackServer::start();
     server.script([Reply::status(429).header("X-Sentry-Rate-Limits", "60:error:key")]);
     let (_client, transport) = http_client(&server.dsn(), ClientOptions::new(), fast_options());
 
@@ -161,7 +161,7 @@ fn rate_limit_header_on_429_drops_the_category_and_reports_still_go() {
 
 #[test]
 fn rate_limit_on_2xx_applies_and_other_items_still_go() {
-    let server = Server::start();
+    let server = LoopbackServer::start();
     server.script([Reply::ok().header("X-Sentry-Rate-Limits", "60:error:key, 5:bogus:org")]);
     let (_client, transport) = http_client(&server.dsn(), ClientOptions::new(), fast_options());
     transport.send_envelope(event_envelope("first"));
@@ -188,7 +188,7 @@ fn rate_limit_on_2xx_applies_and_other_items_still_go() {
 
 #[test]
 fn bare_429_limits_everything_for_60_seconds() {
-    let server = Server::start();
+    let server = LoopbackServer::start();
     server.script([Reply::status(429)]);
     let (client, transport) = http_client(&server.dsn(), ClientOptions::new(), fast_options());
     transport.send_envelope(event_envelope("first"));
@@ -221,7 +221,7 @@ fn bare_429_limits_everything_for_60_seconds() {
 
 #[test]
 fn retry_after_seconds_limits_everything() {
-    let server = Server::start();
+    let server = LoopbackServer::start();
     server.script([Reply::status(429).header("Retry-After", "30")]);
     let (_client, transport) = http_client(&server.dsn(), ClientOptions::new(), fast_options());
     transport.send_envelope(event_envelope("first"));
@@ -249,7 +249,7 @@ fn retry_after_seconds_limits_everything() {
 
 #[test]
 fn retry_after_http_date_limits_everything() {
-    let server = Server::start();
+    let server = LoopbackServer::start();
     let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
     server.script([Reply::status(429).header("Retry-After", &date)]);
     let (_client, transport) = http_client(&server.dsn(), ClientOptions::new(), fast_options());
@@ -273,7 +273,7 @@ fn retry_after_http_date_limits_everything() {
 
 #[test]
 fn status_413_counts_send_error_without_retry() {
-    let server = Server::start();
+    let server = LoopbackServer::start();
     server.script([Reply::status(413)
         .header("X-Sentry-Error", "envelope exceeded size limits")
         .body(r#"{"detail":"envelope exceeded size limits"}"#)]);
@@ -303,7 +303,7 @@ fn status_413_counts_send_error_without_retry() {
 
 #[test]
 fn status_500_counts_send_error_and_the_next_envelope_carries_the_report() {
-    let server = Server::start();
+    let server = LoopbackServer::start();
     server.script([Reply::status(500).header("Retry-After", "60")]);
     let (_client, transport) = http_client(&server.dsn(), ClientOptions::new(), fast_options());
     transport.send_envelope(event_envelope("fails"));
@@ -331,7 +331,7 @@ fn status_500_counts_send_error_and_the_next_envelope_carries_the_report() {
 
 #[test]
 fn client_reports_off_sends_none() {
-    let server = Server::start();
+    let server = LoopbackServer::start();
     server.script([Reply::status(500)]);
     let (_client, transport) = http_client(
         &server.dsn(),
@@ -354,7 +354,7 @@ fn client_reports_off_sends_none() {
 
 #[test]
 fn server_that_never_answers_times_out() {
-    let server = Server::start();
+    let server = LoopbackServer::start();
     server.set_default(Reply::hang());
     let options = fast_options()
         .timeout(Duration::from_millis(300))
@@ -439,7 +439,7 @@ fn server_down_then_up_the_retry_succeeds() {
     thread::sleep(Duration::from_millis(150));
     let deadline = Instant::now() + Duration::from_secs(2);
     let server = loop {
-        match Server::start_on(addr) {
+        match LoopbackServer::start_on(addr) {
             Ok(server) => break server,
             Err(e) if Instant::now() < deadline => {
                 let _ = e;
@@ -459,7 +459,7 @@ fn server_down_then_up_the_retry_succeeds() {
 
 #[test]
 fn full_queue_counts_queue_overflow() {
-    let server = Server::start();
+    let server = LoopbackServer::start();
     server.set_default(Reply::ok().delay(Duration::from_millis(150)));
     let (_client, transport) = http_client(
         &server.dsn(),
@@ -481,7 +481,7 @@ fn full_queue_counts_queue_overflow() {
 
 #[test]
 fn shutdown_twice_is_fine() {
-    let server = Server::start();
+    let server = LoopbackServer::start();
     let (_client, transport) = http_client(&server.dsn(), ClientOptions::new(), fast_options());
     transport.send_envelope(event_envelope("before shutdown"));
     assert!(transport.shutdown(FLUSH));
@@ -495,7 +495,7 @@ fn shutdown_twice_is_fine() {
 
 #[test]
 fn send_after_shutdown_is_dropped_and_counted() {
-    let server = Server::start();
+    let server = LoopbackServer::start();
     let (_client, transport) = http_client(&server.dsn(), ClientOptions::new(), fast_options());
     transport.send_envelope(event_envelope("before"));
     assert!(transport.shutdown(FLUSH));

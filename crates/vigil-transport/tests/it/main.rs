@@ -1,8 +1,9 @@
 //! Integration tests of the transports over real loopback sockets.
 
+mod disk_queue;
 mod file;
+mod fuzz;
 mod http;
-mod server;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,7 +12,7 @@ use vigil_core::protocol::{DataCategory, Envelope, Event};
 use vigil_core::{Client, ClientOptions, Transport, TransportContext};
 use vigil_transport::{HttpTransport, HttpTransportOptions};
 
-use crate::server::Server;
+use vigil_test::LoopbackServer;
 
 /// Short timeouts and back-off so failure tests stay fast.
 pub(crate) fn fast_options() -> HttpTransportOptions {
@@ -56,7 +57,7 @@ pub(crate) fn event_envelope(message: &str) -> Envelope {
 /// for by the server (accepted, or rejected with 429 which the server
 /// counts itself) or counted as dropped by the SDK.
 #[track_caller]
-pub(crate) fn assert_accounted(server: &Server, transport: &HttpTransport, captured: u64) {
+pub(crate) fn assert_accounted(server: &LoopbackServer, transport: &HttpTransport, captured: u64) {
     let stats = transport.stats();
     let requests = server.requests();
     let by_server: u64 = requests
