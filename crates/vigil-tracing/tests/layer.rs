@@ -146,7 +146,7 @@ fn error_field_becomes_exceptions() {
     assert_eq!(
         json["exception"],
         json!({"values": [
-            {"type": "Custom", "value": "no such file"},
+            {"type": "std::io::Error", "value": "no such file"},
             {"type": "ConfigError", "value": "loading config failed",
              "mechanism": {"type": "generic", "handled": true}},
         ]})
