@@ -31,6 +31,7 @@ mod integration;
 mod options;
 mod reports;
 mod scope;
+mod suppress;
 mod transport;
 
 #[cfg(feature = "test")]
@@ -52,6 +53,7 @@ pub use crate::integration::Integration;
 pub use crate::options::{BeforeCallback, ClientOptions, IntoClientOptions};
 pub use crate::reports::LossRecorder;
 pub use crate::scope::Scope;
+pub use crate::suppress::{ReentrancyGuard, is_sdk_target, is_sdk_thread};
 pub use crate::transport::{DeliveryStats, Transport, TransportContext, TransportFactory};
 
 /// The wire types (re-export of `vigil-protocol`).

@@ -263,7 +263,10 @@ impl<L: Log> VigilLogger<L> {
         }
         let action = guarded("filter", &self.warned_panic, || (self.filter)(metadata))
             .unwrap_or(LogFilter::Ignore);
-        if action == LogFilter::Ignore || is_sdk_target(metadata.target()) || Reentrancy::active() {
+        if action == LogFilter::Ignore
+            || is_sdk_target(metadata.target())
+            || Reentrancy::is_active()
+        {
             return LogFilter::Ignore;
         }
         action

@@ -245,7 +245,9 @@ impl<S> VigilLayer<S> {
             (self.event_filter)(metadata)
         })
         .unwrap_or(EventFilter::Ignore);
-        if action == EventFilter::Ignore || is_sdk_target(metadata.target()) || Reentrancy::active()
+        if action == EventFilter::Ignore
+            || is_sdk_target(metadata.target())
+            || Reentrancy::is_active()
         {
             return EventFilter::Ignore;
         }

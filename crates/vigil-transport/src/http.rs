@@ -418,16 +418,7 @@ impl Transport for HttpTransport {
             return;
         }
         let now = Instant::now();
-        let limits = &self.shared.limits;
-        let recorder = &self.recorder;
-        envelope.retain_items(|item| {
-            let limited = limits.is_limited(item.category(), now);
-            if limited {
-                record_item(recorder, item, DiscardReason::RatelimitBackoff);
-            }
-            !limited
-        });
-        if envelope.is_empty() {
+        if drop_rate_limited(&self.shared.limits, &self.recorder, &mut envelope, now) {
             vigil_core::vigil_debug!("envelope rate limited; not queued");
             return;
         }
@@ -817,16 +808,7 @@ impl HttpSender {
     /// without a disk queue.
     fn send_via_disk(&mut self, mut envelope: Envelope, control: &Control) {
         let now = Instant::now();
-        let limits = &self.shared.limits;
-        let recorder = &self.recorder;
-        envelope.retain_items(|item| {
-            let limited = limits.is_limited(item.category(), now);
-            if limited {
-                record_item(recorder, item, DiscardReason::RatelimitBackoff);
-            }
-            !limited
-        });
-        if envelope.is_empty() {
+        if drop_rate_limited(&self.shared.limits, &self.recorder, &mut envelope, now) {
             vigil_core::vigil_debug!("envelope rate limited; not sent");
             return;
         }
@@ -966,16 +948,7 @@ impl Handler for HttpSender {
             return;
         }
         let now = Instant::now();
-        let limits = &self.shared.limits;
-        let recorder = &self.recorder;
-        envelope.retain_items(|item| {
-            let limited = limits.is_limited(item.category(), now);
-            if limited {
-                record_item(recorder, item, DiscardReason::RatelimitBackoff);
-            }
-            !limited
-        });
-        if envelope.is_empty() {
+        if drop_rate_limited(&self.shared.limits, &self.recorder, &mut envelope, now) {
             vigil_core::vigil_debug!("envelope rate limited; not sent");
             return;
         }
@@ -1137,6 +1110,24 @@ fn describe(envelope: &Envelope) -> String {
         Some(id) => format!("{id} [{}]", types.join(",")),
         None => format!("[{}]", types.join(",")),
     }
+}
+
+/// Drops the items of `envelope` whose category is rate limited at `now`,
+/// counting each as `ratelimit_backoff`. Returns whether nothing is left.
+fn drop_rate_limited(
+    limits: &RateLimits,
+    recorder: &LossRecorder,
+    envelope: &mut Envelope,
+    now: Instant,
+) -> bool {
+    envelope.retain_items(|item| {
+        let limited = limits.is_limited(item.category(), now);
+        if limited {
+            record_item(recorder, item, DiscardReason::RatelimitBackoff);
+        }
+        !limited
+    });
+    envelope.is_empty()
 }
 
 #[cfg(test)]
