@@ -179,18 +179,27 @@ impl Client {
     /// Runs the pipeline up to (not including) sampling and the transport:
     /// defaults, scope data, scope event processors, integrations,
     /// `before_send`. `None` means the event was dropped (and counted).
-    pub fn prepare_event(&self, mut event: Event, scope: Option<&Scope>) -> Option<Event> {
+    pub fn prepare_event(&self, event: Event, scope: Option<&Scope>) -> Option<Event> {
+        let global = crate::global::snapshot();
+        self.prepare_with_global(event, scope, global.as_deref())
+    }
+
+    fn prepare_with_global(
+        &self,
+        mut event: Event,
+        scope: Option<&Scope>,
+        global: Option<&Scope>,
+    ) -> Option<Event> {
         if event.event_id.is_nil() {
             event.event_id = EventId::new();
         }
         let max = self.options.max_breadcrumbs;
-        let global = crate::global::snapshot();
         // Merge order: global scope, then the hub's scope, then the event;
         // applying "fill if missing" from the nearest outwards gives that.
         if let Some(scope) = scope {
             scope.apply_data(&mut event, max, true);
         }
-        if let Some(global) = &global {
+        if let Some(global) = global {
             global.apply_data(&mut event, max, scope.is_none_or(|s| s.level.is_none()));
         }
         if event.breadcrumbs.values.len() > max {
@@ -199,7 +208,7 @@ impl Client {
         }
         let processors = scope
             .into_iter()
-            .chain(global.as_deref())
+            .chain(global)
             .flat_map(|s| s.event_processors.iter());
         for processor in processors {
             match call_guarded("event processor", || processor(event)) {
@@ -274,7 +283,8 @@ impl Client {
         let Some(transport) = self.transport() else {
             return EventId::nil();
         };
-        let Some(mut event) = self.prepare_event(event, scope) else {
+        let global = crate::global::snapshot();
+        let Some(mut event) = self.prepare_with_global(event, scope, global.as_deref()) else {
             return EventId::nil();
         };
         if !self.sampled() {
@@ -287,7 +297,6 @@ impl Client {
         limits::trim_event(&mut event);
         let id = event.event_id;
         let mut envelope = Envelope::from_event(event);
-        let global = crate::global::snapshot();
         for s in scope.into_iter().chain(global.as_deref()) {
             for attachment in s.attachments.iter() {
                 envelope.add_item(attachment.clone());

@@ -195,14 +195,20 @@ impl Hub {
     /// The client of the top scope (for an implicitly created thread hub
     /// without one: the main hub's client).
     pub fn client(&self) -> Option<Arc<Client>> {
-        let client = lock(&self.stack).top().client.clone();
-        match client {
-            Some(c) => Some(c),
-            None if self.follows_main.load(Ordering::Relaxed) && !std::ptr::eq(self, &**MAIN) => {
-                lock(&MAIN.stack).top().client.clone()
-            }
-            None => None,
+        let own = lock(&self.stack).top().client.clone();
+        self.resolve_client(own)
+    }
+
+    /// `own`, or for an implicitly created thread hub without a client of
+    /// its own, the main hub's client.
+    fn resolve_client(&self, own: Option<Arc<Client>>) -> Option<Arc<Client>> {
+        if own.is_some()
+            || !self.follows_main.load(Ordering::Relaxed)
+            || std::ptr::eq(self, &**MAIN)
+        {
+            return own;
         }
+        lock(&MAIN.stack).top().client.clone()
     }
 
     /// Whether the hub has an enabled client.
@@ -229,20 +235,17 @@ impl Hub {
             let top = stack.top();
             (top.client.clone(), top.scope.clone())
         };
-        match client {
-            Some(c) => (Some(c), scope),
-            None => (self.client(), scope),
-        }
+        (self.resolve_client(client), scope)
     }
 
-    /// Captures an event with the top scope's data. Returns its id, or the
-    /// nil id when it was dropped or no client is bound.
-    pub fn capture_event(&self, event: Event) -> EventId {
+    /// Captures the event `make` builds (only built when a client is bound)
+    /// with the top scope's data, reading the stack once.
+    fn capture_with(&self, make: impl FnOnce() -> Event) -> EventId {
         let (client, scope) = self.top();
         let Some(client) = client else {
             return EventId::nil();
         };
-        let id = client.capture_event(event, Some(&scope));
+        let id = client.capture_event(make(), Some(&scope));
         if !id.is_nil() {
             *self
                 .last_event_id
@@ -252,21 +255,21 @@ impl Hub {
         id
     }
 
+    /// Captures an event with the top scope's data. Returns its id, or the
+    /// nil id when it was dropped or no client is bound.
+    pub fn capture_event(&self, event: Event) -> EventId {
+        self.capture_with(|| event)
+    }
+
     /// Captures a message at `level`.
     pub fn capture_message(&self, message: &str, level: Level) -> EventId {
-        if self.client().is_none() {
-            return EventId::nil();
-        }
-        self.capture_event(Event::from_message(message, level))
+        self.capture_with(|| Event::from_message(message, level))
     }
 
     /// Captures an error with its whole `source()` chain (see
     /// [`event_from_error`](crate::event_from_error)).
     pub fn capture_error<E: Error + ?Sized>(&self, error: &E) -> EventId {
-        if self.client().is_none() {
-            return EventId::nil();
-        }
-        self.capture_event(crate::event_from_error(error))
+        self.capture_with(|| crate::event_from_error(error))
     }
 
     /// The id of the last event this hub sent.
