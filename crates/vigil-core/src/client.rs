@@ -202,10 +202,7 @@ impl Client {
         if let Some(global) = global {
             global.apply_data(&mut event, max, scope.is_none_or(|s| s.level.is_none()));
         }
-        if event.breadcrumbs.values.len() > max {
-            let n = event.breadcrumbs.values.len() - max;
-            event.breadcrumbs.values.drain(..n);
-        }
+        event.breadcrumbs.keep_newest(max);
         let processors = scope
             .into_iter()
             .chain(global)

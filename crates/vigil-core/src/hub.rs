@@ -374,7 +374,9 @@ impl Hub {
             };
             let mut stack = lock(&self.stack);
             let top = stack.top_mut();
-            Arc::make_mut(&mut top.scope).breadcrumbs.push(crumb, max);
+            Arc::make_mut(&mut top.scope)
+                .breadcrumbs
+                .push_capped(crumb, max);
             top.version += 1;
         }
     }

@@ -4,9 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use vigil_protocol::{Attachment, Breadcrumb, Context, Event, Level, User, Value};
-
-use crate::breadcrumbs::Breadcrumbs;
+use vigil_protocol::{Attachment, Breadcrumb, Breadcrumbs, Context, Event, Level, User, Value};
 
 /// An event processor: may change or drop (`None`) an event.
 pub(crate) type EventProcessor = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
@@ -166,17 +164,17 @@ impl Scope {
     /// [`add_breadcrumb`](crate::add_breadcrumb) for the normal path).
     pub fn add_breadcrumb(&mut self, breadcrumb: Breadcrumb) {
         let max = self.max_breadcrumbs.unwrap_or(DEFAULT_MAX_BREADCRUMBS);
-        self.breadcrumbs.push(breadcrumb, max);
+        self.breadcrumbs.push_capped(breadcrumb, max);
     }
 
     /// Removes all breadcrumbs.
     pub fn clear_breadcrumbs(&mut self) {
-        self.breadcrumbs = Breadcrumbs::default();
+        self.breadcrumbs.clear();
     }
 
     /// The stored breadcrumbs, oldest first.
-    pub fn breadcrumbs(&self) -> Vec<Breadcrumb> {
-        self.breadcrumbs.newest(usize::MAX)
+    pub fn breadcrumbs(&self) -> &Breadcrumbs {
+        &self.breadcrumbs
     }
 
     /// Adds an event processor, run at capture after the scope's data has
@@ -245,18 +243,12 @@ impl Scope {
         merge_missing(&mut event.tags, &self.tags);
         merge_missing(&mut event.extra, &self.extra);
         merge_missing(&mut event.contexts, &self.contexts);
-        if !self.breadcrumbs.is_empty() && max_breadcrumbs > 0 {
-            let own = std::mem::take(&mut event.breadcrumbs.values);
-            let room = max_breadcrumbs.saturating_sub(own.len());
-            let mut all = self.breadcrumbs.newest(room);
-            all.extend(own);
-            event.breadcrumbs.values = all;
+        if !self.breadcrumbs.is_empty() && event.breadcrumbs.len() < max_breadcrumbs {
+            // Shared, not copied: the event holds the scope's list.
+            let own = std::mem::replace(&mut event.breadcrumbs, self.breadcrumbs.clone());
+            event.breadcrumbs.append(own);
         }
-        let cap = max_breadcrumbs;
-        let values = &mut event.breadcrumbs.values;
-        if values.len() > cap {
-            values.drain(..values.len() - cap);
-        }
+        event.breadcrumbs.keep_newest(max_breadcrumbs);
     }
 
     /// Applies the changes that `edited` made relative to `base` onto
@@ -281,13 +273,12 @@ impl Scope {
         if edited.max_breadcrumbs != base.max_breadcrumbs {
             self.max_breadcrumbs = edited.max_breadcrumbs;
         }
-        if !edited.breadcrumbs.same_as(&base.breadcrumbs) {
+        if !edited.breadcrumbs.shares_storage_with(&base.breadcrumbs) {
             match edited.breadcrumbs.added_since(&base.breadcrumbs) {
                 Some(added) => {
                     let max = self.max_breadcrumbs.unwrap_or(DEFAULT_MAX_BREADCRUMBS);
-                    for crumb in added {
-                        self.breadcrumbs.push(crumb, max);
-                    }
+                    self.breadcrumbs.append(added);
+                    self.breadcrumbs.keep_newest(max);
                 }
                 // Cleared (or rebuilt): the edit replaces the list.
                 None => self.breadcrumbs = edited.breadcrumbs.clone(),

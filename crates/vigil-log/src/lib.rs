@@ -24,7 +24,7 @@
 //! assert_eq!(events[0].message.as_deref(), Some("cannot read app.toml"));
 //! assert_eq!(events[0].logger.as_deref(), Some("my_app::config"));
 //! assert_eq!(events[0].level, Level::Error);
-//! let crumb = &events[0].breadcrumbs.values[0];
+//! let crumb = &events[0].breadcrumbs[0];
 //! assert_eq!(crumb.message.as_deref(), Some("loading config"));
 //! ```
 //!

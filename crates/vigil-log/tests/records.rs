@@ -220,7 +220,7 @@ fn custom_filter_decides() {
     let messages: Vec<_> = events.iter().map(|e| e.message.clone().unwrap()).collect();
     assert_eq!(messages, ["warned", "first error", "second error"]);
     assert_eq!(events[0].level.as_str(), "warning");
-    let crumbs = &events[2].breadcrumbs.values;
+    let crumbs = &events[2].breadcrumbs;
     let crumb_messages: Vec<_> = crumbs.iter().map(|c| c.message.clone().unwrap()).collect();
     // The first error left a breadcrumb pointing at its event; the second
     // error's own breadcrumb is recorded after it was captured.
@@ -370,7 +370,6 @@ fn records_logged_while_capturing_are_not_captured() {
     assert_eq!(events[0].message.as_deref(), Some("second"));
     let crumbs: Vec<_> = events[0]
         .breadcrumbs
-        .values
         .iter()
         .map(|c| c.message.clone().unwrap())
         .collect();

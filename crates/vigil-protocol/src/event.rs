@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::{Breadcrumb, ClientSdkInfo, Context, Exception, Level, Request, Thread, User};
+use crate::{Breadcrumbs, ClientSdkInfo, Context, Exception, Level, Request, Thread, User};
 
 /// The identifier of an event: a UUID written as 32 lowercase hex characters.
 ///
@@ -227,8 +227,8 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub contexts: BTreeMap<String, Context>,
     /// Breadcrumbs, oldest first.
-    #[serde(default, skip_serializing_if = "Values::is_empty")]
-    pub breadcrumbs: Values<Breadcrumb>,
+    #[serde(default, skip_serializing_if = "Breadcrumbs::is_empty")]
+    pub breadcrumbs: Breadcrumbs,
     /// Exceptions, root cause first.
     #[serde(default, skip_serializing_if = "Values::is_empty")]
     pub exception: Values<Exception>,
@@ -270,7 +270,7 @@ impl Default for Event {
             user: None,
             request: None,
             contexts: BTreeMap::new(),
-            breadcrumbs: Values::new(),
+            breadcrumbs: Breadcrumbs::new(),
             exception: Values::new(),
             threads: Values::new(),
             tags: BTreeMap::new(),

@@ -9,6 +9,7 @@
 //! Most users reach these types through `vigil::protocol`.
 
 mod breadcrumb;
+mod breadcrumbs;
 mod client_report;
 mod context;
 mod dsn;
@@ -24,6 +25,7 @@ mod time;
 mod user;
 
 pub use crate::breadcrumb::Breadcrumb;
+pub use crate::breadcrumbs::{Breadcrumbs, Iter as BreadcrumbsIter};
 pub use crate::client_report::{ClientReport, DataCategory, DiscardReason, DiscardedEvent};
 pub use crate::context::{
     AppContext, Context, DeviceContext, OsContext, RuntimeContext, TraceContext,

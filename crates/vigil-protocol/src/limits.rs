@@ -238,9 +238,7 @@ pub fn trim_event(event: &mut Event) {
     for thread in &mut event.threads.values {
         trim_thread(thread);
     }
-    for crumb in &mut event.breadcrumbs.values {
-        trim_breadcrumb(crumb);
-    }
+    event.breadcrumbs.fit_changed(trim_breadcrumb);
     if let Some(user) = &mut event.user {
         trim_user(user);
     }
@@ -303,14 +301,9 @@ pub fn shed_heavy_parts(event: &mut Event) -> bool {
 }
 
 fn shed_breadcrumb_data(event: &mut Event) -> bool {
-    let mut changed = false;
-    for crumb in &mut event.breadcrumbs.values {
-        if !crumb.data.is_empty() {
-            crumb.data.clear();
-            changed = true;
-        }
-    }
-    changed
+    event
+        .breadcrumbs
+        .change_where(|crumb| !crumb.data.is_empty(), |crumb| crumb.data.clear())
 }
 
 fn shed_extra(event: &mut Event) -> bool {
@@ -353,12 +346,10 @@ fn strip_frame(frame: &mut Frame) -> bool {
 }
 
 fn shed_breadcrumbs(event: &mut Event, keep: usize) -> bool {
-    let crumbs = &mut event.breadcrumbs.values;
-    if crumbs.len() <= keep {
+    if event.breadcrumbs.len() <= keep {
         return false;
     }
-    // Oldest first: keep the newest at the end.
-    crumbs.drain(..crumbs.len() - keep);
+    event.breadcrumbs.keep_newest(keep);
     true
 }
 
@@ -536,7 +527,8 @@ fn trim_stacktrace(stacktrace: &mut Option<Stacktrace>) {
     }
 }
 
-fn trim_breadcrumb(crumb: &mut Breadcrumb) {
+/// Fits one breadcrumb (done when it is added to a [`Breadcrumbs`](crate::Breadcrumbs)).
+pub(crate) fn trim_breadcrumb(crumb: &mut Breadcrumb) {
     truncate_chars(&mut crumb.ty, BREADCRUMB_TYPE_CHARS);
     truncate_opt(&mut crumb.category, BREADCRUMB_CATEGORY_CHARS);
     truncate_opt(&mut crumb.message, MESSAGE_CHARS);

@@ -46,7 +46,7 @@ impl Transport for PrintTransport {
                     event.tags,
                     event.user.as_ref().and_then(|u| u.id.clone()),
                     url,
-                    event.breadcrumbs.values.len(),
+                    event.breadcrumbs.len(),
                 );
                 self.events
                     .lock()
@@ -176,7 +176,7 @@ async fn self_test(addr: SocketAddr, transport: &PrintTransport) -> Result<(), S
             (Some("welcome email bounced"), Some(id)) => {
                 url.ends_with(&format!("/users/{id}"))
                     && event.tags.get("task").map(String::as_str) == Some("welcome-email")
-                    && event.breadcrumbs.values.len() == 1
+                    && event.breadcrumbs.len() == 1
             }
             (Some("502 Bad Gateway"), None) => {
                 url.ends_with("/fail")

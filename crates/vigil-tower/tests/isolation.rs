@@ -385,7 +385,6 @@ fn check_events(outcome: &Outcome, global: bool) -> Vec<u64> {
         // Breadcrumbs: exactly the request's three, in order.
         let crumbs: Vec<&str> = event
             .breadcrumbs
-            .values
             .iter()
             .map(|c| c.message.as_deref().unwrap_or("?"))
             .collect();
@@ -460,7 +459,7 @@ fn check_nothing_left(outcome: &Outcome, recorder: &Recorder) {
     let event = &events[0];
     assert!(event.tags.is_empty(), "{:?}", event.tags);
     assert!(event.user.is_none(), "{:?}", event.user);
-    assert!(event.breadcrumbs.values.is_empty());
+    assert!(event.breadcrumbs.is_empty());
     assert!(event.transaction.is_none());
     assert!(event.request.is_none());
 }

@@ -30,7 +30,7 @@
 //! assert_eq!(event.message.as_deref(), Some("bad date"));
 //! assert_eq!(event.level, Level::Error);
 //! assert_eq!(event.extra["row"], 7);
-//! assert_eq!(event.breadcrumbs.values[0].data["rows"], 120);
+//! assert_eq!(event.breadcrumbs[0].data["rows"], 120);
 //! let spans = serde_json::to_value(&event.contexts["tracing_spans"]).unwrap();
 //! assert_eq!(spans["spans"][0]["name"], "import");
 //! assert_eq!(spans["spans"][0]["fields"]["file"], "orders.csv");

@@ -61,7 +61,6 @@ fn span_keeps_its_hub_on_another_thread() {
     assert!(events.iter().all(|e| tag(e) == Some("1")));
     let crumbs: Vec<_> = events[1]
         .breadcrumbs
-        .values
         .iter()
         .map(|c| c.message.clone())
         .collect();

@@ -178,7 +178,6 @@ fn levels_are_mapped() {
     });
     let levels: Vec<_> = events[0]
         .breadcrumbs
-        .values
         .iter()
         .map(|c| c.level.as_str())
         .collect();
@@ -196,7 +195,6 @@ fn default_filter_ignores_debug_and_trace() {
     assert_eq!(messages(&events), ["e"]);
     let crumbs: Vec<_> = events[0]
         .breadcrumbs
-        .values
         .iter()
         .map(|c| c.message.clone())
         .collect();
@@ -222,7 +220,7 @@ fn custom_filter_decides() {
     });
     assert_eq!(messages(&events), ["warned", "first error", "second error"]);
     assert_eq!(events[0].level.as_str(), "warning");
-    let crumbs = &events[2].breadcrumbs.values;
+    let crumbs = &events[2].breadcrumbs;
     let crumb_messages: Vec<_> = crumbs.iter().map(|c| c.message.clone().unwrap()).collect();
     assert_eq!(crumb_messages, ["query", "first error"]);
     assert_eq!(crumbs[1].event_id, Some(events[1].event_id));
@@ -331,7 +329,6 @@ fn events_emitted_while_capturing_are_not_captured() {
     assert_eq!(messages(&events), ["second"]);
     let crumbs: Vec<_> = events[0]
         .breadcrumbs
-        .values
         .iter()
         .map(|c| c.message.clone())
         .collect();

@@ -164,7 +164,7 @@ fn summarize(dir: &Path) {
                         "    release={} environment={} breadcrumbs={}",
                         e.release.as_deref().unwrap_or("-"),
                         e.environment.as_deref().unwrap_or("-"),
-                        e.breadcrumbs.values.len()
+                        e.breadcrumbs.len()
                     );
                 }
                 other => println!("  {} item", other.ty()),

@@ -79,7 +79,6 @@ fn breadcrumbs_keep_the_newest_max() {
     let events = h.events();
     let msgs: Vec<_> = events[0]
         .breadcrumbs
-        .values
         .iter()
         .map(|b| b.message.clone().unwrap())
         .collect();
@@ -97,11 +96,8 @@ fn default_max_breadcrumbs_is_100() {
         capture_message("m", Level::Info);
     });
     let events = h.events();
-    assert_eq!(events[0].breadcrumbs.values.len(), 100);
-    assert_eq!(
-        events[0].breadcrumbs.values[0].message.as_deref(),
-        Some("50")
-    );
+    assert_eq!(events[0].breadcrumbs.len(), 100);
+    assert_eq!(events[0].breadcrumbs[0].message.as_deref(), Some("50"));
 }
 
 #[test]
@@ -122,7 +118,7 @@ fn before_breadcrumb_changes_or_drops() {
         capture_message("m", Level::Info);
     });
     let events = h.events();
-    let crumbs = &events[0].breadcrumbs.values;
+    let crumbs = &events[0].breadcrumbs;
     let msgs: Vec<_> = crumbs.iter().map(|b| b.message.clone().unwrap()).collect();
     assert_eq!(msgs, ["keep", "lazy", "v1", "v2"]);
     assert!(

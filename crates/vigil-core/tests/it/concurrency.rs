@@ -27,7 +27,7 @@ fn capture_inside_configure_scope_does_not_deadlock() {
     // closure's write-back merges with it instead of losing it.
     assert!(events[1].tags.contains_key("outer"));
     assert!(events[1].tags.contains_key("nested"));
-    assert_eq!(events[1].breadcrumbs.values.len(), 1);
+    assert_eq!(events[1].breadcrumbs.len(), 1);
 }
 
 #[test]
@@ -81,7 +81,7 @@ fn concurrent_configure_scope_loses_no_update() {
     Hub::run(hub, || capture_message("m", Level::Info));
     let events = h.events();
     assert_eq!(events[0].tags.len(), THREADS * PER_THREAD);
-    assert_eq!(events[0].breadcrumbs.values.len(), 100);
+    assert_eq!(events[0].breadcrumbs.len(), 100);
 }
 
 #[test]

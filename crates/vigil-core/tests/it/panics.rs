@@ -71,11 +71,8 @@ fn panicking_before_breadcrumb_drops_that_breadcrumb_only() {
         capture_message("m", Level::Error);
     });
     let events = h.events();
-    assert_eq!(events[0].breadcrumbs.values.len(), 1);
-    assert_eq!(
-        events[0].breadcrumbs.values[0].message.as_deref(),
-        Some("fine")
-    );
+    assert_eq!(events[0].breadcrumbs.len(), 1);
+    assert_eq!(events[0].breadcrumbs[0].message.as_deref(), Some("fine"));
 }
 
 #[test]

@@ -161,10 +161,10 @@ fn clear_inside_with_scope_empties_that_region_only() {
     let events = h.events();
     assert!(events[0].tags.is_empty());
     assert!(events[0].user.is_none());
-    assert!(events[0].breadcrumbs.values.is_empty());
+    assert!(events[0].breadcrumbs.is_empty());
     assert_eq!(events[1].tags.get("keep").map(String::as_str), Some("1"));
     assert!(events[1].user.is_some());
-    assert_eq!(events[1].breadcrumbs.values.len(), 1);
+    assert_eq!(events[1].breadcrumbs.len(), 1);
 }
 
 #[test]

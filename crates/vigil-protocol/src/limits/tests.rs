@@ -5,7 +5,8 @@ use serde_json::{Map, json};
 
 use super::*;
 use crate::{
-    ClientSdkInfo, Geo, LogEntry, Mechanism, OsContext, RuntimeContext, TraceContext, Values,
+    Breadcrumbs, ClientSdkInfo, Geo, LogEntry, Mechanism, OsContext, RuntimeContext, TraceContext,
+    Values,
 };
 
 fn chars(s: &str) -> usize {
@@ -451,7 +452,7 @@ fn valid_ip_addresses_are_kept() {
 #[test]
 fn breadcrumb_fields_are_limited() {
     let event = trimmed(Event {
-        breadcrumbs: Values::from(vec![Breadcrumb {
+        breadcrumbs: Breadcrumbs::from(vec![Breadcrumb {
             ty: long(129),
             category: Some(long(129)),
             message: Some(long(8193)),
@@ -462,7 +463,7 @@ fn breadcrumb_fields_are_limited() {
         }]),
         ..Default::default()
     });
-    let crumb = &event.breadcrumbs.values[0];
+    let crumb = &event.breadcrumbs[0];
     assert_cut(&crumb.ty, 128);
     assert_cut(crumb.category.as_deref().unwrap(), 128);
     assert_cut(crumb.message.as_deref().unwrap(), 8192);
@@ -476,14 +477,14 @@ fn breadcrumb_fields_are_limited() {
 #[test]
 fn breadcrumb_data_deeper_than_5_levels_becomes_text() {
     let event = trimmed(Event {
-        breadcrumbs: Values::from(vec![Breadcrumb {
+        breadcrumbs: Breadcrumbs::from(vec![Breadcrumb {
             data: BTreeMap::from([("a".into(), json!({"b": {"c": {"d": {"e": 1}}}}))]),
             ..Default::default()
         }]),
         ..Default::default()
     });
     assert_eq!(
-        event.breadcrumbs.values[0].data["a"],
+        event.breadcrumbs[0].data["a"],
         json!({"b": {"c": {"d": "{\"e\":1}"}}})
     );
 }
@@ -974,7 +975,7 @@ fn shedding_follows_the_documented_order() {
         contexts.insert(name.to_owned(), Context::Other(Map::new()));
     }
     let mut event = Event {
-        breadcrumbs: Values::from((0..30).map(crumb).collect::<Vec<_>>()),
+        breadcrumbs: Breadcrumbs::from((0..30).map(crumb).collect::<Vec<_>>()),
         request: Some(Request {
             url: Some("https://example.com/".into()),
             data: Some(json!("body")),
@@ -987,8 +988,8 @@ fn shedding_follows_the_documented_order() {
     };
 
     assert!(shed_heavy_parts(&mut event));
-    assert!(event.breadcrumbs.values.iter().all(|b| b.data.is_empty()));
-    assert_eq!(event.breadcrumbs.values.len(), 30);
+    assert!(event.breadcrumbs.iter().all(|b| b.data.is_empty()));
+    assert_eq!(event.breadcrumbs.len(), 30);
     assert!(event.request.as_ref().unwrap().data.is_some());
 
     assert!(shed_heavy_parts(&mut event));
@@ -1016,21 +1017,15 @@ fn shedding_follows_the_documented_order() {
     for frame in &frames[10..] {
         assert!(frame.raw_function.is_some() && frame.module.is_some());
     }
-    assert_eq!(event.breadcrumbs.values.len(), 30);
+    assert_eq!(event.breadcrumbs.len(), 30);
 
     assert!(shed_heavy_parts(&mut event));
-    assert_eq!(event.breadcrumbs.values.len(), 10);
-    assert_eq!(
-        event.breadcrumbs.values[0].message.as_deref(),
-        Some("crumb 20")
-    );
-    assert_eq!(
-        event.breadcrumbs.values[9].message.as_deref(),
-        Some("crumb 29")
-    );
+    assert_eq!(event.breadcrumbs.len(), 10);
+    assert_eq!(event.breadcrumbs[0].message.as_deref(), Some("crumb 20"));
+    assert_eq!(event.breadcrumbs[9].message.as_deref(), Some("crumb 29"));
 
     assert!(shed_heavy_parts(&mut event));
-    assert!(event.breadcrumbs.values.is_empty());
+    assert!(event.breadcrumbs.is_empty());
     assert_eq!(event.contexts.len(), 7);
 
     assert!(shed_heavy_parts(&mut event));
@@ -1044,11 +1039,11 @@ fn shedding_follows_the_documented_order() {
 #[test]
 fn shedding_skips_steps_with_nothing_to_remove() {
     let mut event = Event {
-        breadcrumbs: Values::from(vec![Breadcrumb::message("only one")]),
+        breadcrumbs: Breadcrumbs::from(vec![Breadcrumb::message("only one")]),
         ..Default::default()
     };
     assert!(shed_heavy_parts(&mut event));
-    assert!(event.breadcrumbs.values.is_empty());
+    assert!(event.breadcrumbs.is_empty());
     assert!(!shed_heavy_parts(&mut event));
 }
 

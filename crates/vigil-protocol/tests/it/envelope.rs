@@ -360,7 +360,7 @@ fn sentry_types_reads_what_we_write() {
     assert_eq!(event.level, sentry::Level::Warning);
     assert_eq!(event.exception.values.len(), 2);
     assert_eq!(event.exception.values[1].ty, "app::DbError");
-    assert_eq!(event.breadcrumbs.values.len(), 2);
+    assert_eq!(event.breadcrumbs.len(), 2);
     assert_eq!(event.tags["component"], "db");
     assert_eq!(event.release.as_deref(), Some("app@1.2.3"));
     assert_eq!(event.contexts.len(), 6);

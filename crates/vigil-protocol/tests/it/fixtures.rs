@@ -5,10 +5,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 use vigil_protocol::{
-    AppContext, Breadcrumb, ClientReport, ClientSdkInfo, ClientSdkPackage, Context, DataCategory,
-    DeviceContext, DiscardReason, DiscardedEvent, Event, Exception, Frame, Geo, Level, Map,
-    Mechanism, OsContext, Request, RuntimeContext, SessionAttributes, SessionStatus, SessionUpdate,
-    Stacktrace, Thread, TraceContext, User, Value, Values,
+    AppContext, Breadcrumb, Breadcrumbs, ClientReport, ClientSdkInfo, ClientSdkPackage, Context,
+    DataCategory, DeviceContext, DiscardReason, DiscardedEvent, Event, Exception, Frame, Geo,
+    Level, Map, Mechanism, OsContext, Request, RuntimeContext, SessionAttributes, SessionStatus,
+    SessionUpdate, Stacktrace, Thread, TraceContext, User, Value, Values,
 };
 
 /// 2024-05-01T12:00:00Z: whole seconds survive the float round trip.
@@ -151,7 +151,7 @@ pub(crate) fn full_event(timestamp: SystemTime) -> Event {
                 Context::Other(object(json!({"name": "jobs", "depth": 3}))),
             ),
         ]),
-        breadcrumbs: Values::from(vec![
+        breadcrumbs: Breadcrumbs::from(vec![
             Breadcrumb {
                 timestamp,
                 ty: "http".into(),

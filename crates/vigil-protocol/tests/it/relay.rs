@@ -10,9 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::json;
 use vigil_protocol::limits::{self, MAX_EVENT_SIZE};
 use vigil_protocol::{
-    Attachment, Breadcrumb, Context, DeviceContext, Envelope, Event, Exception, Frame, Geo,
-    LogEntry, Map, Mechanism, OsContext, Request, RuntimeContext, Stacktrace, Thread, TraceContext,
-    User, Value, Values,
+    Attachment, Breadcrumb, Breadcrumbs, Context, DeviceContext, Envelope, Event, Exception, Frame,
+    Geo, LogEntry, Map, Mechanism, OsContext, Request, RuntimeContext, Stacktrace, Thread,
+    TraceContext, User, Value, Values,
 };
 
 use crate::fixtures::{SPAN_ID, TRACE_ID, client_report, full_event, now_seconds, session_update};
@@ -273,7 +273,7 @@ fn kitchen_sink() -> Event {
                 .collect(),
         }),
         contexts,
-        breadcrumbs: Values::from(
+        breadcrumbs: Breadcrumbs::from(
             (0..100)
                 .map(|i| Breadcrumb {
                     ty: long(200),
@@ -326,7 +326,7 @@ fn kitchen_sink() -> Event {
 /// An event far over 1 MiB even after trimming: needs shedding.
 fn needs_shedding() -> Event {
     let mut event = kitchen_sink();
-    event.breadcrumbs = Values::from(
+    event.breadcrumbs = Breadcrumbs::from(
         (0..400)
             .map(|i| Breadcrumb {
                 message: Some(format!("{i}{}", long(8000))),
@@ -351,7 +351,7 @@ fn needs_shedding() -> Event {
 /// Returns the event and how many shedding steps it took.
 fn prepare_counting(mut event: Event) -> (Event, usize) {
     event.timestamp = now_seconds();
-    for crumb in &mut event.breadcrumbs.values {
+    for crumb in event.breadcrumbs.iter_mut() {
         crumb.timestamp = event.timestamp;
     }
     limits::trim_event(&mut event);
@@ -636,7 +636,7 @@ impl Rng {
                 headers: self.strings(300, 40, 300),
                 env: self.strings(300, 40, 300),
             }),
-            breadcrumbs: Values::from(crumbs),
+            breadcrumbs: Breadcrumbs::from(crumbs),
             exception: Values::from(exceptions),
             ..Default::default()
         }

@@ -43,7 +43,7 @@ fn run(layer: VigilLayer, codes: &[u16]) -> (Vec<Breadcrumb>, Vec<Breadcrumb>) {
         vigil_core::capture_message("outside", Level::Info);
     });
     let seen = seen.lock().expect("not poisoned").clone();
-    (seen, events[0].breadcrumbs.values.clone())
+    (seen, events[0].breadcrumbs.to_vec())
 }
 
 #[test]

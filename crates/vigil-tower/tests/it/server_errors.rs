@@ -74,7 +74,7 @@ fn on_captures_5xx_only() {
         Some("http://example.com/status/500")
     );
     // Only this request's breadcrumb, recorded just before:
-    let crumbs = &event.breadcrumbs.values;
+    let crumbs = &event.breadcrumbs;
     assert_eq!(crumbs.len(), 1, "{crumbs:?}");
     assert_eq!(crumbs[0].ty, "http");
     assert_eq!(crumbs[0].level, Level::Error);
