@@ -105,7 +105,7 @@ where
 ///     });
 ///     vigil_core::capture_message("my other error", Level::Error);
 /// });
-/// assert_eq!(events[0].tags.get("my-tag").map(String::as_str), Some("my value"));
+/// assert_eq!(events[0].tags.get("my-tag").map(|v| v.as_str()), Some("my value"));
 /// assert!(events[1].tags.get("my-tag").is_none());
 /// ```
 #[inline]

@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use vigil_protocol::{Attachment, Breadcrumb, Breadcrumbs, Context, Event, Level, User, Value};
+use smol_str::ToSmolStr;
+use vigil_protocol::{
+    Attachment, Breadcrumb, Breadcrumbs, Context, Event, Level, SmolStr, User, Value,
+};
 
 /// An event processor: may change or drop (`None`) an event.
 pub(crate) type EventProcessor = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
@@ -28,7 +31,7 @@ pub struct Scope {
     pub(crate) fingerprint: Option<Arc<[String]>>,
     pub(crate) transaction: Option<Arc<str>>,
     pub(crate) user: Option<Arc<User>>,
-    pub(crate) tags: Arc<BTreeMap<String, String>>,
+    pub(crate) tags: Arc<BTreeMap<SmolStr, SmolStr>>,
     pub(crate) extra: Arc<BTreeMap<String, Value>>,
     pub(crate) contexts: Arc<BTreeMap<String, Context>>,
     pub(crate) breadcrumbs: Breadcrumbs,
@@ -109,9 +112,17 @@ impl Scope {
         self.user.as_deref()
     }
 
-    /// Sets a tag.
-    pub fn set_tag<V: ToString>(&mut self, key: &str, value: V) {
-        Arc::make_mut(&mut self.tags).insert(key.to_owned(), value.to_string());
+    /// Sets a tag. Keys and values of up to 23 bytes are stored inline
+    /// (no allocation).
+    pub fn set_tag<V: fmt::Display>(&mut self, key: &str, value: V) {
+        let value = value.to_smolstr();
+        let tags = Arc::make_mut(&mut self.tags);
+        match tags.get_mut(key) {
+            Some(slot) => *slot = value,
+            None => {
+                tags.insert(SmolStr::new(key), value);
+            }
+        }
     }
 
     /// Removes a tag.
@@ -122,7 +133,7 @@ impl Scope {
     }
 
     /// The tags.
-    pub fn tags(&self) -> &BTreeMap<String, String> {
+    pub fn tags(&self) -> &BTreeMap<SmolStr, SmolStr> {
         &self.tags
     }
 
@@ -305,7 +316,11 @@ fn opt_arc_same<T: ?Sized>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
     }
 }
 
-fn merge_missing<V: Clone>(into: &mut BTreeMap<String, V>, from: &BTreeMap<String, V>) {
+fn merge_missing<K: Ord + Clone, V: Clone>(into: &mut BTreeMap<K, V>, from: &BTreeMap<K, V>) {
+    if into.is_empty() {
+        into.clone_from(from);
+        return;
+    }
     for (k, v) in from {
         if !into.contains_key(k) {
             into.insert(k.clone(), v.clone());
@@ -313,10 +328,10 @@ fn merge_missing<V: Clone>(into: &mut BTreeMap<String, V>, from: &BTreeMap<Strin
     }
 }
 
-fn merge_map<V: Clone + PartialEq>(
-    current: &mut Arc<BTreeMap<String, V>>,
-    base: &Arc<BTreeMap<String, V>>,
-    edited: &Arc<BTreeMap<String, V>>,
+fn merge_map<K: Ord + Clone, V: Clone + PartialEq>(
+    current: &mut Arc<BTreeMap<K, V>>,
+    base: &Arc<BTreeMap<K, V>>,
+    edited: &Arc<BTreeMap<K, V>>,
 ) {
     if Arc::ptr_eq(base, edited) {
         return;

@@ -240,7 +240,7 @@ fn mappers_change_or_drop() {
             event.fingerprint = vec![record.target().to_owned()];
             event
                 .tags
-                .insert("line".into(), record.line().unwrap_or(0).to_string());
+                .insert("line".into(), record.line().unwrap_or(0).to_string().into());
             Some(event)
         })
         .breadcrumb_mapper(|record, mut crumb| {

@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
+use smol_str::SmolStr;
 use uuid::Uuid;
 
 use crate::{Breadcrumbs, ClientSdkInfo, Context, Exception, Level, Request, Thread, User};
@@ -237,7 +238,7 @@ pub struct Event {
     pub threads: Values<Thread>,
     /// Searchable string tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
+    pub tags: BTreeMap<SmolStr, SmolStr>,
     /// Arbitrary extra data.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, Value>,

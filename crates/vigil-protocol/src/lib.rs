@@ -45,3 +45,6 @@ pub use crate::user::{Geo, User};
 
 /// Re-exported so users can build `extra` and context values.
 pub use serde_json::{Map, Value};
+/// The string type of tags: short ones are stored inline, longer ones
+/// shared, so copying tags allocates nothing per tag.
+pub use smol_str::SmolStr;

@@ -79,7 +79,9 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 
-use crate::{Breadcrumb, Context, Event, Exception, Frame, Request, Stacktrace, Thread, User};
+use crate::{
+    Breadcrumb, Context, Event, Exception, Frame, Request, SmolStr, Stacktrace, Thread, User,
+};
 
 /// The largest serialized `event` item Sentry accepts: 1 MiB.
 ///
@@ -183,7 +185,7 @@ const CORE_CONTEXTS: [&str; 5] = ["os", "runtime", "device", "app", "trace"];
 /// use vigil_protocol::{Event, limits};
 /// let mut event = Event {
 ///     message: Some("x".repeat(10_000)),
-///     tags: [("user name".to_owned(), "a\nb".to_owned())].into(),
+///     tags: [("user name".into(), "a\nb".into())].into(),
 ///     ..Default::default()
 /// };
 /// limits::trim_event(&mut event);
@@ -714,7 +716,7 @@ fn is_tag_key_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-')
 }
 
-fn trim_tags(tags: &mut BTreeMap<String, String>) {
+fn trim_tags(tags: &mut BTreeMap<SmolStr, SmolStr>) {
     let needs_work = tags.iter().any(|(k, v)| {
         k.is_empty()
             || !k.chars().all(is_tag_key_char)
@@ -730,10 +732,11 @@ fn trim_tags(tags: &mut BTreeMap<String, String>) {
     let mut renamed = Vec::new();
     let mut out = BTreeMap::new();
     for (key, value) in std::mem::take(tags) {
+        let key = String::from(key);
         let mut value = if value.contains(['\r', '\n']) {
             value.replace("\r\n", " ").replace(['\r', '\n'], " ")
         } else {
-            value
+            String::from(value)
         };
         trim_whitespace(&mut value);
         truncate_chars(&mut value, TAG_VALUE_CHARS);
@@ -744,7 +747,8 @@ fn trim_tags(tags: &mut BTreeMap<String, String>) {
             let mut key = key;
             truncate_chars(&mut key, TAG_KEY_CHARS);
             if !key.is_empty() {
-                out.entry(key).or_insert(value);
+                out.entry(SmolStr::from(key))
+                    .or_insert_with(|| SmolStr::from(value));
             }
         } else {
             let mut key: String = key
@@ -762,7 +766,8 @@ fn trim_tags(tags: &mut BTreeMap<String, String>) {
     // Keys that were valid as given win over rewritten ones.
     for (key, value) in renamed {
         if !key.is_empty() {
-            out.entry(key).or_insert(value);
+            out.entry(SmolStr::from(key))
+                .or_insert_with(|| SmolStr::from(value));
         }
     }
     *tags = out;

@@ -169,23 +169,23 @@ async fn self_test(addr: SocketAddr, transport: &PrintTransport) -> Result<(), S
         let ok = match (event.message.as_deref(), user) {
             (Some("user profile viewed"), Some(id)) => {
                 url.ends_with(&format!("/users/{id}"))
-                    && event.tags.get("plan").map(String::as_str)
+                    && event.tags.get("plan").map(|v| v.as_str())
                         == Some(if id == "1" { "pro" } else { "free" })
                     && !event.tags.contains_key("task")
             }
             (Some("welcome email bounced"), Some(id)) => {
                 url.ends_with(&format!("/users/{id}"))
-                    && event.tags.get("task").map(String::as_str) == Some("welcome-email")
+                    && event.tags.get("task").map(|v| v.as_str()) == Some("welcome-email")
                     && event.breadcrumbs.len() == 1
             }
             (Some("502 Bad Gateway"), None) => {
                 url.ends_with("/fail")
-                    && event.tags.get("step").map(String::as_str) == Some("payment")
+                    && event.tags.get("step").map(|v| v.as_str()) == Some("payment")
             }
             (None, None) => event.level == Level::Fatal && url.ends_with("/panic"),
             _ => false,
         };
-        if !ok || event.tags.get("service").map(String::as_str) != Some("example") {
+        if !ok || event.tags.get("service").map(|v| v.as_str()) != Some("example") {
             return Err(format!("event with foreign or missing data: {event:#?}"));
         }
     }

@@ -80,7 +80,7 @@ fn bind_recording_client() -> Arc<Recorder> {
 /// What a hub's top scope holds; all empty when nothing leaked into it.
 #[derive(Debug, Default, PartialEq)]
 struct Leftovers {
-    tags: BTreeMap<String, String>,
+    tags: BTreeMap<vigil_core::protocol::SmolStr, vigil_core::protocol::SmolStr>,
     user: Option<User>,
     breadcrumbs: usize,
     transaction: Option<String>,
@@ -368,7 +368,7 @@ fn check_events(outcome: &Outcome, global: bool) -> Vec<u64> {
                 _ => problems.check(false, || format!("{message}: no global counter: {tags:?}")),
             }
         }
-        let expected_tags = BTreeMap::from([("req".to_owned(), id.to_string())]);
+        let expected_tags = BTreeMap::from([("req".into(), id.to_string().into())]);
         problems.check(tags == expected_tags, || {
             format!("{message}: tags {tags:?}")
         });

@@ -24,7 +24,7 @@ fn request_hub(id: u32) -> Arc<Hub> {
 }
 
 fn tag(event: &Event) -> Option<&str> {
-    event.tags.get("request").map(String::as_str)
+    event.tags.get("request").map(|v| v.as_str())
 }
 
 #[test]

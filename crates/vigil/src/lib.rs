@@ -31,7 +31,9 @@ pub use crate::integrations::PanicIntegration;
 pub use vigil_backtrace::{
     AttachStacktraceIntegration, ProcessStacktraceIntegration, current_stacktrace,
 };
-pub use vigil_core::protocol::{self, Breadcrumb, Event, EventId, Level, User};
+pub use vigil_core::protocol::{
+    self, Breadcrumb, Breadcrumbs, Event, EventId, Level, SmolStr, User,
+};
 pub use vigil_core::{
     BeforeCallback, Client, ClientOptions, Hub, Integration, IntoBreadcrumbs, IntoClientOptions,
     LossRecorder, Scope, ScopeGuard, Transport, TransportContext, TransportFactory, add_breadcrumb,

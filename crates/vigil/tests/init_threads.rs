@@ -74,7 +74,7 @@ fn init_makes_a_client_visible_to_this_and_later_threads() {
         later_event
             .tags
             .get("configured-before-spawn")
-            .map(String::as_str),
+            .map(|v| v.as_str()),
         Some("yes")
     );
     assert_eq!(events.len(), 3);

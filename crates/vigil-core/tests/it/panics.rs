@@ -46,7 +46,7 @@ fn panicking_event_processor_drops_that_event_only() {
     let events = h.events();
     assert_eq!(events.len(), 2);
     assert_eq!(
-        events[1].tags.get("still").map(String::as_str),
+        events[1].tags.get("still").map(|v| v.as_str()),
         Some("usable")
     );
     assert_eq!(

@@ -128,15 +128,15 @@ fn configure_scope_persists_and_with_scope_stays_inside() {
     });
     let events = h.events();
     assert_eq!(
-        events[0].tags.get("persist").map(String::as_str),
+        events[0].tags.get("persist").map(|v| v.as_str()),
         Some("yes")
     );
     assert_eq!(
-        events[0].tags.get("inside").map(String::as_str),
+        events[0].tags.get("inside").map(|v| v.as_str()),
         Some("yes")
     );
     assert_eq!(
-        events[1].tags.get("persist").map(String::as_str),
+        events[1].tags.get("persist").map(|v| v.as_str()),
         Some("yes")
     );
     assert!(!events[1].tags.contains_key("inside"));
@@ -162,7 +162,7 @@ fn clear_inside_with_scope_empties_that_region_only() {
     assert!(events[0].tags.is_empty());
     assert!(events[0].user.is_none());
     assert!(events[0].breadcrumbs.is_empty());
-    assert_eq!(events[1].tags.get("keep").map(String::as_str), Some("1"));
+    assert_eq!(events[1].tags.get("keep").map(|v| v.as_str()), Some("1"));
     assert!(events[1].user.is_some());
     assert_eq!(events[1].breadcrumbs.len(), 1);
 }
@@ -185,7 +185,7 @@ fn dropping_guards_out_of_order_never_panics() {
         drop(c);
     });
     let events = h.events();
-    assert_eq!(events[0].tags.get("b").map(String::as_str), Some("1"));
+    assert_eq!(events[0].tags.get("b").map(|v| v.as_str()), Some("1"));
     assert!(events[1].tags.is_empty());
 }
 

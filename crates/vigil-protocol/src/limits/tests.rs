@@ -5,8 +5,8 @@ use serde_json::{Map, json};
 
 use super::*;
 use crate::{
-    Breadcrumbs, ClientSdkInfo, Geo, LogEntry, Mechanism, OsContext, RuntimeContext, TraceContext,
-    Values,
+    Breadcrumbs, ClientSdkInfo, Geo, LogEntry, Mechanism, OsContext, RuntimeContext, SmolStr,
+    TraceContext, Values,
 };
 
 fn chars(s: &str) -> usize {
@@ -319,7 +319,7 @@ fn tag_keys_are_sanitized_and_limited() {
             ("user name".into(), "a".into()),
             ("path/to@x é".into(), "b".into()),
             ("ok_key.1:a-b".into(), "c".into()),
-            (long(201), "d".into()),
+            (long(201).into(), "d".into()),
         ]),
         ..Default::default()
     })
@@ -337,9 +337,9 @@ fn tag_values_lose_newlines_and_are_limited() {
     let tags = trimmed(Event {
         tags: BTreeMap::from([
             ("a".into(), "line 1\nline 2\r\nline 3\rx".into()),
-            ("b".into(), long(201)),
+            ("b".into(), long(201).into()),
             ("c".into(), "  padded  ".into()),
-            ("d".into(), "é".repeat(200)),
+            ("d".into(), "é".repeat(200).into()),
         ]),
         ..Default::default()
     })
@@ -381,9 +381,9 @@ fn valid_tag_keys_win_over_rewritten_ones() {
 #[test]
 fn tags_relay_drops_silently_are_kept() {
     let names = ["release", "dist", "user", "filename", "function"];
-    let tags: BTreeMap<String, String> = names
+    let tags: BTreeMap<SmolStr, SmolStr> = names
         .iter()
-        .map(|n| (n.to_string(), "v".to_string()))
+        .map(|n| (SmolStr::new(n), SmolStr::new("v")))
         .collect();
     let event = trimmed(Event {
         tags: tags.clone(),
@@ -931,7 +931,12 @@ fn trimming_twice_changes_nothing_more() {
     let event = trimmed(Event {
         message: Some(long(10_000)),
         tags: (0..50)
-            .map(|i| (format!("key {i} é"), format!("v\n{}", long(300))))
+            .map(|i| {
+                (
+                    format!("key {i} é").into(),
+                    format!("v\n{}", long(300)).into(),
+                )
+            })
             .collect(),
         extra: (0..40)
             .map(|i| (format!("k{i}"), json!(long(9000))))

@@ -111,7 +111,10 @@ fn many_bad_tags() -> Event {
         );
     }
     Event {
-        tags,
+        tags: tags
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect(),
         ..Default::default()
     }
 }
@@ -602,7 +605,11 @@ impl Rng {
             release: self.maybe(400),
             environment: self.maybe(100),
             dist: self.maybe(100),
-            tags: self.strings(100, 300, 400),
+            tags: self
+                .strings(100, 300, 400)
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
             extra: self.bag(30),
             modules: self.strings(2000, 30, 100),
             contexts: BTreeMap::from([
