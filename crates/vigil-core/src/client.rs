@@ -52,6 +52,8 @@ pub struct Client {
     recorder: LossRecorder,
     integrations: Vec<Arc<dyn Integration>>,
     sdk: ClientSdkInfo,
+    /// The DSN as written into envelope headers, formatted once.
+    dsn_header: Option<String>,
 }
 
 impl fmt::Debug for Client {
@@ -111,7 +113,9 @@ impl Client {
             options.dsn.as_ref().map(|d| d.envelope_url()),
             transport.is_some()
         );
+        let dsn_header = options.dsn.as_ref().map(|d| d.to_string());
         Client {
+            dsn_header,
             options,
             transport: RwLock::new(transport),
             recorder,
@@ -307,7 +311,7 @@ impl Client {
     fn fill_envelope_headers(&self, envelope: &mut Envelope) {
         let headers = envelope.headers_mut();
         if headers.dsn.is_none() {
-            headers.dsn = self.options.dsn.as_ref().map(|d| d.to_string());
+            headers.dsn.clone_from(&self.dsn_header);
         }
         if headers.sdk.is_none() {
             headers.sdk = Some(ClientSdkInfo {

@@ -339,14 +339,24 @@ impl Hub {
             return R::default();
         };
         let mut stack = lock(&self.stack);
+        // What the write-back replaces is dropped after the lock is released:
+        // it may hold the last reference to user values (event processors).
+        let mut replaced = None;
         if let Some(layer) = stack.layers.iter_mut().rev().find(|l| l.id == id) {
             if layer.version == version {
-                layer.scope = Arc::new(edited);
+                drop(base);
+                match Arc::get_mut(&mut layer.scope) {
+                    // Nobody else holds the scope: reuse its allocation.
+                    Some(scope) => replaced = Some(std::mem::replace(scope, edited)),
+                    None => layer.scope = Arc::new(edited),
+                }
             } else {
                 Arc::make_mut(&mut layer.scope).merge_changes(&base, &edited);
             }
             layer.version += 1;
         }
+        drop(stack);
+        drop(replaced);
         result
     }
 

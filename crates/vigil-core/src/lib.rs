@@ -32,6 +32,7 @@ mod options;
 mod reports;
 mod scope;
 mod suppress;
+mod tags;
 mod transport;
 
 #[cfg(feature = "test")]
@@ -54,6 +55,7 @@ pub use crate::options::{BeforeCallback, ClientOptions, IntoClientOptions};
 pub use crate::reports::LossRecorder;
 pub use crate::scope::Scope;
 pub use crate::suppress::{ReentrancyGuard, is_sdk_target, is_sdk_thread};
+pub use crate::tags::Tags;
 pub use crate::transport::{DeliveryStats, Transport, TransportContext, TransportFactory};
 
 /// The wire types (re-export of `vigil-protocol`).

@@ -5,9 +5,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use smol_str::ToSmolStr;
-use vigil_protocol::{
-    Attachment, Breadcrumb, Breadcrumbs, Context, Event, Level, SmolStr, User, Value,
-};
+
+use crate::Tags;
+use vigil_protocol::{Attachment, Breadcrumb, Breadcrumbs, Context, Event, Level, User, Value};
 
 /// An event processor: may change or drop (`None`) an event.
 pub(crate) type EventProcessor = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
@@ -31,7 +31,7 @@ pub struct Scope {
     pub(crate) fingerprint: Option<Arc<[String]>>,
     pub(crate) transaction: Option<Arc<str>>,
     pub(crate) user: Option<Arc<User>>,
-    pub(crate) tags: Arc<BTreeMap<SmolStr, SmolStr>>,
+    pub(crate) tags: Tags,
     pub(crate) extra: Arc<BTreeMap<String, Value>>,
     pub(crate) contexts: Arc<BTreeMap<String, Context>>,
     pub(crate) breadcrumbs: Breadcrumbs,
@@ -115,25 +115,16 @@ impl Scope {
     /// Sets a tag. Keys and values of up to 23 bytes are stored inline
     /// (no allocation).
     pub fn set_tag<V: fmt::Display>(&mut self, key: &str, value: V) {
-        let value = value.to_smolstr();
-        let tags = Arc::make_mut(&mut self.tags);
-        match tags.get_mut(key) {
-            Some(slot) => *slot = value,
-            None => {
-                tags.insert(SmolStr::new(key), value);
-            }
-        }
+        self.tags.insert(key, value.to_smolstr());
     }
 
     /// Removes a tag.
     pub fn remove_tag(&mut self, key: &str) {
-        if self.tags.contains_key(key) {
-            Arc::make_mut(&mut self.tags).remove(key);
-        }
+        self.tags.remove(key);
     }
 
     /// The tags.
-    pub fn tags(&self) -> &BTreeMap<SmolStr, SmolStr> {
+    pub fn tags(&self) -> &Tags {
         &self.tags
     }
 
@@ -251,7 +242,7 @@ impl Scope {
                 event.fingerprint = f.to_vec();
             }
         }
-        merge_missing(&mut event.tags, &self.tags);
+        self.tags.fill_missing(&mut event.tags);
         merge_missing(&mut event.extra, &self.extra);
         merge_missing(&mut event.contexts, &self.contexts);
         if !self.breadcrumbs.is_empty() && event.breadcrumbs.len() < max_breadcrumbs {
@@ -278,7 +269,7 @@ impl Scope {
         if !opt_arc_same(&edited.user, &base.user) {
             self.user = edited.user.clone();
         }
-        merge_map(&mut self.tags, &base.tags, &edited.tags);
+        self.tags.merge_changes(&base.tags, &edited.tags);
         merge_map(&mut self.extra, &base.extra, &edited.extra);
         merge_map(&mut self.contexts, &base.contexts, &edited.contexts);
         if edited.max_breadcrumbs != base.max_breadcrumbs {

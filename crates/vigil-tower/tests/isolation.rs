@@ -88,7 +88,11 @@ struct Leftovers {
 
 fn leftovers(hub: &Hub) -> Leftovers {
     hub.configure_scope(|scope| Leftovers {
-        tags: scope.tags().clone(),
+        tags: scope
+            .tags()
+            .iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect(),
         user: scope.user().cloned(),
         breadcrumbs: scope.breadcrumbs().len(),
         transaction: scope.transaction().map(str::to_owned),

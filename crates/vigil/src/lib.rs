@@ -36,9 +36,9 @@ pub use vigil_core::protocol::{
 };
 pub use vigil_core::{
     BeforeCallback, Client, ClientOptions, Hub, Integration, IntoBreadcrumbs, IntoClientOptions,
-    LossRecorder, Scope, ScopeGuard, Transport, TransportContext, TransportFactory, add_breadcrumb,
-    capture_error, capture_event, capture_message, configure_scope, event_from_error, flush,
-    last_event_id, push_scope, with_scope,
+    LossRecorder, Scope, ScopeGuard, Tags, Transport, TransportContext, TransportFactory,
+    add_breadcrumb, capture_error, capture_event, capture_message, configure_scope,
+    event_from_error, flush, last_event_id, push_scope, with_scope,
 };
 
 /// Transports: where envelopes go.
