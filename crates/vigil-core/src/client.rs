@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -49,6 +50,9 @@ pub const USER_AGENT: &str = concat!("vigil.rust/", env!("CARGO_PKG_VERSION"));
 pub struct Client {
     options: ClientOptions,
     transport: RwLock<Option<Arc<dyn Transport>>>,
+    /// Whether `transport` is set: read on every API call, so it is kept
+    /// apart from the lock.
+    enabled: AtomicBool,
     recorder: LossRecorder,
     integrations: Vec<Arc<dyn Integration>>,
     sdk: ClientSdkInfo,
@@ -116,6 +120,7 @@ impl Client {
         let dsn_header = options.dsn.as_ref().map(|d| d.to_string());
         Client {
             dsn_header,
+            enabled: AtomicBool::new(options.dsn.is_some() && transport.is_some()),
             options,
             transport: RwLock::new(transport),
             recorder,
@@ -147,12 +152,7 @@ impl Client {
     /// Whether the client sends anything: it has a DSN and an open
     /// transport.
     pub fn is_enabled(&self) -> bool {
-        self.options.dsn.is_some()
-            && self
-                .transport
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .is_some()
+        self.enabled.load(Ordering::Acquire)
     }
 
     /// What this client delivered and dropped, and which rate limits are in
@@ -348,11 +348,14 @@ impl Client {
     /// everything queued was handled.
     pub fn close(&self, timeout: impl Into<Option<Duration>>) -> bool {
         let timeout = timeout.into().unwrap_or(self.options.shutdown_timeout);
-        let transport = self
-            .transport
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let transport = {
+            let mut slot = self
+                .transport
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            self.enabled.store(false, Ordering::Release);
+            slot.take()
+        };
         match transport {
             Some(t) => call_guarded("transport shutdown", || t.shutdown(timeout)).unwrap_or(false),
             None => true,
