@@ -56,6 +56,8 @@ pub struct Client {
     recorder: LossRecorder,
     integrations: Vec<Arc<dyn Integration>>,
     sdk: ClientSdkInfo,
+    /// `sdk` without integrations and packages, for envelope headers.
+    sdk_header: ClientSdkInfo,
     /// The DSN as written into envelope headers, formatted once.
     dsn_header: Option<String>,
 }
@@ -89,7 +91,7 @@ impl Client {
         let sdk = ClientSdkInfo {
             name: SDK_NAME.into(),
             version: SDK_VERSION.into(),
-            integrations: integrations.iter().map(|i| i.name().to_owned()).collect(),
+            integrations: integrations.iter().map(|i| i.name().into()).collect(),
             packages: vec![ClientSdkPackage {
                 name: "cargo:vigil".into(),
                 version: SDK_VERSION.into(),
@@ -118,7 +120,14 @@ impl Client {
             transport.is_some()
         );
         let dsn_header = options.dsn.as_ref().map(|d| d.to_string());
+        let sdk_header = ClientSdkInfo {
+            name: sdk.name.clone(),
+            version: sdk.version.clone(),
+            integrations: Vec::new(),
+            packages: Vec::new(),
+        };
         Client {
+            sdk_header,
             dsn_header,
             enabled: AtomicBool::new(options.dsn.is_some() && transport.is_some()),
             options,
@@ -314,12 +323,7 @@ impl Client {
             headers.dsn.clone_from(&self.dsn_header);
         }
         if headers.sdk.is_none() {
-            headers.sdk = Some(ClientSdkInfo {
-                name: self.sdk.name.clone(),
-                version: self.sdk.version.clone(),
-                integrations: Vec::new(),
-                packages: Vec::new(),
-            });
+            headers.sdk = Some(self.sdk_header.clone());
         }
     }
 

@@ -256,8 +256,8 @@ pub fn trim_event(event: &mut Event) {
     fit_string_pairs(&mut event.modules, MODULES_BYTES);
 
     if let Some(sdk) = &mut event.sdk {
-        truncate_chars(&mut sdk.name, SDK_CHARS);
-        truncate_chars(&mut sdk.version, SDK_CHARS);
+        truncate_cow(&mut sdk.name, SDK_CHARS);
+        truncate_cow(&mut sdk.version, SDK_CHARS);
     }
 }
 
@@ -375,6 +375,12 @@ fn truncate_chars(s: &mut String, limit: usize) {
     let cut = s.char_indices().nth(keep).map_or(s.len(), |(i, _)| i);
     s.truncate(cut);
     s.push_str(ELLIPSIS);
+}
+
+fn truncate_cow(s: &mut std::borrow::Cow<'static, str>, limit: usize) {
+    if s.len() > limit {
+        truncate_chars(s.to_mut(), limit);
+    }
 }
 
 fn truncate_opt(s: &mut Option<String>, limit: usize) {

@@ -1,15 +1,21 @@
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// The `sdk` interface: which SDK produced the event.
+///
+/// The strings are `Cow<'static, str>`: an SDK's own name, version and
+/// integration names are literals, so attaching this to every event
+/// copies no text.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientSdkInfo {
     /// SDK name, `vigil.rust` for Vigil.
-    pub name: String,
+    pub name: Cow<'static, str>,
     /// SDK version (semver).
-    pub version: String,
+    pub version: Cow<'static, str>,
     /// Names of the enabled integrations.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub integrations: Vec<String>,
+    pub integrations: Vec<Cow<'static, str>>,
     /// Packages that make up the SDK.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<ClientSdkPackage>,
@@ -19,7 +25,7 @@ pub struct ClientSdkInfo {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientSdkPackage {
     /// `source:identifier`, e.g. `cargo:vigil`.
-    pub name: String,
+    pub name: Cow<'static, str>,
     /// The package version.
-    pub version: String,
+    pub version: Cow<'static, str>,
 }

@@ -890,8 +890,8 @@ fn modules_and_sdk_are_limited() {
             .map(|i| (format!("crate{i:04}"), "1.0.0".into()))
             .collect(),
         sdk: Some(ClientSdkInfo {
-            name: long(300),
-            version: long(300),
+            name: long(300).into(),
+            version: long(300).into(),
             ..Default::default()
         }),
         ..Default::default()

@@ -318,8 +318,8 @@ fn kitchen_sink() -> Event {
             },
         ]),
         sdk: Some(vigil_protocol::ClientSdkInfo {
-            name: format!("vigil.rust{}", long(300)),
-            version: long(300),
+            name: format!("vigil.rust{}", long(300)).into(),
+            version: long(300).into(),
             ..Default::default()
         }),
         ..Default::default()
