@@ -3,7 +3,7 @@
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use vigil_protocol::{
@@ -49,9 +49,10 @@ pub const USER_AGENT: &str = concat!("vigil.rust/", env!("CARGO_PKG_VERSION"));
 /// client's [`LossRecorder`].
 pub struct Client {
     options: ClientOptions,
-    transport: RwLock<Option<Arc<dyn Transport>>>,
-    /// Whether `transport` is set: read on every API call, so it is kept
-    /// apart from the lock.
+    /// Set once at creation. Read on every capture from every thread, so it
+    /// is not behind a lock (a lock's reader count is a contended write).
+    transport: Option<Arc<dyn Transport>>,
+    /// Whether the client sends: it has a transport and was not closed.
     enabled: AtomicBool,
     recorder: LossRecorder,
     integrations: Vec<Arc<dyn Integration>>,
@@ -131,7 +132,7 @@ impl Client {
             dsn_header,
             enabled: AtomicBool::new(options.dsn.is_some() && transport.is_some()),
             options,
-            transport: RwLock::new(transport),
+            transport,
             recorder,
             integrations,
             sdk,
@@ -182,11 +183,15 @@ impl Client {
         &self.recorder
     }
 
-    fn transport(&self) -> Option<Arc<dyn Transport>> {
-        self.transport
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+    /// The transport, unless the client was closed. A capture racing
+    /// with `close` may still hand an envelope to the shut-down transport,
+    /// which drops it and counts it.
+    fn transport(&self) -> Option<&Arc<dyn Transport>> {
+        if self.enabled.load(Ordering::Acquire) {
+            self.transport.as_ref()
+        } else {
+            None
+        }
     }
 
     /// Runs the pipeline up to (not including) sampling and the transport:
@@ -352,15 +357,8 @@ impl Client {
     /// everything queued was handled.
     pub fn close(&self, timeout: impl Into<Option<Duration>>) -> bool {
         let timeout = timeout.into().unwrap_or(self.options.shutdown_timeout);
-        let transport = {
-            let mut slot = self
-                .transport
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            self.enabled.store(false, Ordering::Release);
-            slot.take()
-        };
-        match transport {
+        let was_enabled = self.enabled.swap(false, Ordering::AcqRel);
+        match self.transport.as_ref().filter(|_| was_enabled) {
             Some(t) => call_guarded("transport shutdown", || t.shutdown(timeout)).unwrap_or(false),
             None => true,
         }
