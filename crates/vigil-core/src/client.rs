@@ -224,7 +224,7 @@ impl Client {
         let processors = scope
             .into_iter()
             .chain(global)
-            .flat_map(|s| s.event_processors.iter());
+            .flat_map(|s| s.rest.event_processors.iter());
         for processor in processors {
             match call_guarded("event processor", || processor(event)) {
                 Some(Some(e)) => event = e,
@@ -313,7 +313,7 @@ impl Client {
         let id = event.event_id;
         let mut envelope = Envelope::from_event(event);
         for s in scope.into_iter().chain(global.as_deref()) {
-            for attachment in s.attachments.iter() {
+            for attachment in s.rest.attachments.iter() {
                 envelope.add_item(attachment.clone());
             }
         }

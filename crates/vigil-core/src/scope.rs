@@ -28,14 +28,21 @@ const DEFAULT_MAX_BREADCRUMBS: usize = 100;
 #[derive(Clone, Default)]
 pub struct Scope {
     pub(crate) level: Option<Level>,
+    pub(crate) max_breadcrumbs: Option<usize>,
+    pub(crate) tags: Tags,
+    pub(crate) breadcrumbs: Breadcrumbs,
+    /// The fields set less often, shared as one unit so that copying a
+    /// scope costs three reference counts whatever it holds.
+    pub(crate) rest: Arc<Rest>,
+}
+
+#[derive(Clone, Default)]
+pub(crate) struct Rest {
     pub(crate) fingerprint: Option<Arc<[String]>>,
     pub(crate) transaction: Option<Arc<str>>,
     pub(crate) user: Option<Arc<User>>,
-    pub(crate) tags: Tags,
     pub(crate) extra: Arc<BTreeMap<String, Value>>,
     pub(crate) contexts: Arc<BTreeMap<String, Context>>,
-    pub(crate) breadcrumbs: Breadcrumbs,
-    pub(crate) max_breadcrumbs: Option<usize>,
     pub(crate) event_processors: Arc<Vec<EventProcessor>>,
     pub(crate) attachments: Arc<Vec<Attachment>>,
 }
@@ -44,20 +51,24 @@ impl fmt::Debug for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scope")
             .field("level", &self.level)
-            .field("fingerprint", &self.fingerprint)
-            .field("transaction", &self.transaction)
-            .field("user", &self.user)
+            .field("fingerprint", &self.rest.fingerprint)
+            .field("transaction", &self.rest.transaction)
+            .field("user", &self.rest.user)
             .field("tags", &self.tags)
-            .field("extra", &self.extra)
-            .field("contexts", &self.contexts)
+            .field("extra", &self.rest.extra)
+            .field("contexts", &self.rest.contexts)
             .field("breadcrumbs", &self.breadcrumbs.len())
-            .field("event_processors", &self.event_processors.len())
-            .field("attachments", &self.attachments)
+            .field("event_processors", &self.rest.event_processors.len())
+            .field("attachments", &self.rest.attachments)
             .finish()
     }
 }
 
 impl Scope {
+    fn rest_mut(&mut self) -> &mut Rest {
+        Arc::make_mut(&mut self.rest)
+    }
+
     /// An empty scope.
     pub fn new() -> Scope {
         Scope::default()
@@ -67,10 +78,12 @@ impl Scope {
     /// transaction, breadcrumbs and attachments. Event processors stay.
     /// Other scopes (parents, children) are not touched.
     pub fn clear(&mut self) {
-        let processors = std::mem::take(&mut self.event_processors);
+        let processors = self.rest.event_processors.clone();
         let max = self.max_breadcrumbs;
         *self = Scope::default();
-        self.event_processors = processors;
+        if !processors.is_empty() {
+            self.rest_mut().event_processors = processors;
+        }
         self.max_breadcrumbs = max;
     }
 
@@ -88,28 +101,28 @@ impl Scope {
     /// Sets the fingerprint of events that do not have their own; `None`
     /// removes it.
     pub fn set_fingerprint(&mut self, fingerprint: Option<&[&str]>) {
-        self.fingerprint =
+        self.rest_mut().fingerprint =
             fingerprint.map(|f| f.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>().into());
     }
 
     /// Sets the transaction name of events that do not have their own.
     pub fn set_transaction(&mut self, transaction: Option<&str>) {
-        self.transaction = transaction.map(Arc::from);
+        self.rest_mut().transaction = transaction.map(Arc::from);
     }
 
     /// The transaction name, if any.
     pub fn transaction(&self) -> Option<&str> {
-        self.transaction.as_deref()
+        self.rest.transaction.as_deref()
     }
 
     /// Sets the user; `None` removes it.
     pub fn set_user(&mut self, user: Option<User>) {
-        self.user = user.map(Arc::new);
+        self.rest_mut().user = user.map(Arc::new);
     }
 
     /// The user, if any.
     pub fn user(&self) -> Option<&User> {
-        self.user.as_deref()
+        self.rest.user.as_deref()
     }
 
     /// Sets a tag. Keys and values of up to 23 bytes are stored inline
@@ -130,36 +143,36 @@ impl Scope {
 
     /// Sets an extra value.
     pub fn set_extra(&mut self, key: &str, value: impl Into<Value>) {
-        Arc::make_mut(&mut self.extra).insert(key.to_owned(), value.into());
+        Arc::make_mut(&mut self.rest_mut().extra).insert(key.to_owned(), value.into());
     }
 
     /// Removes an extra value.
     pub fn remove_extra(&mut self, key: &str) {
-        if self.extra.contains_key(key) {
-            Arc::make_mut(&mut self.extra).remove(key);
+        if self.rest.extra.contains_key(key) {
+            Arc::make_mut(&mut self.rest_mut().extra).remove(key);
         }
     }
 
     /// The extra values.
     pub fn extra(&self) -> &BTreeMap<String, Value> {
-        &self.extra
+        &self.rest.extra
     }
 
     /// Sets a context, e.g. `set_context("os", OsContext { .. })`.
     pub fn set_context(&mut self, key: &str, context: impl Into<Context>) {
-        Arc::make_mut(&mut self.contexts).insert(key.to_owned(), context.into());
+        Arc::make_mut(&mut self.rest_mut().contexts).insert(key.to_owned(), context.into());
     }
 
     /// Removes a context.
     pub fn remove_context(&mut self, key: &str) {
-        if self.contexts.contains_key(key) {
-            Arc::make_mut(&mut self.contexts).remove(key);
+        if self.rest.contexts.contains_key(key) {
+            Arc::make_mut(&mut self.rest_mut().contexts).remove(key);
         }
     }
 
     /// The contexts.
     pub fn contexts(&self) -> &BTreeMap<String, Context> {
-        &self.contexts
+        &self.rest.contexts
     }
 
     /// Adds a breadcrumb directly, bypassing `before_breadcrumb` (use
@@ -186,22 +199,22 @@ impl Scope {
         &mut self,
         processor: impl Fn(Event) -> Option<Event> + Send + Sync + 'static,
     ) {
-        Arc::make_mut(&mut self.event_processors).push(Arc::new(processor));
+        Arc::make_mut(&mut self.rest_mut().event_processors).push(Arc::new(processor));
     }
 
     /// Adds an attachment, sent with every event captured in this scope.
     pub fn add_attachment(&mut self, attachment: Attachment) {
-        Arc::make_mut(&mut self.attachments).push(attachment);
+        Arc::make_mut(&mut self.rest_mut().attachments).push(attachment);
     }
 
     /// Removes all attachments.
     pub fn clear_attachments(&mut self) {
-        self.attachments = Arc::default();
+        self.rest_mut().attachments = Arc::default();
     }
 
     /// The attachments.
     pub fn attachments(&self) -> &[Attachment] {
-        &self.attachments
+        &self.rest.attachments
     }
 
     /// Applies the scope's data to an event, then runs its event
@@ -213,7 +226,7 @@ impl Scope {
     /// A processor that panics drops the event, as one returning `None`.
     pub fn apply_to_event(&self, mut event: Event, max_breadcrumbs: usize) -> Option<Event> {
         self.apply_data(&mut event, max_breadcrumbs, true);
-        for processor in self.event_processors.iter() {
+        for processor in self.rest.event_processors.iter() {
             let p = processor.clone();
             event = crate::client::call_guarded("event processor", move || p(event))??;
         }
@@ -228,23 +241,23 @@ impl Scope {
             event.level = level;
         }
         if event.user.is_none() {
-            if let Some(user) = &self.user {
+            if let Some(user) = &self.rest.user {
                 event.user = Some((**user).clone());
             }
         }
         if event.transaction.is_none() {
-            if let Some(t) = &self.transaction {
+            if let Some(t) = &self.rest.transaction {
                 event.transaction = Some((**t).to_owned());
             }
         }
         if event.fingerprint.is_empty() {
-            if let Some(f) = &self.fingerprint {
+            if let Some(f) = &self.rest.fingerprint {
                 event.fingerprint = f.to_vec();
             }
         }
         self.tags.fill_missing(&mut event.tags);
-        merge_missing(&mut event.extra, &self.extra);
-        merge_missing(&mut event.contexts, &self.contexts);
+        merge_missing(&mut event.extra, &self.rest.extra);
+        merge_missing(&mut event.contexts, &self.rest.contexts);
         if !self.breadcrumbs.is_empty() && event.breadcrumbs.len() < max_breadcrumbs {
             // Shared, not copied: the event holds the scope's list.
             let own = std::mem::replace(&mut event.breadcrumbs, self.breadcrumbs.clone());
@@ -260,18 +273,7 @@ impl Scope {
         if edited.level != base.level {
             self.level = edited.level;
         }
-        if !opt_arc_same(&edited.fingerprint, &base.fingerprint) {
-            self.fingerprint = edited.fingerprint.clone();
-        }
-        if !opt_arc_same(&edited.transaction, &base.transaction) {
-            self.transaction = edited.transaction.clone();
-        }
-        if !opt_arc_same(&edited.user, &base.user) {
-            self.user = edited.user.clone();
-        }
         self.tags.merge_changes(&base.tags, &edited.tags);
-        merge_map(&mut self.extra, &base.extra, &edited.extra);
-        merge_map(&mut self.contexts, &base.contexts, &edited.contexts);
         if edited.max_breadcrumbs != base.max_breadcrumbs {
             self.max_breadcrumbs = edited.max_breadcrumbs;
         }
@@ -286,6 +288,25 @@ impl Scope {
                 None => self.breadcrumbs = edited.breadcrumbs.clone(),
             }
         }
+        if !Arc::ptr_eq(&base.rest, &edited.rest) {
+            self.rest_mut().merge_changes(&base.rest, &edited.rest);
+        }
+    }
+}
+
+impl Rest {
+    fn merge_changes(&mut self, base: &Rest, edited: &Rest) {
+        if !opt_arc_same(&edited.fingerprint, &base.fingerprint) {
+            self.fingerprint = edited.fingerprint.clone();
+        }
+        if !opt_arc_same(&edited.transaction, &base.transaction) {
+            self.transaction = edited.transaction.clone();
+        }
+        if !opt_arc_same(&edited.user, &base.user) {
+            self.user = edited.user.clone();
+        }
+        merge_map(&mut self.extra, &base.extra, &edited.extra);
+        merge_map(&mut self.contexts, &base.contexts, &edited.contexts);
         merge_list(
             &mut self.event_processors,
             &base.event_processors,

@@ -53,7 +53,7 @@ pub(crate) fn event(record: &Record<'_>) -> Event {
 /// The default breadcrumb of a record: see the crate docs for its fields.
 pub(crate) fn breadcrumb(record: &Record<'_>) -> Breadcrumb {
     Breadcrumb {
-        category: Some(record.target().to_owned()),
+        category: Some(record.target().to_owned().into()),
         message: Some(message(record)),
         level: level(record.level()),
         data: key_values(record),

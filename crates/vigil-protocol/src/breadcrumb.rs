@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
@@ -29,11 +30,13 @@ pub struct Breadcrumb {
     #[serde(with = "crate::time::float")]
     pub timestamp: SystemTime,
     /// The breadcrumb type (`default`, `http`, `navigation`, `query`, ...).
+    /// Usually a literal, which is stored without copying.
     #[serde(rename = "type", default = "default_type")]
-    pub ty: String,
-    /// A dotted category such as `ui.click` or `auth`.
+    pub ty: Cow<'static, str>,
+    /// A dotted category such as `ui.click` or `auth`. Usually a literal,
+    /// which is stored without copying.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
+    pub category: Option<Cow<'static, str>>,
     /// Human-readable text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -48,8 +51,8 @@ pub struct Breadcrumb {
     pub event_id: Option<EventId>,
 }
 
-fn default_type() -> String {
-    "default".into()
+fn default_type() -> Cow<'static, str> {
+    Cow::Borrowed("default")
 }
 
 impl Default for Breadcrumb {

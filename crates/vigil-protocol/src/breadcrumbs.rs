@@ -156,6 +156,21 @@ impl Breadcrumbs {
         self.entries_mut().push_back(Entry::new(crumb));
     }
 
+    /// The list for appending: a shared list is copied with room for a
+    /// few more, so the pushes that follow a copy do not regrow it.
+    fn entries_for_push(&mut self, max: usize) -> &mut VecDeque<Arc<Entry>> {
+        /// Room left after copying a shared list.
+        const HEADROOM: usize = 8;
+        let entries = self.entries.get_or_insert_with(Arc::default);
+        if Arc::get_mut(entries).is_none() {
+            let len = entries.len();
+            let mut copy = VecDeque::with_capacity((len + HEADROOM).min(max.max(len + 1)));
+            copy.extend(entries.iter().cloned());
+            *entries = Arc::new(copy);
+        }
+        Arc::make_mut(entries)
+    }
+
     /// Appends a breadcrumb, then drops the oldest while there are more
     /// than `max`.
     pub fn push_capped(&mut self, crumb: Breadcrumb, max: usize) {
@@ -163,7 +178,7 @@ impl Breadcrumbs {
             self.clear();
             return;
         }
-        let entries = self.entries_mut();
+        let entries = self.entries_for_push(max);
         if entries.len() >= max {
             let excess = entries.len() + 1 - max;
             entries.drain(..excess);
@@ -517,11 +532,11 @@ mod tests {
         let long = "x".repeat(200);
         let mut list = Breadcrumbs::new();
         list.push(Breadcrumb {
-            ty: long.clone(),
+            ty: long.clone().into(),
             ..Breadcrumb::default()
         });
         assert!(list.last().unwrap().ty.chars().count() <= 128);
-        list.iter_mut().next().unwrap().ty = long;
+        list.iter_mut().next().unwrap().ty = long.into();
         list.fit_changed(crate::limits::trim_breadcrumb);
         assert!(list.last().unwrap().ty.chars().count() <= 128);
     }

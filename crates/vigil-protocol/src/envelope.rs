@@ -275,22 +275,52 @@ impl Envelope {
     /// # Errors
     /// The writer's own I/O errors, and `InvalidData` for an event that
     /// exceeds 1 MiB even without its optional parts.
-    pub fn to_writer<W: Write>(&self, mut w: W) -> io::Result<()> {
+    pub fn to_writer<W: Write>(&self, w: W) -> io::Result<()> {
+        // Items are serialized into a per-thread scratch buffer first (their
+        // length goes into the item header), so a thread that writes many
+        // envelopes allocates it once. A nested call gets a fresh buffer.
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        /// Larger scratch buffers are not kept between envelopes.
+        const KEEP_SCRATCH: usize = 64 * 1024;
+        let scratch = SCRATCH
+            .try_with(|cell| {
+                cell.try_borrow_mut()
+                    .map(|mut b| std::mem::take(&mut *b))
+                    .ok()
+            })
+            .ok()
+            .flatten();
+        let mut payload = scratch.unwrap_or_default();
+        let result = self.write_with(w, &mut payload);
+        if payload.capacity() <= KEEP_SCRATCH {
+            let _ = SCRATCH.try_with(|cell| {
+                if let Ok(mut b) = cell.try_borrow_mut() {
+                    if b.capacity() < payload.capacity() {
+                        *b = payload;
+                    }
+                }
+            });
+        }
+        result
+    }
+
+    fn write_with<W: Write>(&self, mut w: W, payload: &mut Vec<u8>) -> io::Result<()> {
         serde_json::to_writer(&mut w, &self.headers)?;
-        let mut payload = Vec::new();
         for item in &self.items {
             w.write_all(b"\n")?;
             payload.clear();
             match item {
                 EnvelopeItem::Event(event) => {
-                    serde_json::to_writer(&mut payload, event)?;
+                    serde_json::to_writer(&mut *payload, event)?;
                     if payload.len() > crate::limits::MAX_EVENT_SIZE {
-                        shed_until_it_fits(event, &mut payload)?;
+                        shed_until_it_fits(event, payload)?;
                     }
                     write!(w, r#"{{"type":"event","length":{}}}"#, payload.len())?;
                 }
                 EnvelopeItem::ClientReport(report) => {
-                    serde_json::to_writer(&mut payload, report)?;
+                    serde_json::to_writer(&mut *payload, report)?;
                     write!(
                         w,
                         r#"{{"type":"client_report","length":{}}}"#,
@@ -298,7 +328,7 @@ impl Envelope {
                     )?;
                 }
                 EnvelopeItem::Session(session) => {
-                    serde_json::to_writer(&mut payload, session)?;
+                    serde_json::to_writer(&mut *payload, session)?;
                     write!(w, r#"{{"type":"session","length":{}}}"#, payload.len())?;
                 }
                 EnvelopeItem::Attachment(a) => {
@@ -327,7 +357,7 @@ impl Envelope {
                 }
             }
             w.write_all(b"\n")?;
-            w.write_all(&payload)?;
+            w.write_all(payload)?;
         }
         w.write_all(b"\n")?;
         Ok(())
@@ -338,7 +368,9 @@ impl Envelope {
     /// # Errors
     /// None in practice; the `Result` mirrors [`Envelope::to_writer`].
     pub fn to_vec(&self) -> io::Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(1024);
+        // Room for a typical event envelope, so that it is written without
+        // growing the buffer.
+        let mut out = Vec::with_capacity(4096);
         self.to_writer(&mut out)?;
         Ok(out)
     }

@@ -537,8 +537,10 @@ fn trim_stacktrace(stacktrace: &mut Option<Stacktrace>) {
 
 /// Fits one breadcrumb (done when it is added to a [`Breadcrumbs`](crate::Breadcrumbs)).
 pub(crate) fn trim_breadcrumb(crumb: &mut Breadcrumb) {
-    truncate_chars(&mut crumb.ty, BREADCRUMB_TYPE_CHARS);
-    truncate_opt(&mut crumb.category, BREADCRUMB_CATEGORY_CHARS);
+    truncate_cow(&mut crumb.ty, BREADCRUMB_TYPE_CHARS);
+    if let Some(category) = &mut crumb.category {
+        truncate_cow(category, BREADCRUMB_CATEGORY_CHARS);
+    }
     truncate_opt(&mut crumb.message, MESSAGE_CHARS);
     fit_map_bag(&mut crumb.data, BREADCRUMB_DATA_BAG);
 }

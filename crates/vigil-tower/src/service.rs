@@ -365,8 +365,8 @@ fn finish(hub: &Hub, state: &State, status: Option<StatusCode>) {
             None => Level::Error,
         };
         hub.add_breadcrumb(Breadcrumb {
-            ty: "http".to_owned(),
-            category: Some("http".to_owned()),
+            ty: "http".into(),
+            category: Some("http".into()),
             data,
             level,
             ..Breadcrumb::default()

@@ -306,7 +306,7 @@ impl<S> VigilLayer<S> {
     ) -> Option<Breadcrumb> {
         let metadata = event.metadata();
         let crumb = Breadcrumb {
-            category: Some(metadata.target().to_owned()),
+            category: Some(metadata.target().into()),
             message: fields.message,
             data: fields.values,
             level: level(metadata.level()),

@@ -453,8 +453,8 @@ fn valid_ip_addresses_are_kept() {
 fn breadcrumb_fields_are_limited() {
     let event = trimmed(Event {
         breadcrumbs: Breadcrumbs::from(vec![Breadcrumb {
-            ty: long(129),
-            category: Some(long(129)),
+            ty: long(129).into(),
+            category: Some(long(129).into()),
             message: Some(long(8193)),
             data: (0..100)
                 .map(|i| (format!("k{i:03}"), json!(long(50))))

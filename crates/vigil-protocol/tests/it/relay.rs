@@ -279,8 +279,8 @@ fn kitchen_sink() -> Event {
         breadcrumbs: Breadcrumbs::from(
             (0..100)
                 .map(|i| Breadcrumb {
-                    ty: long(200),
-                    category: Some(long(200)),
+                    ty: long(200).into(),
+                    category: Some(long(200).into()),
                     message: Some(long(9000)),
                     data: (0..100)
                         .map(|j| {
@@ -558,8 +558,8 @@ impl Rng {
         });
         let crumbs = (0..self.below(40))
             .map(|_| Breadcrumb {
-                ty: self.text(300),
-                category: self.maybe(300),
+                ty: self.text(300).into(),
+                category: self.maybe(300).map(Into::into),
                 message: self.maybe(10_000),
                 data: self.bag(20),
                 ..Default::default()
