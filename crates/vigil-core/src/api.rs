@@ -91,7 +91,10 @@ where
     F: FnOnce(&mut Scope) -> R,
     R: Default,
 {
-    Hub::with_active(|hub| hub.configure_scope(f))
+    if !any_client() {
+        return R::default();
+    }
+    Hub::with_current(|hub| hub.configure_scope_inner(true, f).unwrap_or_default())
 }
 
 /// Runs `callback` in a new scope configured by `scope_config`; changes
@@ -117,12 +120,7 @@ where
     if !any_client() {
         return callback();
     }
-    let hub = Hub::current();
-    if hub.is_active() {
-        hub.with_scope(scope_config, callback)
-    } else {
-        callback()
-    }
+    Hub::with_current(|hub| hub.with_scope_inner(true, scope_config, callback))
 }
 
 /// Pushes a new scope on the current hub; dropping the guard pops it.
@@ -145,13 +143,7 @@ pub fn push_scope() -> ScopeGuard {
     if !any_client() {
         return ScopeGuard::noop();
     }
-    Hub::with_current(|hub| {
-        if hub.is_active() {
-            hub.push_scope()
-        } else {
-            ScopeGuard::noop()
-        }
-    })
+    Hub::with_current(|hub| hub.push_scope_if_active())
 }
 
 /// The id of the last event sent from the current hub.

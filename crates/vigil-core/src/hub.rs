@@ -280,35 +280,123 @@ impl Hub {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Whether the top layer's client is enabled, or `None` when the hub
+    /// follows the main hub's client (then [`Hub::is_active`] decides).
+    fn top_is_active(&self, top: &Layer) -> Option<bool> {
+        match &top.client {
+            Some(client) => Some(client.is_enabled()),
+            None if self.follows_main.load(Ordering::Relaxed) && !std::ptr::eq(self, &**MAIN) => {
+                None
+            }
+            None => Some(false),
+        }
+    }
+
     /// Pushes a scope inheriting everything from the current top; dropping
     /// the guard pops it and reverts every change made in it.
     pub fn push_scope(&self) -> ScopeGuard {
+        self.push_configured(false, None::<fn(&mut Scope)>)
+            .map_or_else(ScopeGuard::noop, |id| ScopeGuard {
+                inner: Some((self.stack.clone(), id)),
+                _not_send: PhantomData,
+            })
+    }
+
+    /// [`push_scope`](Hub::push_scope) when the hub has an enabled client;
+    /// a guard that pops nothing otherwise.
+    pub(crate) fn push_scope_if_active(&self) -> ScopeGuard {
+        self.push_configured(true, None::<fn(&mut Scope)>)
+            .map_or_else(ScopeGuard::noop, |id| ScopeGuard {
+                inner: Some((self.stack.clone(), id)),
+                _not_send: PhantomData,
+            })
+    }
+
+    /// Pushes a layer holding a copy of the top scope changed by `config`
+    /// (run with no lock held; a panic inside discards its changes).
+    /// Returns the layer's id, or `None` when `need_active` and the hub has
+    /// no enabled client (nothing is pushed).
+    fn push_configured<C: FnOnce(&mut Scope)>(
+        &self,
+        need_active: bool,
+        config: Option<C>,
+    ) -> Option<u64> {
+        let (client, top_scope) = {
+            let stack = lock(&self.stack);
+            let top = stack.top();
+            if need_active {
+                match self.top_is_active(top) {
+                    Some(true) => {}
+                    Some(false) => return None,
+                    None => {
+                        drop(stack);
+                        return self
+                            .is_active()
+                            .then(|| self.push_configured(false, config))
+                            .flatten();
+                    }
+                }
+            }
+            (top.client.clone(), top.scope.clone())
+        };
+        let scope = match config {
+            None => top_scope,
+            Some(config) => {
+                let mut edited = (*top_scope).clone();
+                if let Some(client) = &client {
+                    edited.max_breadcrumbs = Some(client.options().max_breadcrumbs);
+                }
+                match call_guarded("with_scope configuration", || config(&mut edited)) {
+                    Some(()) => Arc::new(edited),
+                    None => top_scope,
+                }
+            }
+        };
         let mut stack = lock(&self.stack);
         let id = stack.next_id;
         stack.next_id += 1;
-        let top = stack.top();
-        let layer = Layer {
+        stack.layers.push(Layer {
             id,
-            client: top.client.clone(),
-            scope: top.scope.clone(),
+            client,
+            scope,
             version: 0,
-        };
-        stack.layers.push(layer);
-        ScopeGuard {
-            inner: Some((self.stack.clone(), id)),
-            _not_send: PhantomData,
-        }
+        });
+        Some(id)
     }
 
     /// Pushes a scope, configures it with `scope_config`, runs `callback`
     /// in it and pops it.
+    ///
+    /// The configuration runs on the new scope before it is pushed, with
+    /// no lock held; if it panics, its changes are discarded and `callback`
+    /// runs in an unchanged copy of the current scope.
     pub fn with_scope<C, F, R>(&self, scope_config: C, callback: F) -> R
     where
         C: FnOnce(&mut Scope),
         F: FnOnce() -> R,
     {
-        let _guard = self.push_scope();
-        self.configure_scope(scope_config);
+        self.with_scope_inner(false, scope_config, callback)
+    }
+
+    /// [`with_scope`](Hub::with_scope), or just `callback` when
+    /// `need_active` and the hub has no enabled client.
+    pub(crate) fn with_scope_inner<C, F, R>(
+        &self,
+        need_active: bool,
+        scope_config: C,
+        callback: F,
+    ) -> R
+    where
+        C: FnOnce(&mut Scope),
+        F: FnOnce() -> R,
+    {
+        let Some(id) = self.push_configured(need_active, Some(scope_config)) else {
+            return callback();
+        };
+        let _pop = PopOnDrop {
+            stack: &self.stack,
+            id,
+        };
         callback()
     }
 
@@ -325,9 +413,32 @@ impl Hub {
         F: FnOnce(&mut Scope) -> R,
         R: Default,
     {
+        self.configure_scope_inner(false, f).unwrap_or_default()
+    }
+
+    /// [`configure_scope`](Hub::configure_scope); `None` without running
+    /// `f` when `need_active` and the hub has no enabled client, or when
+    /// `f` panicked.
+    pub(crate) fn configure_scope_inner<F, R>(&self, need_active: bool, f: F) -> Option<R>
+    where
+        F: FnOnce(&mut Scope) -> R,
+    {
         let (base, id, version, max) = {
             let stack = lock(&self.stack);
             let top = stack.top();
+            if need_active {
+                match self.top_is_active(top) {
+                    Some(true) => {}
+                    Some(false) => return None,
+                    None => {
+                        drop(stack);
+                        return self
+                            .is_active()
+                            .then(|| self.configure_scope_inner(false, f))
+                            .flatten();
+                    }
+                }
+            }
             let max = top.client.as_ref().map(|c| c.options().max_breadcrumbs);
             (top.scope.clone(), top.id, top.version, max)
         };
@@ -335,9 +446,7 @@ impl Hub {
         if max.is_some() {
             edited.max_breadcrumbs = max;
         }
-        let Some(result) = call_guarded("configure_scope closure", || f(&mut edited)) else {
-            return R::default();
-        };
+        let result = call_guarded("configure_scope closure", || f(&mut edited))?;
         let mut stack = lock(&self.stack);
         // What the write-back replaces is dropped after the lock is released:
         // it may hold the last reference to user values (event processors).
@@ -357,7 +466,7 @@ impl Hub {
         }
         drop(stack);
         drop(replaced);
-        result
+        Some(result)
     }
 
     /// Records breadcrumbs on the top scope, after `before_breadcrumb`
@@ -436,25 +545,44 @@ impl fmt::Debug for ScopeGuard {
 
 impl Drop for ScopeGuard {
     fn drop(&mut self) {
-        let Some((stack, id)) = self.inner.take() else {
-            return;
-        };
-        let mut stack = lock(&stack);
-        let Some(pos) = stack.layers.iter().rposition(|l| l.id == id) else {
-            return;
-        };
-        if pos == 0 {
-            return;
+        if let Some((stack, id)) = self.inner.take() {
+            remove_layer(&stack, id);
         }
-        let out_of_order = pos != stack.layers.len() - 1;
-        stack.layers.remove(pos);
-        if out_of_order && !stack.warned_out_of_order {
-            stack.warned_out_of_order = true;
-            drop(stack);
-            crate::vigil_debug!(
-                "scope guards were dropped out of order; each removed its own scope"
-            );
-        }
+    }
+}
+
+/// Pops the layer `with_scope` pushed.
+struct PopOnDrop<'a> {
+    stack: &'a Mutex<Stack>,
+    id: u64,
+}
+
+impl Drop for PopOnDrop<'_> {
+    fn drop(&mut self) {
+        remove_layer(self.stack, self.id);
+    }
+}
+
+/// Removes the layer `id` wherever it is in the stack (never the bottom
+/// one). The removed scope is dropped after the lock is released.
+fn remove_layer(stack: &Mutex<Stack>, id: u64) {
+    let mut stack = lock(stack);
+    let Some(pos) = stack.layers.iter().rposition(|l| l.id == id) else {
+        return;
+    };
+    if pos == 0 {
+        return;
+    }
+    let out_of_order = pos != stack.layers.len() - 1;
+    let removed = stack.layers.remove(pos);
+    let warn = out_of_order && !stack.warned_out_of_order;
+    if warn {
+        stack.warned_out_of_order = true;
+    }
+    drop(stack);
+    drop(removed);
+    if warn {
+        crate::vigil_debug!("scope guards were dropped out of order; each removed its own scope");
     }
 }
 

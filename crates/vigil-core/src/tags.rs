@@ -8,30 +8,61 @@ use vigil_protocol::SmolStr;
 
 type Entry = (SmolStr, SmolStr);
 
-/// The tags of a scope, sorted by key.
+/// Changes a scope can make to its tags before they are written into a
+/// new list.
+const OVERLAY: usize = 4;
+
+/// One change on top of the shared list: a new value, or `None` for a
+/// removed key.
+type Change = (SmolStr, Option<SmolStr>);
+
+/// The tags of a scope.
 ///
-/// Shared with the scopes pushed from it until one of them writes; a
-/// write then makes one allocation for the new list (tag strings of up to
-/// 23 bytes are stored inline, longer ones are shared), so changing a tag
-/// costs the same whatever else the scope holds.
-#[derive(Clone, Default, PartialEq, Eq)]
+/// The list is shared with the scope it was copied from. The first few
+/// changes a scope makes are kept beside it, in the scope itself, so
+/// setting a tag in a pushed scope allocates nothing (tag strings of up to
+/// 23 bytes are stored inline, longer ones are shared); past those, the
+/// list is rewritten once with all changes.
+#[derive(Clone, Default)]
 pub struct Tags {
-    entries: Option<Arc<[Entry]>>,
+    /// Sorted by key, keys unique.
+    base: Option<Arc<[Entry]>>,
+    /// At most one change per key; a removal only for a key in `base`.
+    overlay: [Option<Change>; OVERLAY],
 }
 
 impl Tags {
-    fn entries(&self) -> &[Entry] {
-        self.entries.as_deref().unwrap_or(&[])
+    fn base(&self) -> &[Entry] {
+        self.base.as_deref().unwrap_or(&[])
     }
 
-    fn find(&self, key: &str) -> Result<usize, usize> {
-        self.entries()
-            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+    fn base_get(&self, key: &str) -> Option<&SmolStr> {
+        let base = self.base();
+        let i = base.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()?;
+        Some(&base[i].1)
+    }
+
+    fn changes(&self) -> impl Iterator<Item = &Change> {
+        self.overlay.iter().flatten()
+    }
+
+    fn change_slot(&self, key: &str) -> Option<usize> {
+        self.overlay
+            .iter()
+            .position(|c| c.as_ref().is_some_and(|(k, _)| k == key))
     }
 
     /// Number of tags.
     pub fn len(&self) -> usize {
-        self.entries().len()
+        let mut len = self.base().len();
+        for (key, value) in self.changes() {
+            match (self.base_get(key).is_some(), value.is_some()) {
+                (false, true) => len += 1,
+                (true, false) => len -= 1,
+                _ => {}
+            }
+        }
+        len
     }
 
     /// Whether there are no tags.
@@ -41,64 +72,96 @@ impl Tags {
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        let i = self.find(key).ok()?;
-        Some(self.entries()[i].1.as_str())
+        match self.change_slot(key) {
+            Some(i) => self.overlay[i].as_ref()?.1.as_deref(),
+            None => self.base_get(key).map(SmolStr::as_str),
+        }
     }
 
     /// Whether `key` is set.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.find(key).is_ok()
+        self.get(key).is_some()
     }
 
     /// The tags as `(key, value)`, sorted by key.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + DoubleEndedIterator {
-        self.entries().iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        let mut all: Vec<(&str, &str)> = self
+            .base()
+            .iter()
+            .filter(|(k, _)| self.change_slot(k).is_none())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(
+                self.changes()
+                    .filter_map(|(k, v)| Some((k.as_str(), v.as_deref()?))),
+            )
+            .collect();
+        if self.changes().next().is_some() {
+            all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        }
+        all.into_iter()
     }
 
     pub(crate) fn insert(&mut self, key: &str, value: SmolStr) {
-        match self.find(key) {
-            Ok(i) => {
-                if self.entries()[i].1 == value {
-                    return;
-                }
-                if let Some(entries) = self.entries.as_mut().and_then(Arc::get_mut) {
-                    entries[i].1 = value;
-                    return;
-                }
-                let mut new = self.entries().to_vec();
-                new[i].1 = value;
-                self.entries = Some(new.into());
+        if let Some(i) = self.change_slot(key) {
+            if let Some((_, slot)) = &mut self.overlay[i] {
+                *slot = Some(value);
             }
-            Err(i) => {
-                let old = self.entries();
-                let mut new = Vec::with_capacity(old.len() + 1);
-                new.extend_from_slice(&old[..i]);
-                new.push((SmolStr::new(key), value));
-                new.extend_from_slice(&old[i..]);
-                self.entries = Some(new.into());
-            }
+            return;
         }
+        if self.base_get(key) == Some(&value) {
+            return;
+        }
+        self.push_change((SmolStr::new(key), Some(value)));
     }
 
     pub(crate) fn remove(&mut self, key: &str) {
-        let Ok(i) = self.find(key) else { return };
-        let old = self.entries();
-        if old.len() == 1 {
-            self.entries = None;
+        let in_base = self.base_get(key).is_some();
+        match self.change_slot(key) {
+            Some(i) if in_base => {
+                if let Some((_, slot)) = &mut self.overlay[i] {
+                    *slot = None;
+                }
+            }
+            Some(i) => self.overlay[i] = None,
+            None if in_base => self.push_change((SmolStr::new(key), None)),
+            None => {}
+        }
+    }
+
+    fn push_change(&mut self, change: Change) {
+        if let Some(free) = self.overlay.iter_mut().find(|c| c.is_none()) {
+            *free = Some(change);
             return;
         }
-        let new = old[..i].iter().chain(&old[i + 1..]).cloned().collect();
-        self.entries = Some(new);
+        // Full: rewrite the list with every change, then keep this one.
+        let merged: Vec<Entry> = self
+            .iter()
+            .map(|(k, v)| (SmolStr::new(k), SmolStr::new(v)))
+            .collect();
+        self.base = (!merged.is_empty()).then(|| merged.into());
+        self.overlay = Default::default();
+        match change {
+            (key, Some(value)) => self.insert(&key, value),
+            (key, None) => self.remove(&key),
+        }
     }
 
     /// Adds to `map` every tag it does not have.
     pub(crate) fn fill_missing(&self, map: &mut BTreeMap<SmolStr, SmolStr>) {
+        let changed = self.changes().filter_map(|(k, v)| Some((k, v.as_ref()?)));
+        let kept = self
+            .base()
+            .iter()
+            .filter(|(k, _)| self.change_slot(k).is_none())
+            .map(|(k, v)| (k, v));
         if map.is_empty() {
-            // Built from sorted input in one pass.
-            *map = self.entries().iter().cloned().collect();
+            *map = kept
+                .chain(changed)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             return;
         }
-        for (k, v) in self.entries() {
+        for (k, v) in kept.chain(changed) {
             if !map.contains_key(k) {
                 map.insert(k.clone(), v.clone());
             }
@@ -108,29 +171,40 @@ impl Tags {
     /// Applies the changes `edited` made relative to `base` (three-way
     /// merge, see `Scope::merge_changes`).
     pub(crate) fn merge_changes(&mut self, base: &Tags, edited: &Tags) {
-        if base.same_storage(edited) {
+        if base.same_as(edited) {
             return;
         }
-        for (k, v) in edited.entries() {
-            if base.get(k) != Some(v.as_str()) {
-                self.insert(k, v.clone());
+        for (k, v) in edited.iter() {
+            if base.get(k) != Some(v) {
+                self.insert(k, SmolStr::new(v));
             }
         }
-        for (k, _) in base.entries() {
+        for (k, _) in base.iter() {
             if !edited.contains_key(k) {
                 self.remove(k);
             }
         }
     }
 
-    fn same_storage(&self, other: &Tags) -> bool {
-        match (&self.entries, &other.entries) {
+    /// Whether both hold the same list and the same changes (a cheap
+    /// "unchanged since copied" test).
+    fn same_as(&self, other: &Tags) -> bool {
+        let same_base = match (&self.base, &other.base) {
             (None, None) => true,
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             _ => false,
-        }
+        };
+        same_base && self.overlay == other.overlay
     }
 }
+
+impl PartialEq for Tags {
+    fn eq(&self, other: &Tags) -> bool {
+        self.same_as(other) || self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Tags {}
 
 impl fmt::Debug for Tags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -191,6 +265,43 @@ mod tests {
             current.iter().collect::<Vec<_>>(),
             [("keep", "1"), ("mine", "y"), ("theirs", "x")]
         );
+    }
+
+    #[test]
+    fn many_changes_spill_into_a_new_list() {
+        let parent = tags(&[("a", "1"), ("z", "26")]);
+        let mut child = parent.clone();
+        for i in 0..10 {
+            child.insert(&format!("k{i}"), SmolStr::new(i.to_string()));
+        }
+        child.remove("a");
+        child.insert("z", "last".into());
+        assert_eq!(child.len(), 11);
+        assert_eq!(child.get("a"), None);
+        assert_eq!(child.get("z"), Some("last"));
+        assert_eq!(child.get("k9"), Some("9"));
+        let keys: Vec<_> = child.iter().map(|(k, _)| k.to_owned()).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        assert_eq!(parent.iter().collect::<Vec<_>>(), [("a", "1"), ("z", "26")]);
+    }
+
+    #[test]
+    fn removing_and_restoring_in_the_overlay() {
+        let base = tags(&[("a", "1")]);
+        let mut t = base.clone();
+        t.remove("a");
+        assert!(t.is_empty() && t.get("a").is_none());
+        t.insert("a", "2".into());
+        assert_eq!(t.get("a"), Some("2"));
+        t.insert("b", "3".into());
+        t.remove("b");
+        assert_eq!(t.iter().collect::<Vec<_>>(), [("a", "2")]);
+        let mut map = BTreeMap::new();
+        t.fill_missing(&mut map);
+        assert_eq!(map.len(), 1);
+        assert_eq!(map["a"], "2");
     }
 
     #[test]
