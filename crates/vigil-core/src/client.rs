@@ -199,15 +199,18 @@ impl Client {
     /// `before_send`. `None` means the event was dropped (and counted).
     pub fn prepare_event(&self, event: Event, scope: Option<&Scope>) -> Option<Event> {
         let global = crate::global::snapshot();
-        self.prepare_with_global(event, scope, global.as_deref())
+        self.prepare_with_global(Box::new(event), scope, global.as_deref())
+            .map(|e| *e)
     }
 
+    /// The pipeline works on a boxed event: an event is about a kilobyte,
+    /// and it is handed through several steps.
     fn prepare_with_global(
         &self,
-        mut event: Event,
+        mut event: Box<Event>,
         scope: Option<&Scope>,
         global: Option<&Scope>,
-    ) -> Option<Event> {
+    ) -> Option<Box<Event>> {
         if event.event_id.is_nil() {
             event.event_id = EventId::new();
         }
@@ -226,8 +229,8 @@ impl Client {
             .chain(global)
             .flat_map(|s| s.rest.event_processors.iter());
         for processor in processors {
-            match call_guarded("event processor", || processor(event)) {
-                Some(Some(e)) => event = e,
+            match call_guarded("event processor", || processor(*event)) {
+                Some(Some(e)) => event = Box::new(e),
                 _ => {
                     self.record(DiscardReason::EventProcessor);
                     return None;
@@ -236,8 +239,8 @@ impl Client {
         }
         for integration in &self.integrations {
             let options = &self.options;
-            match call_guarded("integration", || integration.process_event(event, options)) {
-                Some(Some(e)) => event = e,
+            match call_guarded("integration", || integration.process_event(*event, options)) {
+                Some(Some(e)) => event = Box::new(e),
                 _ => {
                     crate::vigil_debug!("integration {} dropped an event", integration.name());
                     self.record(DiscardReason::EventProcessor);
@@ -247,8 +250,8 @@ impl Client {
         }
         self.fill_defaults(&mut event);
         if let Some(before_send) = &self.options.before_send {
-            match call_guarded("before_send", || before_send(event)) {
-                Some(Some(e)) => event = e,
+            match call_guarded("before_send", || before_send(*event)) {
+                Some(Some(e)) => event = Box::new(e),
                 _ => {
                     self.record(DiscardReason::BeforeSend);
                     return None;
@@ -295,6 +298,11 @@ impl Client {
     /// Captures an event: runs the pipeline with `scope`'s data and sends
     /// it. Returns the event id, or the nil id when the event was dropped.
     pub fn capture_event(&self, event: Event, scope: Option<&Scope>) -> EventId {
+        self.capture_boxed(Box::new(event), scope)
+    }
+
+    /// [`capture_event`](Client::capture_event) for an event built in a box.
+    pub(crate) fn capture_boxed(&self, event: Box<Event>, scope: Option<&Scope>) -> EventId {
         let Some(transport) = self.transport() else {
             return EventId::nil();
         };

@@ -245,7 +245,7 @@ impl Hub {
         let Some(client) = client else {
             return EventId::nil();
         };
-        let id = client.capture_event(make(), Some(&scope));
+        let id = client.capture_boxed(Box::new(make()), Some(&scope));
         if !id.is_nil() {
             *self
                 .last_event_id

@@ -154,13 +154,8 @@ impl Tags {
             .iter()
             .filter(|(k, _)| self.change_slot(k).is_none())
             .map(|(k, v)| (k, v));
-        if map.is_empty() {
-            *map = kept
-                .chain(changed)
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            return;
-        }
+        // Inserted one by one: for a handful of tags this beats building
+        // the map from an iterator (which collects and sorts first).
         for (k, v) in kept.chain(changed) {
             if !map.contains_key(k) {
                 map.insert(k.clone(), v.clone());

@@ -212,10 +212,11 @@ impl Envelope {
     }
 
     /// An envelope carrying one event, its id copied into the headers.
-    pub fn from_event(event: Event) -> Envelope {
+    pub fn from_event(event: impl Into<Box<Event>>) -> Envelope {
+        let event = event.into();
         let mut envelope = Envelope::new();
         envelope.headers.event_id = Some(event.event_id);
-        envelope.items.push(EnvelopeItem::Event(Box::new(event)));
+        envelope.items.push(EnvelopeItem::Event(event));
         envelope
     }
 

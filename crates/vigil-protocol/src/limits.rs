@@ -444,6 +444,9 @@ fn truncate_url(url: &mut String, limit: usize) {
 }
 
 fn trim_whitespace(s: &mut String) {
+    if !s.starts_with(char::is_whitespace) && !s.ends_with(char::is_whitespace) {
+        return;
+    }
     let trimmed = s.trim();
     if trimmed.len() != s.len() {
         *s = trimmed.to_owned();
@@ -725,14 +728,16 @@ fn is_tag_key_char(c: char) -> bool {
 }
 
 fn trim_tags(tags: &mut BTreeMap<SmolStr, SmolStr>) {
+    // Checked on every event: bytes, not chars (a key char is ASCII).
     let needs_work = tags.iter().any(|(k, v)| {
         k.is_empty()
-            || !k.chars().all(is_tag_key_char)
             || k.len() > TAG_KEY_CHARS
-            || v.len() > TAG_VALUE_CHARS
-            || v.contains(['\r', '\n'])
-            || v.trim().len() != v.len()
+            || !k.bytes().all(|b| is_tag_key_char(char::from(b)))
             || v.is_empty()
+            || v.len() > TAG_VALUE_CHARS
+            || v.bytes().any(|b| b == b'\r' || b == b'\n')
+            || v.starts_with(char::is_whitespace)
+            || v.ends_with(char::is_whitespace)
     });
     if !needs_work {
         return;
