@@ -74,3 +74,38 @@ fn closed_client_stops_capturing() {
     assert!(!h.client.is_enabled());
     assert!(h.hub.capture_message("late", Level::Info).is_nil());
 }
+
+#[test]
+fn api_calls_on_a_hub_without_a_client_change_nothing() {
+    // A client exists elsewhere (the harness's), so this is not the
+    // disabled fast path: the hub itself has none.
+    let _h = default_harness();
+    let bare = Arc::new(Hub::new(None, Arc::new(Scope::new())));
+    let mut configured = false;
+    Hub::run(bare.clone(), || {
+        let r = vigil_core::with_scope(|_| configured = true, || 5);
+        assert_eq!(r, 5, "the callback runs");
+        let n: usize = configure_scope(|s| {
+            s.set_tag("never", "1");
+            1
+        });
+        assert_eq!(n, 0, "the closure does not run");
+        let guard = vigil_core::push_scope();
+        configure_scope(|s| s.set_tag("never", "2"));
+        drop(guard);
+    });
+    assert!(!configured, "the configuration does not run");
+    let tags = bare.configure_scope(|s| s.tags().len());
+    assert_eq!(tags, 0);
+    // The hub's own methods still work without a client.
+    bare.with_scope(
+        |s| s.set_tag("own", "1"),
+        || {
+            assert_eq!(
+                bare.configure_scope(|s| s.tags().get("own").map(str::to_owned)),
+                Some("1".to_owned())
+            );
+        },
+    );
+    assert_eq!(bare.configure_scope(|s| s.tags().len()), 0);
+}
