@@ -146,6 +146,7 @@ impl Hub {
     /// The current hub of this thread (see the type docs for what a new
     /// thread gets). While the thread's locals are being destroyed this is
     /// the main hub.
+    #[inline]
     pub fn current() -> Arc<Hub> {
         let existing = CURRENT.try_with(|cell| cell.borrow().clone());
         match existing {
