@@ -96,27 +96,73 @@ static EMPTY: VecDeque<Arc<Entry>> = VecDeque::new();
 /// ```
 #[derive(Clone, Default)]
 pub struct Breadcrumbs {
-    /// `None` while empty, so an empty list allocates nothing.
-    entries: Option<Arc<VecDeque<Arc<Entry>>>>,
+    /// Oldest first; `None` while empty, so an empty list allocates
+    /// nothing. Possibly shared with the lists copied from this one; the
+    /// first `skip` entries are not part of this list (they were dropped
+    /// as the oldest while the deque was shared).
+    shared: Option<Arc<VecDeque<Arc<Entry>>>>,
+    skip: usize,
+    /// Appended while `shared` was shared, oldest first; folded into a
+    /// deque of this list's own past [`OWN_MAX`]. A list copied from a
+    /// parent that appends a few breadcrumbs so never copies the parent's.
+    own: Vec<Arc<Entry>>,
 }
+
+/// Entries a list appends beside a shared deque before it takes a deque
+/// of its own.
+const OWN_MAX: usize = 32;
 
 impl Breadcrumbs {
     /// An empty list.
     pub const fn new() -> Breadcrumbs {
-        Breadcrumbs { entries: None }
+        Breadcrumbs {
+            shared: None,
+            skip: 0,
+            own: Vec::new(),
+        }
     }
 
-    fn entries(&self) -> &VecDeque<Arc<Entry>> {
-        self.entries.as_deref().unwrap_or(&EMPTY)
+    /// The part of this list in the (maybe shared) deque.
+    fn shared_part(&self) -> std::collections::vec_deque::Iter<'_, Arc<Entry>> {
+        match &self.shared {
+            Some(deque) => deque.range(self.skip..),
+            None => EMPTY.iter(),
+        }
     }
 
+    fn shared_len(&self) -> usize {
+        self.shared.as_ref().map_or(0, |d| d.len() - self.skip)
+    }
+
+    /// The entries, oldest first.
+    fn entries(&self) -> impl DoubleEndedIterator<Item = &Arc<Entry>> {
+        self.shared_part().chain(self.own.iter())
+    }
+
+    /// The list as one deque of its own holding exactly its entries (for
+    /// the rarer edits: copies pointers if the deque is shared).
     fn entries_mut(&mut self) -> &mut VecDeque<Arc<Entry>> {
-        Arc::make_mut(self.entries.get_or_insert_with(Arc::default))
+        let own = std::mem::take(&mut self.own);
+        let skip = std::mem::take(&mut self.skip);
+        let deque = self.shared.get_or_insert_with(Arc::default);
+        match Arc::get_mut(deque) {
+            Some(unique) => {
+                unique.drain(..skip);
+            }
+            None => {
+                let mut copy = VecDeque::with_capacity(deque.len() - skip + own.len());
+                copy.extend(deque.range(skip..).cloned());
+                *deque = Arc::new(copy);
+            }
+        }
+        let unique = Arc::make_mut(deque);
+        unique.extend(own);
+        unique
     }
 
     /// Number of breadcrumbs.
     pub fn len(&self) -> usize {
-        self.entries().len()
+        self.shared_len() + self.own.len()
     }
 
     /// Whether the list is empty.
@@ -127,48 +173,41 @@ impl Breadcrumbs {
     /// The breadcrumbs, oldest first.
     pub fn iter(&self) -> Iter<'_> {
         Iter {
-            inner: self.entries().iter(),
+            shared: self.shared_part(),
+            own: self.own.iter(),
         }
     }
 
     /// The breadcrumb at `index` (0 is the oldest).
     pub fn get(&self, index: usize) -> Option<&Breadcrumb> {
-        self.entries().get(index).map(|e| &e.crumb)
+        let shared = self.shared_len();
+        let entry = if index < shared {
+            self.shared.as_ref()?.get(self.skip + index)
+        } else {
+            self.own.get(index - shared)
+        };
+        entry.map(|e| &e.crumb)
     }
 
     /// The newest breadcrumb.
     pub fn last(&self) -> Option<&Breadcrumb> {
-        self.entries().back().map(|e| &e.crumb)
+        self.entries().next_back().map(|e| &e.crumb)
     }
 
     /// The breadcrumbs for writing, oldest first. Each one yielded is
     /// copied first if it is shared with another list.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Breadcrumb> {
-        let entries = match &mut self.entries {
-            Some(entries) => Arc::make_mut(entries).iter_mut(),
-            None => Default::default(),
+        let entries = if self.is_empty() {
+            Default::default()
+        } else {
+            self.entries_mut().iter_mut()
         };
         entries.map(Entry::make_mut)
     }
 
     /// Appends a breadcrumb (the newest).
     pub fn push(&mut self, crumb: Breadcrumb) {
-        self.entries_mut().push_back(Entry::new(crumb));
-    }
-
-    /// The list for appending: a shared list is copied with room for a
-    /// few more, so the pushes that follow a copy do not regrow it.
-    fn entries_for_push(&mut self, max: usize) -> &mut VecDeque<Arc<Entry>> {
-        /// Room left after copying a shared list.
-        const HEADROOM: usize = 8;
-        let entries = self.entries.get_or_insert_with(Arc::default);
-        if Arc::get_mut(entries).is_none() {
-            let len = entries.len();
-            let mut copy = VecDeque::with_capacity((len + HEADROOM).min(max.max(len + 1)));
-            copy.extend(entries.iter().cloned());
-            *entries = Arc::new(copy);
-        }
-        Arc::make_mut(entries)
+        self.push_capped(crumb, usize::MAX);
     }
 
     /// Appends a breadcrumb, then drops the oldest while there are more
@@ -178,33 +217,66 @@ impl Breadcrumbs {
             self.clear();
             return;
         }
-        let entries = self.entries_for_push(max);
-        if entries.len() >= max {
-            let excess = entries.len() + 1 - max;
-            entries.drain(..excess);
+        let entry = Entry::new(crumb);
+        let deque = self.shared.get_or_insert_with(Arc::default);
+        if let Some(unique) = Arc::get_mut(deque) {
+            // Nobody else holds the deque: work in it directly.
+            if self.skip != 0 || !self.own.is_empty() {
+                unique.drain(..self.skip);
+                self.skip = 0;
+                unique.extend(self.own.drain(..));
+            }
+            while unique.len() >= max {
+                unique.pop_front();
+            }
+            unique.push_back(entry);
+            return;
         }
-        entries.push_back(Entry::new(crumb));
+        self.own.push(entry);
+        self.keep_newest(max);
+        if self.own.len() > OWN_MAX {
+            self.entries_mut();
+        }
     }
 
     /// Appends every breadcrumb of `other` after this list's (sharing
     /// them).
     pub fn append(&mut self, other: Breadcrumbs) {
-        match (&self.entries, other.entries) {
-            (_, None) => {}
-            (None, Some(entries)) => self.entries = Some(entries),
-            (Some(_), Some(other)) => self.entries_mut().extend(other.iter().cloned()),
+        if other.is_empty() {
+            return;
         }
+        if self.is_empty() {
+            *self = other;
+            return;
+        }
+        let added: Vec<Arc<Entry>> = other.entries().cloned().collect();
+        self.entries_mut().extend(added);
     }
 
     /// Keeps only the newest `max` breadcrumbs.
     pub fn keep_newest(&mut self, max: usize) {
         let len = self.len();
-        if len > max {
-            if max == 0 {
-                self.clear();
-            } else {
-                self.entries_mut().drain(..len - max);
+        if len <= max {
+            return;
+        }
+        if max == 0 {
+            self.clear();
+            return;
+        }
+        let excess = len - max;
+        let from_shared = excess.min(self.shared_len());
+        match self.shared.as_mut().and_then(Arc::get_mut) {
+            Some(unique) => {
+                unique.drain(..self.skip + from_shared);
+                self.skip = 0;
             }
+            // Hidden, not removed: the deque is someone else's too.
+            None => self.skip += from_shared,
+        }
+        self.own.drain(..excess - from_shared);
+        if self.shared_len() == 0 {
+            self.shared = None;
+            self.skip = 0;
         }
     }
 
@@ -221,32 +293,40 @@ impl Breadcrumbs {
 
     /// Removes every breadcrumb.
     pub fn clear(&mut self) {
-        self.entries = None;
+        *self = Breadcrumbs::new();
     }
 
-    /// Whether both lists are the same shared storage (so neither has
-    /// changed since one was cloned from the other).
+    /// Whether both lists are the same view of the same storage (so
+    /// neither has changed since one was cloned from the other).
     pub fn shares_storage_with(&self, other: &Breadcrumbs) -> bool {
-        match (&self.entries, &other.entries) {
+        let same_deque = match (&self.shared, &other.shared) {
             (None, None) => true,
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             _ => false,
-        }
+        };
+        same_deque
+            && self.skip == other.skip
+            && self.own.len() == other.own.len()
+            && self
+                .own
+                .iter()
+                .zip(&other.own)
+                .all(|(a, b)| Arc::ptr_eq(a, b))
     }
 
     /// If this list is `base` with breadcrumbs appended (and possibly its
     /// oldest dropped), the appended ones, shared; `None` when it does not
     /// extend `base` (it was cleared or rebuilt).
     pub fn added_since(&self, base: &Breadcrumbs) -> Option<Breadcrumbs> {
-        let entries = self.entries();
-        let start = match base.entries().back() {
+        let entries: Vec<&Arc<Entry>> = self.entries().collect();
+        let start = match base.entries().next_back() {
             None => 0,
             Some(newest) => entries.iter().rposition(|e| Arc::ptr_eq(e, newest))? + 1,
         };
         Some(
-            entries
-                .range(start..)
-                .cloned()
+            entries[start..]
+                .iter()
+                .map(|e| Arc::clone(e))
                 .collect::<VecDeque<_>>()
                 .into(),
         )
@@ -255,7 +335,7 @@ impl Breadcrumbs {
     /// Fits every breadcrumb changed since it was added to the protocol
     /// limits.
     pub(crate) fn fit_changed(&mut self, fit: impl Fn(&mut Breadcrumb)) {
-        if self.entries().iter().all(|e| e.fitted) {
+        if self.entries().all(|e| e.fitted) {
             return;
         }
         for entry in self.entries_mut().iter_mut().filter(|e| !e.fitted) {
@@ -293,7 +373,9 @@ impl Breadcrumbs {
 impl From<VecDeque<Arc<Entry>>> for Breadcrumbs {
     fn from(entries: VecDeque<Arc<Entry>>) -> Breadcrumbs {
         Breadcrumbs {
-            entries: (!entries.is_empty()).then(|| Arc::new(entries)),
+            shared: (!entries.is_empty()).then(|| Arc::new(entries)),
+            skip: 0,
+            own: Vec::new(),
         }
     }
 }
@@ -328,7 +410,13 @@ impl std::ops::Index<usize> for Breadcrumbs {
     /// The breadcrumb at `index` (0 is the oldest); panics when out of
     /// bounds.
     fn index(&self, index: usize) -> &Breadcrumb {
-        &self.entries()[index].crumb
+        match self.get(index) {
+            Some(crumb) => crumb,
+            None => panic!(
+                "breadcrumb index {index} out of bounds (len {})",
+                self.len()
+            ),
+        }
     }
 }
 
@@ -356,24 +444,32 @@ impl fmt::Debug for Breadcrumbs {
 /// Iterator over [`Breadcrumbs`], oldest first.
 #[derive(Clone, Debug)]
 pub struct Iter<'a> {
-    inner: std::collections::vec_deque::Iter<'a, Arc<Entry>>,
+    shared: std::collections::vec_deque::Iter<'a, Arc<Entry>>,
+    own: std::slice::Iter<'a, Arc<Entry>>,
 }
 
 impl<'a> Iterator for Iter<'a> {
     type Item = &'a Breadcrumb;
 
     fn next(&mut self) -> Option<&'a Breadcrumb> {
-        self.inner.next().map(|e| &e.crumb)
+        self.shared
+            .next()
+            .or_else(|| self.own.next())
+            .map(|e| &e.crumb)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.inner.size_hint()
+        let n = self.shared.len() + self.own.len();
+        (n, Some(n))
     }
 }
 
 impl DoubleEndedIterator for Iter<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.inner.next_back().map(|e| &e.crumb)
+        self.own
+            .next_back()
+            .or_else(|| self.shared.next_back())
+            .map(|e| &e.crumb)
     }
 }
 
@@ -385,12 +481,12 @@ impl fmt::Debug for Entry {
     }
 }
 
-struct EntriesOnWire<'a>(&'a VecDeque<Arc<Entry>>);
+struct EntriesOnWire<'a>(&'a Breadcrumbs);
 
 impl Serialize for EntriesOnWire<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for entry in self.0 {
+        for entry in self.0.entries() {
             seq.serialize_element(&**entry)?;
         }
         seq.end()
@@ -400,7 +496,7 @@ impl Serialize for EntriesOnWire<'_> {
 impl Serialize for Breadcrumbs {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut s = serializer.serialize_struct("Breadcrumbs", 1)?;
-        s.serialize_field("values", &EntriesOnWire(self.entries()))?;
+        s.serialize_field("values", &EntriesOnWire(self))?;
         s.end()
     }
 }
@@ -460,8 +556,8 @@ mod tests {
         assert_eq!(messages(&child.added_since(&parent).unwrap()), ["99"]);
         assert!(parent.added_since(&child).is_none());
         // The breadcrumbs themselves are shared, not copied.
-        let a = parent.entries().front().unwrap();
-        let b = child.entries().front().unwrap();
+        let a = parent.entries().next().unwrap();
+        let b = child.entries().next().unwrap();
         assert!(Arc::ptr_eq(a, b));
     }
 
@@ -550,5 +646,159 @@ mod tests {
         assert_eq!(messages(&list), ["4", "5"]);
         list.keep_newest(0);
         assert!(list.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod model {
+    //! The list checked against a plain vector under random edits, with a
+    //! second list sharing its storage.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Push(usize, u8),
+        PushOther(usize, u8),
+        CopyToOther,
+        CopyFromOther,
+        KeepNewest(usize),
+        AppendOther,
+        Retain(u8),
+        Clear,
+        Edit,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            // Caps above `OWN_MAX` make a copied list fold its own part.
+            4 => prop_oneof![1usize..12, 30usize..50].prop_flat_map(|m| any::<u8>().prop_map(move |v| Op::Push(m, v))),
+            2 => (1usize..12, any::<u8>()).prop_map(|(m, v)| Op::PushOther(m, v)),
+            1 => Just(Op::CopyToOther),
+            1 => Just(Op::CopyFromOther),
+            1 => (0usize..10).prop_map(Op::KeepNewest),
+            1 => Just(Op::AppendOther),
+            1 => (2u8..5).prop_map(Op::Retain),
+            1 => Just(Op::Clear),
+            1 => Just(Op::Edit),
+        ]
+    }
+
+    fn crumb(v: u8) -> Breadcrumb {
+        Breadcrumb::message(v.to_string())
+    }
+
+    fn push_capped(model: &mut Vec<String>, v: u8, max: usize) {
+        model.push(v.to_string());
+        if model.len() > max {
+            model.drain(..model.len() - max);
+        }
+    }
+
+    fn check(list: &Breadcrumbs, model: &[String]) {
+        let got: Vec<String> = list.iter().map(|c| c.message.clone().unwrap()).collect();
+        assert_eq!(got, model);
+        assert_eq!(list.len(), model.len());
+        assert_eq!(list.iter().len(), model.len());
+        let back: Vec<String> = list
+            .iter()
+            .rev()
+            .map(|c| c.message.clone().unwrap())
+            .collect();
+        assert!(back.iter().eq(model.iter().rev()));
+        for (i, m) in model.iter().enumerate() {
+            assert_eq!(list.get(i).and_then(|c| c.message.as_ref()), Some(m));
+        }
+        assert!(list.get(model.len()).is_none());
+        assert_eq!(list.last().and_then(|c| c.message.as_ref()), model.last());
+        let json = serde_json::to_value(list).unwrap();
+        let fresh: Breadcrumbs = list.to_vec().into();
+        assert_eq!(json, serde_json::to_value(&fresh).unwrap());
+    }
+
+    proptest! {
+        #[test]
+        fn behaves_like_a_vector(ops in proptest::collection::vec(op(), 0..120)) {
+            let (mut a, mut b) = (Breadcrumbs::new(), Breadcrumbs::new());
+            let (mut ma, mut mb): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+            for op in ops {
+                match op {
+                    Op::Push(max, v) => {
+                        a.push_capped(crumb(v), max);
+                        push_capped(&mut ma, v, max);
+                    }
+                    Op::PushOther(max, v) => {
+                        b.push_capped(crumb(v), max);
+                        push_capped(&mut mb, v, max);
+                    }
+                    Op::CopyToOther => {
+                        b = a.clone();
+                        mb = ma.clone();
+                    }
+                    Op::CopyFromOther => {
+                        a = b.clone();
+                        ma = mb.clone();
+                    }
+                    Op::KeepNewest(n) => {
+                        a.keep_newest(n);
+                        if ma.len() > n {
+                            ma.drain(..ma.len() - n);
+                        }
+                    }
+                    Op::AppendOther => {
+                        a.append(b.clone());
+                        ma.extend(mb.iter().cloned());
+                    }
+                    Op::Retain(m) => {
+                        let keep = |s: &str| s.parse::<u32>().unwrap() % u32::from(m) != 0;
+                        a.retain(|c| keep(c.message.as_deref().unwrap()));
+                        ma.retain(|s| keep(s));
+                    }
+                    Op::Clear => {
+                        a.clear();
+                        ma.clear();
+                    }
+                    Op::Edit => {
+                        for c in a.iter_mut() {
+                            let v: u32 = c.message.as_deref().unwrap().parse().unwrap();
+                            c.message = Some((v + 1).to_string());
+                        }
+                        for s in &mut ma {
+                            *s = (s.parse::<u32>().unwrap() + 1).to_string();
+                        }
+                    }
+                }
+                check(&a, &ma);
+                check(&b, &mb);
+            }
+        }
+
+        #[test]
+        fn added_since_finds_the_appended(
+            base_len in 0usize..15,
+            added in 0usize..15,
+            max in 1usize..20,
+        ) {
+            let mut base = Breadcrumbs::new();
+            for i in 0..base_len {
+                base.push_capped(crumb(i as u8), max);
+            }
+            let mut edited = base.clone();
+            for i in 0..added {
+                edited.push_capped(crumb(100 + i as u8), max);
+            }
+            let got = edited.added_since(&base);
+            if base.is_empty() || added < max {
+                let got = got.expect("extends base");
+                let want = added.min(max);
+                prop_assert_eq!(got.len(), want);
+                prop_assert!(got.iter().all(|c| c.message.as_deref().unwrap().parse::<u32>().unwrap() >= 100));
+            } else {
+                // Every breadcrumb of base was dropped: nothing to anchor on.
+                prop_assert!(got.is_none());
+            }
+        }
     }
 }
