@@ -30,9 +30,23 @@ pub(crate) fn any_client() -> bool {
     ANY_CLIENT.load(Ordering::Relaxed)
 }
 
+/// A hub's hold on its client. Layers share it by reference count, so
+/// pushing scopes and capturing count on the hub's own counter, not on the
+/// client's, which every thread's hub shares.
+#[derive(Debug)]
+struct Bound(Arc<Client>);
+
+impl std::ops::Deref for Bound {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.0
+    }
+}
+
 struct Layer {
     id: u64,
-    client: Option<Arc<Client>>,
+    client: Option<Arc<Bound>>,
     scope: Arc<Scope>,
     /// Bumped on every write, so `configure_scope` can tell whether the
     /// scope changed while its closure ran.
@@ -101,6 +115,10 @@ impl fmt::Debug for Hub {
 impl Hub {
     /// A hub with one scope layer.
     pub fn new(client: Option<Arc<Client>>, scope: Arc<Scope>) -> Hub {
+        Hub::with_bound(client.map(|c| Arc::new(Bound(c))), scope)
+    }
+
+    fn with_bound(client: Option<Arc<Bound>>, scope: Arc<Scope>) -> Hub {
         if client.as_ref().is_some_and(|c| c.is_enabled()) {
             ANY_CLIENT.store(true, Ordering::Relaxed);
         }
@@ -129,11 +147,29 @@ impl Hub {
             let top = stack.top();
             (top.client.clone(), top.scope.clone())
         };
-        let hub = Hub::new(client, scope);
+        let hub = Hub::with_bound(client, scope);
         hub.follows_main.store(
             other.follows_main.load(Ordering::Relaxed),
             Ordering::Relaxed,
         );
+        hub
+    }
+
+    /// The hub of a thread that has none: the main hub's client and a copy
+    /// of its top scope. The copy is the thread's own down to the
+    /// breadcrumb list, so the reference counts a capture touches are not
+    /// shared with other threads.
+    fn new_thread_hub() -> Hub {
+        let (client, scope) = {
+            let stack = lock(&MAIN.stack);
+            let top = stack.top();
+            (top.client.clone(), top.scope.clone())
+        };
+        let mut own = (*scope).clone();
+        own.breadcrumbs.detach();
+        let client = client.map(|bound| bound.0.clone());
+        let hub = Hub::new(client, Arc::new(own));
+        hub.follows_main.store(true, Ordering::Relaxed);
         hub
     }
 
@@ -161,8 +197,7 @@ impl Hub {
             if let Some(hub) = &*cell.borrow() {
                 return hub.clone();
             }
-            let hub = Arc::new(Hub::new_from_top(&*MAIN));
-            hub.follows_main.store(true, Ordering::Relaxed);
+            let hub = Arc::new(Hub::new_thread_hub());
             *cell.borrow_mut() = Some(hub.clone());
             hub
         });
@@ -196,13 +231,18 @@ impl Hub {
     /// The client of the top scope (for an implicitly created thread hub
     /// without one: the main hub's client).
     pub fn client(&self) -> Option<Arc<Client>> {
+        self.bound().map(|bound| bound.0.clone())
+    }
+
+    /// The hub's hold on the client of the top scope (see `client`).
+    fn bound(&self) -> Option<Arc<Bound>> {
         let own = lock(&self.stack).top().client.clone();
         self.resolve_client(own)
     }
 
     /// `own`, or for an implicitly created thread hub without a client of
     /// its own, the main hub's client.
-    fn resolve_client(&self, own: Option<Arc<Client>>) -> Option<Arc<Client>> {
+    fn resolve_client(&self, own: Option<Arc<Bound>>) -> Option<Arc<Bound>> {
         if own.is_some()
             || !self.follows_main.load(Ordering::Relaxed)
             || std::ptr::eq(self, &**MAIN)
@@ -214,7 +254,7 @@ impl Hub {
 
     /// Whether the hub has an enabled client.
     pub fn is_active(&self) -> bool {
-        self.client().is_some_and(|c| c.is_enabled())
+        self.bound().is_some_and(|c| c.is_enabled())
     }
 
     /// Binds a client to the top scope (`None` unbinds). The hub stops
@@ -224,13 +264,14 @@ impl Hub {
             ANY_CLIENT.store(true, Ordering::Relaxed);
         }
         self.follows_main.store(false, Ordering::Relaxed);
+        let client = client.map(|c| Arc::new(Bound(c)));
         let mut stack = lock(&self.stack);
         let top = stack.top_mut();
         top.client = client;
         top.version += 1;
     }
 
-    fn top(&self) -> (Option<Arc<Client>>, Arc<Scope>) {
+    fn top(&self) -> (Option<Arc<Bound>>, Arc<Scope>) {
         let (client, scope) = {
             let stack = lock(&self.stack);
             let top = stack.top();
@@ -474,7 +515,7 @@ impl Hub {
     /// (which may change or drop each one; a panic inside drops it). Does
     /// nothing without a client.
     pub fn add_breadcrumb<B: IntoBreadcrumbs>(&self, breadcrumbs: B) {
-        let Some(client) = self.client() else {
+        let Some(client) = self.bound() else {
             return;
         };
         let options = client.options();

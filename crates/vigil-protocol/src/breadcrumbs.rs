@@ -160,6 +160,19 @@ impl Breadcrumbs {
         unique
     }
 
+    /// Gives this list storage of its own (copying the pointers to its
+    /// breadcrumbs if the storage is shared), so that copying it later
+    /// touches no reference count shared with the lists it came from.
+    pub fn detach(&mut self) {
+        let shared = self
+            .shared
+            .as_mut()
+            .is_some_and(|d| Arc::get_mut(d).is_none());
+        if shared || !self.own.is_empty() || self.skip != 0 {
+            self.entries_mut();
+        }
+    }
+
     /// Number of breadcrumbs.
     pub fn len(&self) -> usize {
         self.shared_len() + self.own.len()
