@@ -322,15 +322,22 @@ impl Hub {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether the top layer's client is enabled, or `None` when the hub
-    /// follows the main hub's client (then [`Hub::is_active`] decides).
-    fn top_is_active(&self, top: &Layer) -> Option<bool> {
+    /// Whether the top layer has an enabled client (for an implicitly
+    /// created thread hub without one: the main hub's). Called with this
+    /// hub's lock held; the main hub's lock is then taken inside it. That
+    /// order is the only one: the main hub never takes another hub's lock
+    /// while holding its own.
+    fn top_is_active(&self, top: &Layer) -> bool {
         match &top.client {
-            Some(client) => Some(client.is_enabled()),
+            Some(client) => client.is_enabled(),
             None if self.follows_main.load(Ordering::Relaxed) && !std::ptr::eq(self, &**MAIN) => {
-                None
+                lock(&MAIN.stack)
+                    .top()
+                    .client
+                    .as_ref()
+                    .is_some_and(|c| c.is_enabled())
             }
-            None => Some(false),
+            None => false,
         }
     }
 
@@ -366,18 +373,8 @@ impl Hub {
         let (client, top_scope) = {
             let stack = lock(&self.stack);
             let top = stack.top();
-            if need_active {
-                match self.top_is_active(top) {
-                    Some(true) => {}
-                    Some(false) => return None,
-                    None => {
-                        drop(stack);
-                        return self
-                            .is_active()
-                            .then(|| self.push_configured(false, config))
-                            .flatten();
-                    }
-                }
+            if need_active && !self.top_is_active(top) {
+                return None;
             }
             (top.client.clone(), top.scope.clone())
         };
@@ -468,18 +465,8 @@ impl Hub {
         let (base, id, version, max) = {
             let stack = lock(&self.stack);
             let top = stack.top();
-            if need_active {
-                match self.top_is_active(top) {
-                    Some(true) => {}
-                    Some(false) => return None,
-                    None => {
-                        drop(stack);
-                        return self
-                            .is_active()
-                            .then(|| self.configure_scope_inner(false, f))
-                            .flatten();
-                    }
-                }
+            if need_active && !self.top_is_active(top) {
+                return None;
             }
             let max = top.client.as_ref().map(|c| c.options().max_breadcrumbs);
             (top.scope.clone(), top.id, top.version, max)
