@@ -344,21 +344,23 @@ impl Hub {
     /// Pushes a scope inheriting everything from the current top; dropping
     /// the guard pops it and reverts every change made in it.
     pub fn push_scope(&self) -> ScopeGuard {
-        self.push_configured(false, None::<fn(&mut Scope)>)
-            .map_or_else(ScopeGuard::noop, |id| ScopeGuard {
-                inner: Some((self.stack.clone(), id)),
-                _not_send: PhantomData,
-            })
+        self.push_guarded(false)
     }
 
     /// [`push_scope`](Hub::push_scope) when the hub has an enabled client;
     /// a guard that pops nothing otherwise.
     pub(crate) fn push_scope_if_active(&self) -> ScopeGuard {
-        self.push_configured(true, None::<fn(&mut Scope)>)
-            .map_or_else(ScopeGuard::noop, |id| ScopeGuard {
+        self.push_guarded(true)
+    }
+
+    fn push_guarded(&self, need_active: bool) -> ScopeGuard {
+        match self.push_configured(need_active, None::<fn(&mut Scope)>) {
+            Some(id) => ScopeGuard {
                 inner: Some((self.stack.clone(), id)),
                 _not_send: PhantomData,
-            })
+            },
+            None => ScopeGuard::noop(),
+        }
     }
 
     /// Pushes a layer holding a copy of the top scope changed by `config`

@@ -134,10 +134,18 @@ impl Tags {
             return;
         }
         // Full: rewrite the list with every change, then keep this one.
-        let merged: Vec<Entry> = self
+        // The strings are shared, not copied.
+        let mut merged: Vec<Entry> = self
+            .base()
             .iter()
-            .map(|(k, v)| (SmolStr::new(k), SmolStr::new(v)))
+            .filter(|(k, _)| self.change_slot(k).is_none())
+            .cloned()
+            .chain(
+                self.changes()
+                    .filter_map(|(k, v)| Some((k.clone(), v.clone()?))),
+            )
             .collect();
+        merged.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         self.base = (!merged.is_empty()).then(|| merged.into());
         self.overlay = Default::default();
         match change {

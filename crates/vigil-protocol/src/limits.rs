@@ -429,18 +429,22 @@ fn truncate_url(url: &mut String, limit: usize) {
     if url.chars().map(url_len).sum::<usize>() <= limit {
         return;
     }
-    let room = limit.saturating_sub(ELLIPSIS.len());
+    cut_with_ellipsis(url, limit.saturating_sub(ELLIPSIS.len()), url_len);
+}
+
+/// Cuts `s` after the longest prefix whose chars cost at most `room`
+/// (each as `cost` says), then appends `...`.
+fn cut_with_ellipsis(s: &mut String, room: usize, cost: impl Fn(char) -> usize) {
     let mut used = 0;
-    let mut cut = url.len();
-    for (i, c) in url.char_indices() {
-        used += url_len(c);
-        if used > room {
-            cut = i;
-            break;
-        }
-    }
-    url.truncate(cut);
-    url.push_str(ELLIPSIS);
+    let cut = s
+        .char_indices()
+        .find(|&(_, c)| {
+            used += cost(c);
+            used > room
+        })
+        .map_or(s.len(), |(i, _)| i);
+    s.truncate(cut);
+    s.push_str(ELLIPSIS);
 }
 
 fn trim_whitespace(s: &mut String) {
@@ -920,17 +924,7 @@ fn fit_str(s: &mut String, budget: usize) -> bool {
     let Some(room) = budget.checked_sub(2 + ELLIPSIS.len()) else {
         return false;
     };
-    let mut used = 0;
-    let mut cut = s.len();
-    for (i, c) in s.char_indices() {
-        used += escaped_len(c);
-        if used > room {
-            cut = i;
-            break;
-        }
-    }
-    s.truncate(cut);
-    s.push_str(ELLIPSIS);
+    cut_with_ellipsis(s, room, escaped_len);
     true
 }
 

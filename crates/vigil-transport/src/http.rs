@@ -651,6 +651,17 @@ impl HttpSender {
             .is_none_or(|last| now.saturating_duration_since(last) >= REPORT_INTERVAL)
     }
 
+    /// When a client report is due, takes it and adds it to `envelope`;
+    /// returns it so that its counts can be put back if sending fails.
+    fn attach_due_report(&mut self, envelope: &mut Envelope, now: Instant) -> Option<ClientReport> {
+        if !self.report_due(now) {
+            return None;
+        }
+        let report = self.take_report(now)?;
+        envelope.add_item(report.clone());
+        Some(report)
+    }
+
     /// Delivers `envelope` and accounts for the result: counters on
     /// success; otherwise the report (if one rode along) is put back and
     /// every other item is recorded with the reason of the failure.
@@ -709,14 +720,7 @@ impl HttpSender {
         control: &Control,
     ) -> bool {
         let now = Instant::now();
-        let report = if self.report_due(now) {
-            self.take_report(now)
-        } else {
-            None
-        };
-        if let Some(report) = &report {
-            envelope.add_item(report.clone());
-        }
+        let report = self.attach_due_report(&mut envelope, now);
         let outcome = self.deliver(&mut envelope, attempts, control);
         if outcome == Outcome::NetworkError {
             if let Some(report) = &report {
@@ -820,14 +824,7 @@ impl HttpSender {
             Ok(name) => self.send_stored(envelope, name, control),
             Err(e) => {
                 vigil_core::vigil_debug!("envelope not stored ({e}); sent without the disk queue");
-                let report = if self.report_due(now) {
-                    self.take_report(now)
-                } else {
-                    None
-                };
-                if let Some(report) = &report {
-                    envelope.add_item(report.clone());
-                }
+                let report = self.attach_due_report(&mut envelope, now);
                 self.deliver_and_account(envelope, report, control);
             }
         }
@@ -952,14 +949,7 @@ impl Handler for HttpSender {
             vigil_core::vigil_debug!("envelope rate limited; not sent");
             return;
         }
-        let report = if self.report_due(now) {
-            self.take_report(now)
-        } else {
-            None
-        };
-        if let Some(report) = &report {
-            envelope.add_item(report.clone());
-        }
+        let report = self.attach_due_report(&mut envelope, now);
         self.deliver_and_account(envelope, report, control);
     }
 

@@ -3,14 +3,18 @@
 
 mod support;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use support::{Recording, options_with};
 use vigil::{InitError, Level};
 
+/// Both tests bind clients to the one main hub: run them one at a time.
+static MAIN_HUB: Mutex<()> = Mutex::new(());
+
 #[test]
 fn invalid_dsn_is_an_error_not_a_panic() {
+    let _main = MAIN_HUB.lock().unwrap_or_else(PoisonError::into_inner);
     for bad in [
         "not a dsn",
         "ftp://k@h/1",
@@ -34,6 +38,7 @@ fn invalid_dsn_is_an_error_not_a_panic() {
 
 #[test]
 fn guard_drop_flushes_bounded_by_shutdown_timeout() {
+    let _main = MAIN_HUB.lock().unwrap_or_else(PoisonError::into_inner);
     // A transport that needs 10 s to flush; the guard waits only 300 ms.
     let transport = Arc::new(Recording {
         flush_delay: Some(Duration::from_secs(10)),
