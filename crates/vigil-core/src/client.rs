@@ -1,7 +1,6 @@
 //! The client: options, the capture pipeline and the transport.
 
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -11,27 +10,10 @@ use vigil_protocol::{
     limits,
 };
 
+use crate::panic_guard::call_guarded;
 use crate::{
     ClientOptions, DeliveryStats, Integration, LossRecorder, Scope, Transport, TransportContext,
 };
-
-/// Runs user code so that a panic inside cannot unwind into the SDK: the
-/// panic is reported on stderr (always: losing an event silently is worse
-/// than a line of output) and `None` is returned.
-pub(crate) fn call_guarded<R>(what: &str, f: impl FnOnce() -> R) -> Option<R> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => Some(r),
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "<non-string panic payload>".into());
-            eprintln!("[vigil] {what} panicked: {msg}");
-            None
-        }
-    }
-}
 
 /// The SDK's name in events and envelopes.
 pub const SDK_NAME: &str = "vigil.rust";
@@ -85,7 +67,11 @@ impl Client {
         let integrations = options.integrations.clone();
         for integration in &integrations {
             let name = integration.name();
-            if call_guarded("integration setup", || integration.setup(&mut options)).is_none() {
+            if call_guarded("integration setup", None, || {
+                integration.setup(&mut options)
+            })
+            .is_none()
+            {
                 crate::vigil_debug!("integration {name} failed to set up");
             }
         }
@@ -107,7 +93,7 @@ impl Client {
                     recorder: recorder.clone(),
                     sdk: &sdk,
                 };
-                call_guarded("transport factory", || factory.create_transport(&ctx))
+                call_guarded("transport factory", None, || factory.create_transport(&ctx))
             }
             (Some(_), None) => {
                 crate::vigil_debug!("a DSN is set but no transport: events are dropped");
@@ -172,7 +158,7 @@ impl Client {
     pub fn delivery_stats(&self) -> DeliveryStats {
         let mut stats = self
             .transport()
-            .and_then(|t| call_guarded("transport stats", || t.delivery_stats()).flatten())
+            .and_then(|t| call_guarded("transport stats", None, || t.delivery_stats()).flatten())
             .unwrap_or_default();
         stats.dropped = self.recorder.totals();
         stats
@@ -229,7 +215,7 @@ impl Client {
             .chain(global)
             .flat_map(|s| s.rest.event_processors.iter());
         for processor in processors {
-            match call_guarded("event processor", || processor(*event)) {
+            match call_guarded("event processor", None, || processor(*event)) {
                 Some(Some(e)) => event = Box::new(e),
                 _ => {
                     self.record(DiscardReason::EventProcessor);
@@ -239,7 +225,9 @@ impl Client {
         }
         for integration in &self.integrations {
             let options = &self.options;
-            match call_guarded("integration", || integration.process_event(*event, options)) {
+            match call_guarded("integration", None, || {
+                integration.process_event(*event, options)
+            }) {
                 Some(Some(e)) => event = Box::new(e),
                 _ => {
                     crate::vigil_debug!("integration {} dropped an event", integration.name());
@@ -250,7 +238,7 @@ impl Client {
         }
         self.fill_defaults(&mut event);
         if let Some(before_send) = &self.options.before_send {
-            match call_guarded("before_send", || before_send(*event)) {
+            match call_guarded("before_send", None, || before_send(*event)) {
                 Some(Some(e)) => event = Box::new(e),
                 _ => {
                     self.record(DiscardReason::BeforeSend);
@@ -355,7 +343,7 @@ impl Client {
     pub fn flush(&self, timeout: impl Into<Option<Duration>>) -> bool {
         let timeout = timeout.into().unwrap_or(self.options.shutdown_timeout);
         match self.transport() {
-            Some(t) => call_guarded("transport flush", || t.flush(timeout)).unwrap_or(false),
+            Some(t) => call_guarded("transport flush", None, || t.flush(timeout)).unwrap_or(false),
             None => true,
         }
     }
@@ -367,7 +355,9 @@ impl Client {
         let timeout = timeout.into().unwrap_or(self.options.shutdown_timeout);
         let was_enabled = self.enabled.swap(false, Ordering::AcqRel);
         match self.transport.as_ref().filter(|_| was_enabled) {
-            Some(t) => call_guarded("transport shutdown", || t.shutdown(timeout)).unwrap_or(false),
+            Some(t) => {
+                call_guarded("transport shutdown", None, || t.shutdown(timeout)).unwrap_or(false)
+            }
             None => true,
         }
     }

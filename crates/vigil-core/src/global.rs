@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use crate::Scope;
-use crate::client::call_guarded;
+use crate::panic_guard::call_guarded;
 
 struct Global {
     scope: Arc<Scope>,
@@ -74,7 +74,8 @@ where
         (g.scope.clone(), g.version)
     };
     let mut edited = (*base).clone();
-    let Some(result) = call_guarded("configure_global_scope closure", || f(&mut edited)) else {
+    let Some(result) = call_guarded("configure_global_scope closure", None, || f(&mut edited))
+    else {
         return R::default();
     };
     let mut g = GLOBAL.lock().unwrap_or_else(PoisonError::into_inner);

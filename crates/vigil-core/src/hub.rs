@@ -10,7 +10,7 @@ use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 
 use vigil_protocol::{Event, EventId, Level};
 
-use crate::client::call_guarded;
+use crate::panic_guard::call_guarded;
 use crate::{Client, IntoBreadcrumbs, Scope};
 
 /// Set once any enabled client is bound anywhere: until then every API
@@ -387,7 +387,7 @@ impl Hub {
                 if let Some(client) = &client {
                     edited.max_breadcrumbs = Some(client.options().max_breadcrumbs);
                 }
-                match call_guarded("with_scope configuration", || config(&mut edited)) {
+                match call_guarded("with_scope configuration", None, || config(&mut edited)) {
                     Some(()) => Arc::new(edited),
                     None => top_scope,
                 }
@@ -477,7 +477,7 @@ impl Hub {
         if max.is_some() {
             edited.max_breadcrumbs = max;
         }
-        let result = call_guarded("configure_scope closure", || f(&mut edited))?;
+        let result = call_guarded("configure_scope closure", None, || f(&mut edited))?;
         let mut stack = lock(&self.stack);
         // What the write-back replaces is dropped after the lock is released:
         // it may hold the last reference to user values (event processors).
@@ -515,11 +515,12 @@ impl Hub {
         for crumb in breadcrumbs.into_breadcrumbs() {
             // before_breadcrumb is user code: it runs with no lock held.
             let crumb = match &options.before_breadcrumb {
-                Some(before) => match call_guarded("before_breadcrumb", || before(crumb)).flatten()
-                {
-                    Some(c) => c,
-                    None => continue,
-                },
+                Some(before) => {
+                    match call_guarded("before_breadcrumb", None, || before(crumb)).flatten() {
+                        Some(c) => c,
+                        None => continue,
+                    }
+                }
                 None => crumb,
             };
             let mut stack = lock(&self.stack);

@@ -228,7 +228,7 @@ impl Scope {
         self.apply_data(&mut event, max_breadcrumbs, true);
         for processor in self.rest.event_processors.iter() {
             let p = processor.clone();
-            event = crate::client::call_guarded("event processor", move || p(event))??;
+            event = crate::panic_guard::call_guarded("event processor", None, move || p(event))??;
         }
         Some(event)
     }

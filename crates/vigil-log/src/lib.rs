@@ -90,7 +90,6 @@
 //! top of the destination logger.
 
 mod convert;
-mod guard;
 mod logger;
 
 pub use crate::logger::{LogFilter, NoLogger, VigilLogger, default_filter};

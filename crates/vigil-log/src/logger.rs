@@ -8,7 +8,9 @@ use vigil_core::Hub;
 use vigil_core::protocol::{Breadcrumb, Event, EventId};
 
 use crate::convert;
-use crate::guard::{Reentrancy, guarded, is_sdk_target, on_sdk_thread};
+use vigil_core::{
+    ReentrancyGuard as Reentrancy, call_guarded, is_sdk_target, is_sdk_thread as on_sdk_thread,
+};
 
 /// What [`VigilLogger`] does with a record, as decided by its filter.
 ///
@@ -261,8 +263,10 @@ impl<L: Log> VigilLogger<L> {
         if metadata.level() > self.filter_max_level {
             return LogFilter::Ignore;
         }
-        let action = guarded("filter", &self.warned_panic, || (self.filter)(metadata))
-            .unwrap_or(LogFilter::Ignore);
+        let action = call_guarded("the log filter", Some(&self.warned_panic), || {
+            (self.filter)(metadata)
+        })
+        .unwrap_or(LogFilter::Ignore);
         if action == LogFilter::Ignore
             || is_sdk_target(metadata.target())
             || Reentrancy::is_active()
@@ -295,9 +299,11 @@ impl<L: Log> VigilLogger<L> {
                         crumb.event_id = Some(id);
                     }
                     match &self.breadcrumb_mapper {
-                        Some(mapper) => guarded("breadcrumb mapper", &self.warned_panic, || {
-                            mapper(record, crumb)
-                        })?,
+                        Some(mapper) => call_guarded(
+                            "the log breadcrumb mapper",
+                            Some(&self.warned_panic),
+                            || mapper(record, crumb),
+                        )?,
                         None => Some(crumb),
                     }
                 });
@@ -308,7 +314,9 @@ impl<L: Log> VigilLogger<L> {
     fn map_event(&self, record: &Record<'_>) -> Option<Event> {
         let event = convert::event(record);
         match &self.event_mapper {
-            Some(mapper) => guarded("event mapper", &self.warned_panic, || mapper(record, event))?,
+            Some(mapper) => call_guarded("the log event mapper", Some(&self.warned_panic), || {
+                mapper(record, event)
+            })?,
             None => Some(event),
         }
     }

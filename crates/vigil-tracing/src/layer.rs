@@ -15,8 +15,10 @@ use vigil_core::protocol::{
     Breadcrumb, Context as EventContext, Event, EventId, Level, Map, Value,
 };
 
-use crate::guard::{Reentrancy, guarded, is_sdk_target, on_sdk_thread};
 use crate::visit::Fields;
+use vigil_core::{
+    ReentrancyGuard as Reentrancy, call_guarded, is_sdk_target, is_sdk_thread as on_sdk_thread,
+};
 
 /// The context of error events that lists their enclosing spans.
 pub(crate) const SPANS_CONTEXT: &str = "tracing_spans";
@@ -241,7 +243,7 @@ impl<S> VigilLayer<S> {
     /// What the filter says about an event; `Ignore` for the SDK's own
     /// events and while this thread is capturing.
     fn action(&self, metadata: &Metadata<'_>) -> EventFilter {
-        let action = guarded("event filter", &self.warned_panic, || {
+        let action = call_guarded("the tracing event filter", Some(&self.warned_panic), || {
             (self.event_filter)(metadata)
         })
         .unwrap_or(EventFilter::Ignore);
@@ -291,9 +293,11 @@ impl<S> VigilLayer<S> {
             ..Event::default()
         };
         match &self.event_mapper {
-            Some(mapper) => guarded("event mapper", &self.warned_panic, || {
-                mapper(event, vigil_event)
-            })?,
+            Some(mapper) => {
+                call_guarded("the tracing event mapper", Some(&self.warned_panic), || {
+                    mapper(event, vigil_event)
+                })?
+            }
             None => Some(vigil_event),
         }
     }
@@ -314,9 +318,11 @@ impl<S> VigilLayer<S> {
             ..Breadcrumb::default()
         };
         match &self.breadcrumb_mapper {
-            Some(mapper) => guarded("breadcrumb mapper", &self.warned_panic, || {
-                mapper(event, crumb)
-            })?,
+            Some(mapper) => call_guarded(
+                "the tracing breadcrumb mapper",
+                Some(&self.warned_panic),
+                || mapper(event, crumb),
+            )?,
             None => Some(crumb),
         }
     }
@@ -341,7 +347,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        let record = guarded("span filter", &self.warned_panic, || {
+        let record = call_guarded("the tracing span filter", Some(&self.warned_panic), || {
             (self.span_filter)(attrs.metadata())
         })
         .unwrap_or(false);

@@ -134,7 +134,6 @@
 //! an event it ignores costs one filter call, and the fields of the others
 //! are recorded only then.
 
-mod guard;
 mod layer;
 mod visit;
 
