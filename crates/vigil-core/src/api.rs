@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use vigil_protocol::{Event, EventId, Level};
 
-use crate::hub::any_client;
-use crate::{Hub, IntoBreadcrumbs, Scope, ScopeGuard};
+use crate::breadcrumbs::IntoBreadcrumbs;
+use crate::hub::{Hub, ScopeGuard, any_client};
+use crate::scope::Scope;
 
 /// Captures an event on the current hub, merging the current scope's data.
 /// Returns the event id, or the nil id when it was dropped or the SDK is
@@ -94,7 +95,7 @@ where
     if !any_client() {
         return R::default();
     }
-    Hub::with_current(|hub| hub.configure_scope_inner(true, f).unwrap_or_default())
+    Hub::with_active(|hub| hub.configure_scope(f))
 }
 
 /// Runs `callback` in a new scope configured by `scope_config`; changes
@@ -120,7 +121,13 @@ where
     if !any_client() {
         return callback();
     }
-    Hub::with_current(|hub| hub.with_scope_inner(true, scope_config, callback))
+    Hub::with_current(|hub| {
+        if hub.is_active() {
+            hub.with_scope(scope_config, callback)
+        } else {
+            callback()
+        }
+    })
 }
 
 /// Pushes a new scope on the current hub; dropping the guard pops it.
@@ -143,7 +150,13 @@ pub fn push_scope() -> ScopeGuard {
     if !any_client() {
         return ScopeGuard::noop();
     }
-    Hub::with_current(|hub| hub.push_scope_if_active())
+    Hub::with_current(|hub| {
+        if hub.is_active() {
+            hub.push_scope()
+        } else {
+            ScopeGuard::noop()
+        }
+    })
 }
 
 /// The id of the last event sent from the current hub.

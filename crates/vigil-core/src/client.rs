@@ -10,10 +10,12 @@ use vigil_protocol::{
     limits,
 };
 
+use crate::integration::Integration;
+use crate::options::ClientOptions;
 use crate::panic_guard::call_guarded;
-use crate::{
-    ClientOptions, DeliveryStats, Integration, LossRecorder, Scope, Transport, TransportContext,
-};
+use crate::reports::LossRecorder;
+use crate::scope::Scope;
+use crate::transport::{DeliveryStats, Transport, TransportContext};
 
 /// The SDK's name in events and envelopes.
 pub const SDK_NAME: &str = "vigil.rust";
@@ -310,7 +312,7 @@ impl Client {
         let mut envelope = Envelope::from_event(event);
         for s in scope.into_iter().chain(global.as_deref()) {
             for attachment in s.rest.attachments.iter() {
-                envelope.add_item(attachment.clone());
+                envelope.add_item((**attachment).clone());
             }
         }
         self.fill_envelope_headers(&mut envelope);

@@ -8,8 +8,8 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::hub::{SwitchGuard, any_client};
-use crate::{Hub, Scope};
+use crate::hub::{Hub, SwitchGuard, any_client};
+use crate::scope::Scope;
 
 pin_project! {
     /// A future that runs with a hub as the current hub while it is polled.

@@ -4,8 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
-use crate::Scope;
-use crate::panic_guard::call_guarded;
+use crate::scope::Scope;
 
 struct Global {
     scope: Arc<Scope>,
@@ -46,8 +45,8 @@ pub(crate) fn snapshot() -> Option<Arc<Scope>> {
 /// must also reach threads and hubs that already exist.
 ///
 /// Like [`Hub::configure_scope`](crate::Hub::configure_scope), the closure
-/// runs with no SDK lock held; concurrent calls lose no update; a panic
-/// inside discards its changes and returns `R::default()`.
+/// runs with no SDK lock held and concurrent calls lose no update; a panic
+/// inside discards its changes and propagates to the caller.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -67,17 +66,13 @@ pub(crate) fn snapshot() -> Option<Arc<Scope>> {
 pub fn configure_global_scope<F, R>(f: F) -> R
 where
     F: FnOnce(&mut Scope) -> R,
-    R: Default,
 {
     let (base, version) = {
         let g = GLOBAL.lock().unwrap_or_else(PoisonError::into_inner);
         (g.scope.clone(), g.version)
     };
     let mut edited = (*base).clone();
-    let Some(result) = call_guarded("configure_global_scope closure", None, || f(&mut edited))
-    else {
-        return R::default();
-    };
+    let result = f(&mut edited);
     let mut g = GLOBAL.lock().unwrap_or_else(PoisonError::into_inner);
     if g.version == version {
         g.scope = Arc::new(edited);

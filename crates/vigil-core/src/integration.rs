@@ -2,7 +2,7 @@
 
 use vigil_protocol::Event;
 
-use crate::ClientOptions;
+use crate::options::ClientOptions;
 
 /// Extends the SDK: sets options up when a client is created and processes
 /// every event the client captures.

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use vigil_protocol::{Breadcrumb, Dsn, DsnError, Event};
 
-use crate::{Integration, TransportFactory};
+use crate::integration::Integration;
+use crate::transport::TransportFactory;
 
 /// A callback that may change or drop an event or breadcrumb
 /// (`before_send`, `before_breadcrumb`). Returning `None` drops it.
@@ -112,7 +113,7 @@ impl Default for ClientOptions {
             shutdown_timeout: Duration::from_secs(2),
             send_client_reports: true,
             transport_queue_size: 100,
-            user_agent: Cow::Borrowed(crate::USER_AGENT),
+            user_agent: Cow::Borrowed(crate::client::USER_AGENT),
         }
     }
 }

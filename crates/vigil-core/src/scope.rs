@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use smol_str::ToSmolStr;
 
-use crate::Tags;
+use crate::tags::Tags;
 use vigil_protocol::{Attachment, Breadcrumb, Breadcrumbs, Context, Event, Level, User, Value};
 
 /// An event processor: may change or drop (`None`) an event.
@@ -44,7 +44,9 @@ pub(crate) struct Rest {
     pub(crate) extra: Arc<BTreeMap<String, Value>>,
     pub(crate) contexts: Arc<BTreeMap<String, Context>>,
     pub(crate) event_processors: Arc<Vec<EventProcessor>>,
-    pub(crate) attachments: Arc<Vec<Attachment>>,
+    /// Each attachment is shared, so copying the list copies no content
+    /// and a merge can tell entries apart by identity.
+    pub(crate) attachments: Arc<Vec<Arc<Attachment>>>,
 }
 
 impl fmt::Debug for Scope {
@@ -141,9 +143,10 @@ impl Scope {
         &self.tags
     }
 
-    /// Sets an extra value.
-    pub fn set_extra(&mut self, key: &str, value: impl Into<Value>) {
-        Arc::make_mut(&mut self.rest_mut().extra).insert(key.to_owned(), value.into());
+    /// Sets an extra value: `set_extra("retries", 3.into())`,
+    /// `set_extra("request", json!({"id": 7}))`.
+    pub fn set_extra(&mut self, key: &str, value: Value) {
+        Arc::make_mut(&mut self.rest_mut().extra).insert(key.to_owned(), value);
     }
 
     /// Removes an extra value.
@@ -204,7 +207,7 @@ impl Scope {
 
     /// Adds an attachment, sent with every event captured in this scope.
     pub fn add_attachment(&mut self, attachment: Attachment) {
-        Arc::make_mut(&mut self.rest_mut().attachments).push(attachment);
+        Arc::make_mut(&mut self.rest_mut().attachments).push(Arc::new(attachment));
     }
 
     /// Removes all attachments.
@@ -212,25 +215,9 @@ impl Scope {
         self.rest_mut().attachments = Arc::default();
     }
 
-    /// The attachments.
-    pub fn attachments(&self) -> &[Attachment] {
-        &self.rest.attachments
-    }
-
-    /// Applies the scope's data to an event, then runs its event
-    /// processors. Values set on the event win over the scope's, except
-    /// the level: a level set on the scope overrides the event's.
-    /// Breadcrumbs are appended after the scope's and capped at
-    /// `max_breadcrumbs`, keeping the newest.
-    ///
-    /// A processor that panics drops the event, as one returning `None`.
-    pub fn apply_to_event(&self, mut event: Event, max_breadcrumbs: usize) -> Option<Event> {
-        self.apply_data(&mut event, max_breadcrumbs, true);
-        for processor in self.rest.event_processors.iter() {
-            let p = processor.clone();
-            event = crate::panic_guard::call_guarded("event processor", None, move || p(event))??;
-        }
-        Some(event)
+    /// The attachments, in the order added.
+    pub fn attachments(&self) -> impl ExactSizeIterator<Item = &Attachment> {
+        self.rest.attachments.iter().map(|a| &**a)
     }
 
     /// Merges the data fields (no processors) into `event`.
@@ -361,15 +348,21 @@ fn merge_map<K: Ord + Clone, V: Clone + PartialEq>(
     }
 }
 
-fn merge_list<T: Clone>(current: &mut Arc<Vec<T>>, base: &Arc<Vec<T>>, edited: &Arc<Vec<T>>) {
+/// The three-way merge of a list whose entries are shared: the entries
+/// the edit removed (by clearing the list) leave the current list, the
+/// entries it added join it at the end, and entries added concurrently
+/// stay. Entries are told apart by identity, not by value, so clearing
+/// and re-adding an equal entry is seen as what it is.
+fn merge_list<T: ?Sized>(
+    current: &mut Arc<Vec<Arc<T>>>,
+    base: &Arc<Vec<Arc<T>>>,
+    edited: &Arc<Vec<Arc<T>>>,
+) {
     if Arc::ptr_eq(base, edited) {
         return;
     }
-    if edited.len() >= base.len() {
-        // Appended to (the common case): add the new entries.
-        let target = Arc::make_mut(current);
-        target.extend(edited[base.len()..].iter().cloned());
-    } else {
-        *current = edited.clone();
-    }
+    let contains = |list: &[Arc<T>], entry: &Arc<T>| list.iter().any(|e| Arc::ptr_eq(e, entry));
+    let target = Arc::make_mut(current);
+    target.retain(|entry| !contains(base, entry) || contains(edited, entry));
+    target.extend(edited.iter().filter(|e| !contains(base, e)).cloned());
 }

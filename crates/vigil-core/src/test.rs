@@ -11,7 +11,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use vigil_protocol::{Envelope, EnvelopeItem, Event};
 
-use crate::{Client, ClientOptions, Hub, Scope, Transport, TransportContext};
+use crate::client::Client;
+use crate::hub::Hub;
+use crate::options::ClientOptions;
+use crate::scope::Scope;
+use crate::transport::{Transport, TransportContext};
 
 /// The DSN test clients use; nothing is ever sent to it.
 pub const TEST_DSN: &str = "https://public@sentry.invalid/1";

@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use vigil_protocol::{ClientSdkInfo, DataCategory, DiscardReason, DiscardedEvent, Dsn, Envelope};
 
-use crate::{ClientOptions, LossRecorder};
+use crate::options::ClientOptions;
+use crate::reports::LossRecorder;
 
 /// Sends envelopes somewhere: an HTTP endpoint, a file, a test buffer.
 ///

@@ -44,4 +44,7 @@
 pub mod process;
 mod server;
 
-pub use crate::server::{Behavior, LoopbackServer, Reply, Request, refused_addr};
+pub use crate::server::LoopbackServer;
+pub use crate::server::listener::refused_addr;
+pub use crate::server::reply::{Behavior, Reply};
+pub use crate::server::request::Request;

@@ -126,7 +126,7 @@ fn events_arrive_in_bugsink_with_the_right_fields() {
                 "order",
                 BTreeMap::from([("id".to_owned(), Value::from(991))]),
             );
-            scope.set_extra("cart_items", 3);
+            scope.set_extra("cart_items", 3.into());
             scope.set_fingerprint(Some(&["checkout", "payment-declined"]));
             for i in 0..30 {
                 scope.add_breadcrumb(Breadcrumb {

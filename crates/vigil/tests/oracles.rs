@@ -93,7 +93,7 @@ fn representative_envelopes() -> Vec<Envelope> {
                     email: Some("john.doe@example.com".into()),
                     ..Default::default()
                 }));
-                scope.set_extra("answer", 42);
+                scope.set_extra("answer", 42.into());
                 scope.set_context(
                     "os",
                     OsContext {

@@ -16,7 +16,7 @@ fn event_values_win_over_scope_values() {
         configure_scope(|s| {
             s.set_tag("shared", "scope");
             s.set_tag("scope-only", "scope");
-            s.set_extra("shared", "scope");
+            s.set_extra("shared", "scope".into());
             s.set_user(Some(User {
                 id: Some("scope-user".into()),
                 ..Default::default()

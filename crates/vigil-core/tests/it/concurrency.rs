@@ -68,7 +68,7 @@ fn concurrent_configure_scope_loses_no_update() {
                 for i in 0..PER_THREAD {
                     hub.configure_scope(|scope| {
                         scope.set_tag(&format!("t{t}-{i}"), "x");
-                        scope.set_extra(&format!("e{t}-{i}"), i);
+                        scope.set_extra(&format!("e{t}-{i}"), i.into());
                     });
                     hub.add_breadcrumb(Breadcrumb::message(format!("{t}-{i}")));
                 }

@@ -1,10 +1,12 @@
 //! Integration tests of the hub, scope and client semantics. None of these
 //! touch the main hub; tests that do live in their own binaries.
 
+mod caller_panics;
 mod capture;
 mod concurrency;
 mod errors;
 mod hub;
+mod list_merge;
 mod panics;
 mod pipeline;
 mod scope_stack;

@@ -76,26 +76,6 @@ fn panicking_before_breadcrumb_drops_that_breadcrumb_only() {
 }
 
 #[test]
-fn panicking_configure_scope_closure_discards_its_changes() {
-    let h = harness(ClientOptions::default());
-    h.run(|| {
-        configure_scope(|s| s.set_tag("before", "1"));
-        let r: u32 = configure_scope(|s| {
-            s.set_tag("half-done", "1");
-            panic!("configure exploded");
-        });
-        assert_eq!(r, 0, "a panicking closure yields R::default()");
-        configure_scope(|s| s.set_tag("after", "1"));
-        capture_message("m", Level::Error);
-    });
-    let events = h.events();
-    assert_eq!(events.len(), 1);
-    assert!(events[0].tags.contains_key("before"));
-    assert!(events[0].tags.contains_key("after"));
-    assert!(!events[0].tags.contains_key("half-done"));
-}
-
-#[test]
 fn panic_in_with_scope_callback_pops_the_scope() {
     let h = harness(ClientOptions::default());
     h.run(|| {
@@ -106,33 +86,4 @@ fn panic_in_with_scope_callback_pops_the_scope() {
         capture_message("m", Level::Error);
     });
     assert!(!h.events()[0].tags.contains_key("inner"));
-}
-
-#[test]
-fn panicking_with_scope_configuration_runs_the_callback_in_an_unchanged_copy() {
-    let h = harness(ClientOptions::default());
-    h.run(|| {
-        configure_scope(|s| s.set_tag("outer", "1"));
-        let r = vigil_core::with_scope(
-            |s| {
-                s.set_tag("half-done", "1");
-                panic!("configuration exploded");
-            },
-            || {
-                configure_scope(|s| s.set_tag("pushed", "1"));
-                capture_message("inside", Level::Error);
-                7
-            },
-        );
-        assert_eq!(r, 7, "the callback still runs");
-        capture_message("after", Level::Error);
-    });
-    let events = h.events();
-    assert_eq!(events.len(), 2);
-    assert_eq!(events[0].tags.get("outer").map(|v| v.as_str()), Some("1"));
-    assert!(events[0].tags.contains_key("pushed"));
-    assert!(!events[0].tags.contains_key("half-done"));
-    // The callback ran in a pushed scope that was popped afterwards.
-    assert!(!events[1].tags.contains_key("pushed"));
-    assert!(events[1].tags.contains_key("outer"));
 }

@@ -112,7 +112,7 @@ fn oversized_events_are_trimmed_then_shed_not_dropped() {
     h.run(|| {
         configure_scope(|s| {
             for i in 0..40 {
-                s.set_extra(&format!("big{i}"), "x".repeat(15_000));
+                s.set_extra(&format!("big{i}"), "x".repeat(15_000).into());
             }
         });
         let huge = "y".repeat(2_000_000);

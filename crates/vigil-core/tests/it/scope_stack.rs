@@ -14,7 +14,7 @@ fn fill(scope: &mut vigil_core::Scope, v: &str) {
         id: Some(v.into()),
         ..Default::default()
     }));
-    scope.set_extra("x", v);
+    scope.set_extra("x", v.into());
     scope.set_context("c", BTreeMap::from([("v".to_owned(), Value::from(v))]));
     scope.set_level(Some(if v == "outer" {
         Level::Warning

@@ -1,0 +1,172 @@
+//! Which hub is current: the main hub, each thread's hub, switching hubs
+//! for a closure or a poll, and the disabled fast path.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock};
+
+use crate::client::Client;
+use crate::hub::Hub;
+use crate::hub::stack::lock;
+use crate::scope::Scope;
+
+/// Set once any enabled client is bound anywhere: until then every API
+/// call is a single relaxed load.
+static ANY_CLIENT: AtomicBool = AtomicBool::new(false);
+
+static MAIN: LazyLock<Arc<Hub>> =
+    LazyLock::new(|| Arc::new(Hub::new(None, Arc::new(Scope::new()))));
+
+thread_local! {
+    static CURRENT: RefCell<Option<Arc<Hub>>> = const { RefCell::new(None) };
+}
+
+/// Whether any enabled client has been bound (the disabled fast path).
+#[inline]
+pub(crate) fn any_client() -> bool {
+    ANY_CLIENT.load(Ordering::Relaxed)
+}
+
+/// Notes that `client` is being bound somewhere: once an enabled client
+/// is, the API stops taking the disabled fast path.
+pub(super) fn note_bound(client: Option<&Client>) {
+    if client.is_some_and(Client::is_enabled) {
+        ANY_CLIENT.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The main hub, for the fallback of thread hubs.
+pub(super) fn main_hub() -> &'static Hub {
+    &MAIN
+}
+
+impl Hub {
+    /// The hub of a thread that has none: the main hub's client and a copy
+    /// of its top scope. The copy is the thread's own down to the
+    /// breadcrumb list, so the reference counts a capture touches are not
+    /// shared with other threads.
+    fn new_thread_hub() -> Hub {
+        let (client, scope) = {
+            let stack = lock(&MAIN.stack);
+            let top = stack.top();
+            (top.client.clone(), top.scope.clone())
+        };
+        let mut own = (*scope).clone();
+        own.breadcrumbs.detach();
+        let client = client.map(|bound| bound.0.clone());
+        let hub = Hub::new(client, Arc::new(own));
+        hub.follows_main.store(true, Ordering::Relaxed);
+        hub
+    }
+
+    /// The main hub: the one `init` binds the client to, and the one new
+    /// threads fork from.
+    pub fn main() -> Arc<Hub> {
+        MAIN.clone()
+    }
+
+    /// The current hub of this thread (see the type docs for what a new
+    /// thread gets). While the thread's locals are being destroyed this is
+    /// the main hub.
+    #[inline]
+    pub fn current() -> Arc<Hub> {
+        let existing = CURRENT.try_with(|cell| cell.borrow().clone());
+        match existing {
+            Ok(Some(hub)) => hub,
+            _ => Hub::with_current(Arc::clone),
+        }
+    }
+
+    /// Calls `f` with the current hub without cloning it.
+    pub fn with_current<F: FnOnce(&Arc<Hub>) -> R, R>(f: F) -> R {
+        let hub = CURRENT.try_with(|cell| {
+            if let Some(hub) = &*cell.borrow() {
+                return hub.clone();
+            }
+            let hub = Arc::new(Hub::new_thread_hub());
+            *cell.borrow_mut() = Some(hub.clone());
+            hub
+        });
+        match hub {
+            Ok(hub) => f(&hub),
+            Err(_) => f(&MAIN),
+        }
+    }
+
+    /// Calls `f` with the current hub if it has an enabled client
+    /// ([`Hub::is_active`]); returns `R::default()` without calling it
+    /// otherwise.
+    pub fn with_active<F: FnOnce(&Arc<Hub>) -> R, R: Default>(f: F) -> R {
+        if !any_client() {
+            return R::default();
+        }
+        Hub::with_current(|hub| {
+            if hub.is_active() {
+                f(hub)
+            } else {
+                R::default()
+            }
+        })
+    }
+
+    /// Runs `f` with `hub` as this thread's current hub, restoring the
+    /// previous one afterwards. A panic in `f` propagates to the caller,
+    /// after the previous hub has been restored.
+    pub fn run<F: FnOnce() -> R, R>(hub: Arc<Hub>, f: F) -> R {
+        let _guard = SwitchGuard::new(hub);
+        f()
+    }
+}
+
+/// Makes a hub current for this thread until dropped. Not `Send`.
+pub(crate) struct SwitchGuard {
+    previous: Option<Option<Arc<Hub>>>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl SwitchGuard {
+    pub(crate) fn new(hub: Arc<Hub>) -> SwitchGuard {
+        let previous = CURRENT.try_with(|cell| cell.borrow_mut().replace(hub)).ok();
+        SwitchGuard {
+            previous,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl Drop for SwitchGuard {
+    fn drop(&mut self) {
+        if let Some(previous) = self.previous.take() {
+            // The thread may be shutting down; then there is nothing to restore.
+            // The replaced hub is dropped after the borrow ends: its drop may
+            // run user code (captured closures) that touches the SDK.
+            let replaced =
+                CURRENT.try_with(|cell| std::mem::replace(&mut *cell.borrow_mut(), previous));
+            drop(replaced);
+        }
+    }
+}
+
+impl fmt::Debug for SwitchGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SwitchGuard").finish_non_exhaustive()
+    }
+}
+
+/// Binds `client` to the main hub and makes the main hub current for the
+/// calling thread (what `init` does). If the calling thread runs under a
+/// hub of its own (via [`Hub::run`]), the client is bound there too.
+pub fn bind_client_to_main(client: Arc<Client>) {
+    MAIN.bind_client(Some(client.clone()));
+    let _ = CURRENT.try_with(|cell| {
+        let mut current = cell.borrow_mut();
+        match &*current {
+            Some(hub) if !hub.follows_main.load(Ordering::Relaxed) && !Arc::ptr_eq(hub, &MAIN) => {
+                hub.bind_client(Some(client));
+            }
+            _ => *current = Some(MAIN.clone()),
+        }
+    });
+}
