@@ -3,7 +3,8 @@
 use vigil_core::protocol::Event;
 use vigil_core::{ClientOptions, Integration};
 
-use crate::{current_stacktrace, current_thread, process_stacktrace};
+use crate::convert::{current_stacktrace, current_thread};
+use crate::in_app::process_stacktrace;
 
 /// Attaches the capturing thread's stack trace to message events when
 /// [`ClientOptions::attach_stacktrace`] is on.

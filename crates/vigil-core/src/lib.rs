@@ -50,7 +50,7 @@ pub use crate::error::event_from_error;
 pub use crate::future::spawn;
 pub use crate::future::{HubFuture, HubFutureExt, with_scope_async};
 pub use crate::global::configure_global_scope;
-pub use crate::hub::{Hub, ScopeGuard, bind_client_to_main};
+pub use crate::hub::{Hub, ScopeGuard};
 pub use crate::integration::Integration;
 pub use crate::options::{BeforeCallback, ClientOptions, IntoClientOptions};
 pub use crate::panic_guard::call_guarded;
@@ -63,7 +63,9 @@ pub use crate::transport::{DeliveryStats, Transport, TransportContext, Transport
 /// The wire types (re-export of `vigil-protocol`).
 pub use vigil_protocol as protocol;
 
+/// Plumbing for the `vigil` crate and the transports; not API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::diagnostics::debug_enabled;
+    pub use crate::hub::bind_client_to_main;
 }

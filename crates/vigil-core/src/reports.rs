@@ -108,10 +108,7 @@ impl LossRecorder {
         if discarded_events.is_empty() {
             return None;
         }
-        Some(ClientReport {
-            timestamp: SystemTime::now(),
-            discarded_events,
-        })
+        Some(ClientReport::new(SystemTime::now(), discarded_events))
     }
 
     /// Puts counts from a report that could not be sent back into the
@@ -130,11 +127,7 @@ fn collect(cells: &[AtomicU64; CELLS], read: impl Fn(&AtomicU64) -> u64) -> Vec<
         for category in DataCategory::ALL {
             let quantity = read(&cells[cell(reason, category)]);
             if quantity > 0 {
-                out.push(DiscardedEvent {
-                    reason,
-                    category,
-                    quantity,
-                });
+                out.push(DiscardedEvent::new(reason, category, quantity));
             }
         }
     }

@@ -23,6 +23,11 @@ type Change = (SmolStr, Option<SmolStr>);
 /// setting a tag in a pushed scope allocates nothing (tag strings of up to
 /// 23 bytes are stored inline, longer ones are shared); past those, the
 /// list is rewritten once with all changes.
+///
+/// It is public because [`Scope::tags`](crate::Scope::tags) returns it: a
+/// scope's tags are read through it ([`get`](Tags::get), iteration) and
+/// changed through the scope (`set_tag`, `remove_tag`). Its layout is a
+/// performance detail and may change.
 #[derive(Clone, Default)]
 pub struct Tags {
     /// Sorted by key, keys unique.

@@ -73,7 +73,7 @@ static DUMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// Writes an envelope into `$VIGIL_ENVELOPE_DUMP_DIR`, if set, with a
 /// `sent_at` header as a transport would.
-pub fn dump(envelope: &Envelope) {
+fn dump(envelope: &Envelope) {
     let Some(dir) = std::env::var_os("VIGIL_ENVELOPE_DUMP_DIR") else {
         return;
     };

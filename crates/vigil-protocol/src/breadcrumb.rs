@@ -5,7 +5,8 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{EventId, Level};
+use crate::event::EventId;
+use crate::level::Level;
 
 /// A breadcrumb: a small record of something that happened before an event.
 ///

@@ -150,6 +150,7 @@ impl fmt::Display for DataCategory {
 
 /// One aggregated line of a client report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DiscardedEvent {
     /// Why the items were dropped.
     pub reason: DiscardReason,
@@ -159,12 +160,34 @@ pub struct DiscardedEvent {
     pub quantity: u64,
 }
 
+impl DiscardedEvent {
+    /// A line counting `quantity` items of `category` dropped for `reason`.
+    pub fn new(reason: DiscardReason, category: DataCategory, quantity: u64) -> DiscardedEvent {
+        DiscardedEvent {
+            reason,
+            category,
+            quantity,
+        }
+    }
+}
+
 /// A `client_report` item: what the SDK dropped since the last report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClientReport {
     /// When the report was made.
     #[serde(with = "crate::time::float", default = "SystemTime::now")]
     pub timestamp: SystemTime,
     /// The counts.
     pub discarded_events: Vec<DiscardedEvent>,
+}
+
+impl ClientReport {
+    /// A report made at `timestamp` of the given counts.
+    pub fn new(timestamp: SystemTime, discarded_events: Vec<DiscardedEvent>) -> ClientReport {
+        ClientReport {
+            timestamp,
+            discarded_events,
+        }
+    }
 }

@@ -8,7 +8,13 @@ use serde_json::Value;
 use smol_str::SmolStr;
 use uuid::Uuid;
 
-use crate::{Breadcrumbs, ClientSdkInfo, Context, Exception, Level, Request, Thread, User};
+use crate::breadcrumb_list::Breadcrumbs;
+use crate::context::Context;
+use crate::exception::{Exception, Thread};
+use crate::level::Level;
+use crate::request::Request;
+use crate::sdk::ClientSdkInfo;
+use crate::user::User;
 
 /// The identifier of an event: a UUID written as 32 lowercase hex characters.
 ///

@@ -7,9 +7,27 @@
 //! I/O; every type serializes to exactly the JSON Sentry expects.
 //!
 //! Most users reach these types through `vigil::protocol`.
+//!
+//! # Public API
+//!
+//! The plain data interfaces are built with struct literals, ending in
+//! `..Default::default()` so that the code keeps compiling as fields are
+//! added: [`Event`], [`User`], [`Geo`], [`Breadcrumb`], [`Exception`],
+//! [`Mechanism`], [`Stacktrace`], [`Frame`], [`Thread`], [`Request`],
+//! [`LogEntry`], [`Values`], the contexts [`AppContext`],
+//! [`DeviceContext`], [`OsContext`], [`RuntimeContext`] and
+//! [`TraceContext`], [`ClientSdkInfo`] and [`ClientSdkPackage`]; also
+//! [`Attachment`], which has no `Default` (use [`Attachment::new`] or name
+//! every field). [`Level`] is a fixed set and may be matched exhaustively.
+//!
+//! Every other public type either keeps its fields private ([`Envelope`],
+//! [`Dsn`], [`EventId`], [`Breadcrumbs`]) or is `#[non_exhaustive]`: build
+//! it with its constructor or `Default` and set its public fields, and give
+//! every `match` on an enum a wildcard arm ([`ClientReport`] and
+//! [`DiscardedEvent`] have `new` constructors).
 
 mod breadcrumb;
-mod breadcrumbs;
+mod breadcrumb_list;
 mod client_report;
 mod context;
 mod dsn;
@@ -25,14 +43,14 @@ mod time;
 mod user;
 
 pub use crate::breadcrumb::Breadcrumb;
-pub use crate::breadcrumbs::{Breadcrumbs, Iter as BreadcrumbsIter};
+pub use crate::breadcrumb_list::{Breadcrumbs, Iter as BreadcrumbsIter};
 pub use crate::client_report::{ClientReport, DataCategory, DiscardReason, DiscardedEvent};
 pub use crate::context::{
     AppContext, Context, DeviceContext, OsContext, RuntimeContext, TraceContext,
 };
 pub use crate::dsn::{Dsn, DsnError, Scheme};
 pub use crate::envelope::{
-    Attachment, Envelope, EnvelopeError, EnvelopeHeaders, EnvelopeItem, RawItem, category_of,
+    Attachment, Envelope, EnvelopeError, EnvelopeHeaders, EnvelopeItem, RawItem,
 };
 pub use crate::event::{Event, EventId, LogEntry, ParseEventIdError, Values};
 pub use crate::exception::{Exception, Frame, Mechanism, Stacktrace, Thread};
@@ -40,11 +58,11 @@ pub use crate::level::{Level, ParseLevelError};
 pub use crate::request::Request;
 pub use crate::sdk::{ClientSdkInfo, ClientSdkPackage};
 pub use crate::session::{SessionAttributes, SessionStatus, SessionUpdate};
-pub use crate::time::{format_rfc3339, parse_rfc3339};
 pub use crate::user::{Geo, User};
 
 /// Re-exported so users can build `extra` and context values.
 pub use serde_json::{Map, Value};
-/// The string type of tags: short ones are stored inline, longer ones
-/// shared, so copying tags allocates nothing per tag.
+/// Re-exported because it is the type of the keys and values of
+/// [`Event::tags`]: short strings are stored inline and longer ones shared,
+/// so copying an event's tags allocates nothing per tag.
 pub use smol_str::SmolStr;

@@ -2,7 +2,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::EventId;
+use crate::event::EventId;
 
 /// The state of a release-health session.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +22,7 @@ pub enum SessionStatus {
 
 /// Session attributes that never change after the first update.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SessionAttributes {
     /// The release (required).
     pub release: String,
@@ -36,8 +37,19 @@ pub struct SessionAttributes {
     pub user_agent: Option<String>,
 }
 
+impl SessionAttributes {
+    /// Attributes naming the release; the other fields are empty.
+    pub fn new(release: impl Into<String>) -> SessionAttributes {
+        SessionAttributes {
+            release: release.into(),
+            ..SessionAttributes::default()
+        }
+    }
+}
+
 /// A `session` item: one update of a release-health session.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SessionUpdate {
     /// The session id.
     #[serde(rename = "sid")]
@@ -72,4 +84,29 @@ pub struct SessionUpdate {
     pub errors: u64,
     /// Immutable attributes.
     pub attrs: SessionAttributes,
+}
+
+impl SessionUpdate {
+    /// An update of session `session_id`, started at `started`, with the
+    /// required fields only: every other field has the value it takes when
+    /// absent from the JSON (no `init`, status [`SessionStatus::Ok`], no
+    /// errors, the optional fields empty). Set `init` on the first update.
+    pub fn new(
+        session_id: EventId,
+        started: SystemTime,
+        attrs: SessionAttributes,
+    ) -> SessionUpdate {
+        SessionUpdate {
+            session_id,
+            distinct_id: None,
+            sequence: None,
+            timestamp: None,
+            started,
+            init: false,
+            duration: None,
+            status: SessionStatus::Ok,
+            errors: 0,
+            attrs,
+        }
+    }
 }

@@ -38,7 +38,7 @@ pub(crate) fn from_f64(secs: f64) -> SystemTime {
 
 /// Formats a time as RFC 3339 in UTC with microsecond precision, e.g.
 /// `2024-05-01T12:00:00.123456Z`.
-pub fn format_rfc3339(t: SystemTime) -> String {
+pub(crate) fn format_rfc3339(t: SystemTime) -> String {
     let dt = time::OffsetDateTime::from(t);
     let micros = dt.microsecond();
     format!(
@@ -54,7 +54,7 @@ pub fn format_rfc3339(t: SystemTime) -> String {
 }
 
 /// Parses an RFC 3339 timestamp; a missing offset is taken as UTC.
-pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+pub(crate) fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     use time::format_description::well_known::Rfc3339;
     if let Ok(dt) = time::OffsetDateTime::parse(s, &Rfc3339) {
         return Some(dt.into());

@@ -22,7 +22,7 @@ use axum::routing::get;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use vigil_core::protocol::{Breadcrumb, Envelope, EnvelopeItem, Event, Level, User};
-use vigil_core::{Client, ClientOptions, Transport, TransportContext};
+use vigil_core::{Client, ClientOptions, Hub, Transport, TransportContext};
 use vigil_tower::VigilLayer;
 
 /// A transport that prints a line per event to stderr and keeps the
@@ -195,7 +195,8 @@ async fn self_test(addr: SocketAddr, transport: &PrintTransport) -> Result<(), S
 fn main() {
     let self_testing = std::env::args().any(|arg| arg == "--self-test");
 
-    // What `vigil::init` does, with a printing transport.
+    // A client on the main hub, which the hub of every thread follows: what
+    // `vigil::init` does, with a printing transport.
     let transport = Arc::new(PrintTransport::default());
     let for_factory = transport.clone();
     let dsn = std::env::var("SENTRY_DSN").unwrap_or_else(|_| vigil_core::test::TEST_DSN.to_owned());
@@ -207,7 +208,7 @@ fn main() {
         })),
         ..ClientOptions::default()
     };
-    vigil_core::bind_client_to_main(Arc::new(Client::new(options)));
+    Hub::main().bind_client(Some(Arc::new(Client::new(options))));
     // Process-wide data reaches every event, from every thread and request.
     vigil_core::configure_global_scope(|scope| scope.set_tag("service", "example"));
 

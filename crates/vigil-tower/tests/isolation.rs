@@ -73,7 +73,7 @@ fn bind_recording_client() -> Arc<Recorder> {
         })),
         ..ClientOptions::default()
     };
-    vigil_core::bind_client_to_main(Arc::new(Client::new(options)));
+    Hub::main().bind_client(Some(Arc::new(Client::new(options))));
     recorder
 }
 

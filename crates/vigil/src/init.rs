@@ -134,7 +134,7 @@ fn init_with_options(mut options: ClientOptions) -> InitGuard {
         options.transport = crate::defaults::default_transport();
     }
     let client = Arc::new(Client::new(options));
-    vigil_core::bind_client_to_main(client.clone());
+    vigil_core::__private::bind_client_to_main(client.clone());
     InitGuard {
         client: Some(client),
     }

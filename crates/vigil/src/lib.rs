@@ -22,23 +22,33 @@ mod defaults;
 mod init;
 mod integrations;
 
+// This crate: `init` and the default integrations.
 pub use crate::init::{InitError, InitGuard, init, try_init};
 #[cfg(feature = "contexts")]
 pub use crate::integrations::ContextsIntegration;
 #[cfg(feature = "panic")]
 pub use crate::integrations::PanicIntegration;
-#[cfg(feature = "backtrace")]
-pub use vigil_backtrace::{
-    AttachStacktraceIntegration, ProcessStacktraceIntegration, current_stacktrace,
+
+// vigil-core: hubs, scopes, the client and the API.
+#[cfg(feature = "tokio")]
+pub use vigil_core::spawn;
+pub use vigil_core::{
+    BeforeCallback, Client, ClientOptions, DeliveryStats, Hub, HubFuture, HubFutureExt,
+    Integration, IntoBreadcrumbs, IntoClientOptions, LossRecorder, Scope, ScopeGuard, Tags,
+    Transport, TransportContext, TransportFactory, add_breadcrumb, capture_error, capture_event,
+    capture_message, configure_global_scope, configure_scope, event_from_error, flush,
+    last_event_id, push_scope, with_scope, with_scope_async,
 };
+
+// vigil-protocol (through vigil-core): the wire types most code names.
 pub use vigil_core::protocol::{
     self, Breadcrumb, Breadcrumbs, Event, EventId, Level, SmolStr, User,
 };
-pub use vigil_core::{
-    BeforeCallback, Client, ClientOptions, Hub, Integration, IntoBreadcrumbs, IntoClientOptions,
-    LossRecorder, Scope, ScopeGuard, Tags, Transport, TransportContext, TransportFactory,
-    add_breadcrumb, capture_error, capture_event, capture_message, configure_scope,
-    event_from_error, flush, last_event_id, push_scope, with_scope,
+
+// vigil-backtrace: stack traces.
+#[cfg(feature = "backtrace")]
+pub use vigil_backtrace::{
+    AttachStacktraceIntegration, ProcessStacktraceIntegration, current_stacktrace,
 };
 
 /// Transports: where envelopes go.
@@ -56,13 +66,6 @@ pub mod transports {
         file_sink, http,
     };
 }
-
-pub use vigil_core::{
-    DeliveryStats, HubFuture, HubFutureExt, configure_global_scope, with_scope_async,
-};
-
-#[cfg(feature = "tokio")]
-pub use vigil_core::spawn;
 
 /// The `log` integration (feature `log`): see [`vigil_log`].
 #[cfg(feature = "log")]

@@ -56,12 +56,16 @@ fn child_http() {
     std::panic::resume_unwind(payload);
 }
 
-/// Prints every event as one `VIGIL-EVENT <json>` line on stdout.
-struct StdoutTransport;
+/// Prints every event as one `VIGIL-EVENT <json>` line on stdout (and
+/// records the envelope, so the oracles see it).
+#[derive(Default)]
+struct StdoutTransport {
+    recorded: vigil::test::TestTransport,
+}
 
 impl vigil::Transport for StdoutTransport {
     fn send_envelope(&self, envelope: Envelope) {
-        vigil::test::dump(&envelope);
+        vigil::Transport::send_envelope(&self.recorded, envelope.clone());
         for item in envelope.items() {
             if let EnvelopeItem::Event(event) = item {
                 let json = serde_json::to_string(event).unwrap();
@@ -90,7 +94,7 @@ thread_local! {
 fn child_hostile() {
     let options = vigil::ClientOptions::new()
         .transport(|_: &vigil::TransportContext<'_>| {
-            Arc::new(StdoutTransport) as Arc<dyn vigil::Transport>
+            Arc::new(StdoutTransport::default()) as Arc<dyn vigil::Transport>
         })
         .before_send(|event| {
             if event
@@ -318,8 +322,10 @@ fn a_panic_on_a_named_thread_reaches_the_server_before_exit() {
     );
 
     let envelopes = server.envelopes();
+    // Recorded so the oracles check what the server received.
+    let recorded = vigil::test::TestTransport::new();
     for envelope in &envelopes {
-        vigil::test::dump(envelope);
+        vigil::Transport::send_envelope(&*recorded, envelope.clone());
     }
     let events = events_in(&envelopes);
     let event = events

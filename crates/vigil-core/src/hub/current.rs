@@ -158,6 +158,7 @@ impl fmt::Debug for SwitchGuard {
 /// Binds `client` to the main hub and makes the main hub current for the
 /// calling thread (what `init` does). If the calling thread runs under a
 /// hub of its own (via [`Hub::run`]), the client is bound there too.
+/// Reached through `__private` by the `vigil` crate's `init`.
 pub fn bind_client_to_main(client: Arc<Client>) {
     MAIN.bind_client(Some(client.clone()));
     let _ = CURRENT.try_with(|cell| {

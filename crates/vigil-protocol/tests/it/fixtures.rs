@@ -350,39 +350,31 @@ pub(crate) fn full_event_json() -> Value {
 }
 
 pub(crate) fn client_report(timestamp: SystemTime) -> ClientReport {
-    ClientReport {
+    ClientReport::new(
         timestamp,
-        discarded_events: vec![
-            DiscardedEvent {
-                reason: DiscardReason::QueueOverflow,
-                category: DataCategory::Error,
-                quantity: 3,
-            },
-            DiscardedEvent {
-                reason: DiscardReason::RatelimitBackoff,
-                category: DataCategory::Attachment,
-                quantity: 1024,
-            },
+        vec![
+            DiscardedEvent::new(DiscardReason::QueueOverflow, DataCategory::Error, 3),
+            DiscardedEvent::new(
+                DiscardReason::RatelimitBackoff,
+                DataCategory::Attachment,
+                1024,
+            ),
         ],
-    }
+    )
 }
 
 pub(crate) fn session_update(started: SystemTime) -> SessionUpdate {
-    SessionUpdate {
-        session_id: "2d0f3c1e6a4b4f6e9a3b8c7d6e5f4a3b".parse().unwrap(),
-        distinct_id: Some("user-42".into()),
-        sequence: Some(2),
-        timestamp: Some(started + Duration::from_secs(90)),
-        started,
-        init: true,
-        duration: Some(90.5),
-        status: SessionStatus::Exited,
-        errors: 1,
-        attrs: SessionAttributes {
-            release: "app@1.2.3".into(),
-            environment: Some("production".into()),
-            ip_address: None,
-            user_agent: None,
-        },
-    }
+    // Both types are `#[non_exhaustive]`: built with their constructors.
+    let mut attrs = SessionAttributes::new("app@1.2.3");
+    attrs.environment = Some("production".into());
+    let session_id = "2d0f3c1e6a4b4f6e9a3b8c7d6e5f4a3b".parse().unwrap();
+    let mut session = SessionUpdate::new(session_id, started, attrs);
+    session.distinct_id = Some("user-42".into());
+    session.sequence = Some(2);
+    session.timestamp = Some(started + Duration::from_secs(90));
+    session.init = true;
+    session.duration = Some(90.5);
+    session.status = SessionStatus::Exited;
+    session.errors = 1;
+    session
 }

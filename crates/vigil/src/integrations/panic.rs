@@ -2,7 +2,7 @@
 
 use std::any::Any;
 use std::cell::Cell;
-use std::panic::{self, AssertUnwindSafe, PanicHookInfo};
+use std::panic::{self, PanicHookInfo};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
@@ -199,7 +199,7 @@ fn capture_panic(info: &PanicHookInfo<'_>) {
         .spawn(move || {
             // The pipeline guards user code; this also catches SDK bugs so
             // the helper never panics.
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| run(&for_helper)));
+            let _ = vigil_core::call_guarded("panic report", None, || run(&for_helper));
             let _ = done.send(());
         });
     match spawned {

@@ -2,7 +2,7 @@
 //! the backtrace anyhow captured (run with `RUST_LIB_BACKTRACE=1`).
 //!
 //! ```sh
-//! RUST_LIB_BACKTRACE=1 cargo run -p vigil-anyhow --example anyhow
+//! RUST_LIB_BACKTRACE=1 cargo run -p vigil --features anyhow --example anyhow
 //! ```
 //!
 //! Without `SENTRY_DSN` the envelope goes to a file sink in the temporary
@@ -34,7 +34,7 @@ fn main() {
 
     if let Err(err) = start() {
         println!("error: {err:#}");
-        let id = vigil_anyhow::capture_anyhow(&err);
+        let id = vigil::anyhow::capture_anyhow(&err);
         println!("captured event {id}");
     }
 

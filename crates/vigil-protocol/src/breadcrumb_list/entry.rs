@@ -1,0 +1,72 @@
+//! One stored breadcrumb with its limits state and cached JSON.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use serde::ser::{Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use crate::breadcrumb::Breadcrumb;
+use crate::limits::fields::interfaces::trim_breadcrumb;
+
+/// One stored breadcrumb. Immutable once shared: a change goes to a copy
+/// (`Arc::make_mut`), which starts with an empty cache.
+pub(super) struct Entry {
+    pub(super) crumb: Breadcrumb,
+    /// Whether `crumb` was fitted to the protocol limits since it last
+    /// changed.
+    pub(super) fitted: bool,
+    /// The breadcrumb's JSON, written the first time it is serialized and
+    /// reused by every later event that carries it.
+    pub(super) json: OnceLock<Box<RawValue>>,
+}
+
+impl Entry {
+    /// A new entry holding `crumb` fitted to the protocol limits.
+    pub(super) fn new(crumb: Breadcrumb) -> Arc<Entry> {
+        let mut crumb = crumb;
+        trim_breadcrumb(&mut crumb);
+        Arc::new(Entry {
+            crumb,
+            fitted: true,
+            json: OnceLock::new(),
+        })
+    }
+
+    /// The breadcrumb for writing: the copy (if shared) loses its cache and
+    /// is re-fitted when the event is trimmed.
+    pub(super) fn make_mut(entry: &mut Arc<Entry>) -> &mut Breadcrumb {
+        let entry = Arc::make_mut(entry);
+        entry.fitted = false;
+        entry.json = OnceLock::new();
+        &mut entry.crumb
+    }
+}
+
+impl Clone for Entry {
+    fn clone(&self) -> Entry {
+        Entry {
+            crumb: self.crumb.clone(),
+            fitted: self.fitted,
+            json: OnceLock::new(),
+        }
+    }
+}
+
+impl Serialize for Entry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if let Some(json) = self.json.get() {
+            return json.serialize(serializer);
+        }
+        match serde_json::value::to_raw_value(&self.crumb) {
+            Ok(json) => self.json.get_or_init(|| json).serialize(serializer),
+            Err(_) => self.crumb.serialize(serializer),
+        }
+    }
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.crumb.fmt(f)
+    }
+}

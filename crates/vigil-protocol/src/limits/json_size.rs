@@ -1,0 +1,73 @@
+//! Measuring values as compact JSON, never less than Relay's own size
+//! estimate: strings escaped as `serde_json` writes them, each float as the
+//! longer of `serde_json`'s and `Display`'s forms.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::Value;
+
+/// The length of `c` inside a JSON string as `serde_json` writes it.
+pub(super) fn escaped_len(c: char) -> usize {
+    match c {
+        '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+        c if u32::from(c) < 0x20 => 6,
+        c => c.len_utf8(),
+    }
+}
+
+/// The size of `s` as a JSON string, quotes included.
+pub(super) fn str_size(s: &str) -> usize {
+    2 + s.chars().map(escaped_len).sum::<usize>()
+}
+
+/// The compact JSON size of `value`, counting each float as the longer of
+/// `serde_json`'s and `Display`'s forms (Relay uses the latter, which
+/// writes `1e300` with all its digits).
+pub(super) fn json_size(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        Value::Number(n) => {
+            let json = display_len(n);
+            match n.as_f64() {
+                Some(f) if n.is_f64() => json.max(display_len(&f)),
+                _ => json,
+            }
+        }
+        Value::String(s) => str_size(s),
+        Value::Array(items) => {
+            2 + items.iter().map(json_size).sum::<usize>() + items.len().saturating_sub(1)
+        }
+        Value::Object(map) => {
+            2 + map
+                .iter()
+                .map(|(k, v)| str_size(k) + 1 + json_size(v))
+                .sum::<usize>()
+                + map.len().saturating_sub(1)
+        }
+    }
+}
+
+/// The compact JSON size of `map` as an object.
+pub(super) fn map_size(map: &BTreeMap<String, Value>) -> usize {
+    2 + map
+        .iter()
+        .map(|(k, v)| str_size(k) + 1 + json_size(v))
+        .sum::<usize>()
+        + map.len().saturating_sub(1)
+}
+
+/// How many bytes `value` writes with `Display`, without allocating.
+fn display_len(value: &dyn fmt::Display) -> usize {
+    struct Count(usize);
+    impl fmt::Write for Count {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = fmt::write(&mut count, format_args!("{value}"));
+    count.0
+}
