@@ -10,7 +10,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use vigil_core::protocol::{DiscardReason, Envelope};
 use vigil_core::{LossRecorder, Transport, TransportContext, TransportFactory};
 
-use crate::worker::{Control, Handler, Worker, record_items};
+use crate::loss::record_items;
+use crate::worker::Worker;
+use crate::worker::control::Control;
+use crate::worker::handler::Handler;
 
 /// Writes every envelope to a directory instead of sending it: for demos,
 /// offline debugging and feeding envelopes to external validators.
@@ -37,7 +40,7 @@ use crate::worker::{Control, Handler, Worker, record_items};
 /// # Ok::<(), vigil_core::protocol::DsnError>(())
 /// ```
 pub struct FileTransport {
-    worker: Worker,
+    worker: Worker<Envelope>,
     dir: PathBuf,
 }
 
@@ -135,7 +138,9 @@ impl FileWriter {
 }
 
 impl Handler for FileWriter {
-    fn send(&mut self, mut envelope: Envelope, _control: &Control) {
+    type Job = Envelope;
+
+    fn handle(&mut self, mut envelope: Envelope, _control: &Control) {
         envelope.headers_mut().sent_at = Some(SystemTime::now());
         match self.write(&envelope) {
             Ok(path) => vigil_core::vigil_debug!("envelope written to {}", path.display()),

@@ -122,14 +122,16 @@
 
 mod file;
 mod http;
+mod loss;
 mod rate_limit;
 mod spool;
 mod stats;
 mod worker;
 
 pub use crate::file::{FileTransport, file_sink};
-pub use crate::http::{HttpTransport, HttpTransportOptions, http};
-pub use crate::spool::{DiskQueueOptions, Durability};
+pub use crate::http::options::HttpTransportOptions;
+pub use crate::http::{HttpTransport, http};
+pub use crate::spool::options::{DiskQueueOptions, Durability};
 pub use vigil_core::DeliveryStats;
 
 #[cfg(doc)]

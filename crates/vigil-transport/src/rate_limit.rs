@@ -1,5 +1,6 @@
 //! Rate limits (`protocol.md` §4.1–4.2): parsing `X-Sentry-Rate-Limits`
-//! and `Retry-After`, and the per-category deadlines of one transport.
+//! and `Retry-After`, the per-category deadlines of one transport, and what
+//! they mean for one envelope.
 //!
 //! Deadlines are kept as atomics (milliseconds after the tracker was made)
 //! so the hot path (`send_envelope`) can check them without a lock.
@@ -9,7 +10,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use vigil_core::protocol::DataCategory;
+use vigil_core::LossRecorder;
+use vigil_core::protocol::{DataCategory, DiscardReason, Envelope, EnvelopeItem};
+
+use crate::loss::record_item;
 
 /// The longest limit honoured; longer ones are cut to this. Keeps instant
 /// arithmetic far from overflow while allowing month-long quota blocks.
@@ -222,6 +226,49 @@ impl RateLimits {
                 .filter_map(|c| remaining(Some(c)).map(|d| (c, d)))
                 .collect(),
         }
+    }
+
+    /// Drops the items of `envelope` whose category is limited at `now`,
+    /// counting each as `ratelimit_backoff`. Returns whether nothing is
+    /// left.
+    pub(crate) fn drop_limited_items(
+        &self,
+        envelope: &mut Envelope,
+        recorder: &LossRecorder,
+        now: Instant,
+    ) -> bool {
+        envelope.retain_items(|item| {
+            let limited = self.is_limited(item.category(), now);
+            if limited {
+                record_item(recorder, item, DiscardReason::RatelimitBackoff);
+            }
+            !limited
+        });
+        envelope.is_empty()
+    }
+
+    /// How long the limits still hold for some item of `envelope` (the
+    /// longest), or `None` when nothing in it is limited. Client reports
+    /// are not looked at.
+    pub(crate) fn pause_for(&self, envelope: &Envelope, now: Instant) -> Option<Duration> {
+        let active = self.active(now);
+        let mut pause: Option<Duration> = None;
+        for item in envelope.items() {
+            if matches!(item, EnvelopeItem::ClientReport(_)) {
+                continue;
+            }
+            let category = item.category();
+            let mut left = active.all;
+            for (c, d) in &active.categories {
+                if *c == category {
+                    left = Some(left.map_or(*d, |l| l.max(*d)));
+                }
+            }
+            if let Some(left) = left {
+                pause = Some(pause.map_or(left, |p| p.max(left)));
+            }
+        }
+        pause
     }
 }
 

@@ -1,21 +1,36 @@
 //! The background worker shared by every transport: one named thread, a
 //! bounded queue fed with `try_send`, flush and shutdown with deadlines.
 //!
-//! The caller never blocks on I/O: [`Worker::send`] either queues the
-//! envelope or drops it and records why. [`Worker::flush`] and
-//! [`Worker::shutdown`] wait at most their timeout; a pending deadline is
-//! visible to the worker through [`Control`], so retry back-off never
-//! sleeps past it.
+//! The caller never blocks on I/O: [`Worker::send`] either queues the job
+//! or drops it and records why. [`Worker::flush`] and [`Worker::shutdown`]
+//! wait at most their timeout; a pending deadline is visible to the worker
+//! through [`Control`], so retry back-off never sleeps past it.
+//!
+//! The worker knows nothing of what its jobs mean: a transport gives it a
+//! [`Handler`] and queues that handler's [`Job`]s.
+//!
+//! - [`control`], the deadlines and the "finished" flag callers and the
+//!   thread share;
+//! - [`handler`], the [`Job`] and [`Handler`] traits;
+//! - `run`, the thread's loop;
+//! - here, the caller's side (start, queue, flush, shutdown).
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+pub(crate) mod control;
+pub(crate) mod handler;
+mod run;
+
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use vigil_core::LossRecorder;
-use vigil_core::protocol::{DiscardReason, Envelope, EnvelopeItem};
+use vigil_core::protocol::DiscardReason;
+
+use crate::loss::record_counts;
+use crate::worker::control::Control;
+use crate::worker::handler::{Handler, Job};
 
 /// The name of every worker thread.
 pub(crate) const THREAD_NAME: &str = "vigil-transport";
@@ -25,189 +40,15 @@ pub(crate) const THREAD_NAME: &str = "vigil-transport";
 const CONTROL_RETRY: Duration = Duration::from_millis(2);
 
 /// What the worker thread is asked to do.
-pub(crate) enum Task {
-    /// Send (or write) an envelope.
-    Send(Envelope),
-    /// Send an envelope already stored in the disk queue under this name.
-    SendStored(Envelope, String),
+#[derive(Debug)]
+enum Task<J> {
+    /// Hand this job to the handler.
+    Run(J),
     /// Everything queued before has been handled: run the handler's flush
     /// step, then acknowledge.
     Flush(SyncSender<()>),
     /// Run the handler's flush step and stop.
     Shutdown,
-}
-
-/// What a transport does with the envelopes its worker takes off the
-/// queue. Runs on the worker thread only.
-pub(crate) trait Handler: Send + 'static {
-    /// Delivers one envelope, recording every item it drops.
-    fn send(&mut self, envelope: Envelope, control: &Control);
-
-    /// Called on flush and shutdown, after everything queued before them
-    /// was handled (e.g. to send pending client reports).
-    fn flush(&mut self, control: &Control) {
-        let _ = control;
-    }
-
-    /// How long the queue may stay empty before [`Handler::idle`] runs;
-    /// `None` never.
-    fn idle_interval(&self) -> Option<Duration> {
-        None
-    }
-
-    /// Called when the queue was empty for [`Handler::idle_interval`].
-    fn idle(&mut self, control: &Control) {
-        let _ = control;
-    }
-
-    /// Delivers an envelope that is stored in the disk queue as `name`.
-    fn send_stored(&mut self, envelope: Envelope, name: String, control: &Control) {
-        let _ = name;
-        self.send(envelope, control);
-    }
-
-    /// When [`Handler::wake`] should run next, whether or not tasks keep
-    /// arriving; `None` for never.
-    fn next_wake(&self) -> Option<Instant> {
-        None
-    }
-
-    /// Background work that is due (see [`Handler::next_wake`]).
-    fn wake(&mut self, control: &Control) {
-        let _ = control;
-    }
-
-    /// Keeps an envelope that is dropped from the queue at shutdown (e.g.
-    /// stores it on disk). `false` when it was not kept: the caller counts
-    /// it as `queue_overflow`.
-    fn keep(&mut self, envelope: &mut Envelope) -> bool {
-        let _ = envelope;
-        false
-    }
-}
-
-/// Records every item of `envelope` as dropped for `reason`. Client
-/// reports are not counted: they are the SDK's own bookkeeping.
-pub(crate) fn record_items(recorder: &LossRecorder, envelope: &Envelope, reason: DiscardReason) {
-    for item in envelope.items() {
-        record_item(recorder, item, reason);
-    }
-}
-
-/// Records one dropped item (client reports excepted).
-pub(crate) fn record_item(recorder: &LossRecorder, item: &EnvelopeItem, reason: DiscardReason) {
-    if !matches!(item, EnvelopeItem::ClientReport(_)) {
-        recorder.record(reason, item.category(), item.quantity());
-    }
-}
-
-/// State shared by the callers and the worker thread.
-#[derive(Debug, Default)]
-pub(crate) struct Control {
-    state: Mutex<State>,
-    changed: Condvar,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    /// Deadlines of the flush and shutdown calls now waiting.
-    deadlines: Vec<Instant>,
-    /// The worker thread has stopped (or never started).
-    finished: bool,
-}
-
-impl Control {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Sleeps `delay` (a retry back-off) unless waking would come after the
-    /// deadline of a pending flush or shutdown: then returns `false` at
-    /// once, or as soon as such a call starts waiting. `true` when the
-    /// whole delay was slept and retrying may go on.
-    pub(crate) fn backoff(&self, delay: Duration) -> bool {
-        let Some(wake) = Instant::now().checked_add(delay) else {
-            return false;
-        };
-        let mut state = self.lock();
-        loop {
-            if state.deadlines.iter().any(|d| *d < wake) {
-                return false;
-            }
-            let now = Instant::now();
-            if now >= wake {
-                return true;
-            }
-            state = self
-                .changed
-                .wait_timeout(state, wake.saturating_duration_since(now))
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-    }
-
-    /// Makes `deadline` visible to the worker until the guard is dropped.
-    fn register(&self, deadline: Instant) -> DeadlineGuard<'_> {
-        self.lock().deadlines.push(deadline);
-        self.changed.notify_all();
-        DeadlineGuard {
-            control: self,
-            deadline,
-        }
-    }
-
-    fn set_finished(&self) {
-        self.lock().finished = true;
-        self.changed.notify_all();
-    }
-
-    fn is_finished(&self) -> bool {
-        self.lock().finished
-    }
-
-    /// Waits until the worker thread has stopped, at most until `deadline`.
-    fn wait_finished(&self, deadline: Instant) -> bool {
-        let mut state = self.lock();
-        loop {
-            if state.finished {
-                return true;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            state = self
-                .changed
-                .wait_timeout(state, deadline.saturating_duration_since(now))
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-    }
-}
-
-struct DeadlineGuard<'a> {
-    control: &'a Control,
-    deadline: Instant,
-}
-
-impl Drop for DeadlineGuard<'_> {
-    fn drop(&mut self) {
-        let mut state = self.control.lock();
-        if let Some(i) = state.deadlines.iter().position(|d| *d == self.deadline) {
-            state.deadlines.swap_remove(i);
-        }
-        drop(state);
-        self.control.changed.notify_all();
-    }
-}
-
-/// Marks the worker finished when its thread ends, even by a panic.
-struct FinishGuard(Arc<Control>);
-
-impl Drop for FinishGuard {
-    fn drop(&mut self) {
-        self.0.set_finished();
-    }
 }
 
 /// `now + timeout`, saturating far in the future instead of overflowing.
@@ -218,11 +59,12 @@ fn deadline_after(timeout: Duration) -> Instant {
         .unwrap_or(now)
 }
 
-/// The caller's side of a worker thread.
+/// The caller's side of a worker thread whose handler takes jobs of type
+/// `J`.
 #[derive(Debug)]
-pub(crate) struct Worker {
+pub(crate) struct Worker<J> {
     /// `None` when the thread could not be started.
-    sender: Option<SyncSender<Task>>,
+    sender: Option<SyncSender<Task<J>>>,
     control: Arc<Control>,
     recorder: LossRecorder,
     /// Set by the first `shutdown`: later sends are dropped and counted.
@@ -234,15 +76,15 @@ pub(crate) struct Worker {
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
-impl Worker {
-    /// Starts the worker thread with a queue of `queue_size` envelopes (at
-    /// least 1). If the thread cannot be started, every envelope is
-    /// dropped and recorded as `internal_sdk_error`.
-    pub(crate) fn spawn(
+impl<J: Job> Worker<J> {
+    /// Starts the worker thread with a queue of `queue_size` jobs (at least
+    /// 1). If the thread cannot be started, every job is dropped and its
+    /// items recorded as `internal_sdk_error`.
+    pub(crate) fn spawn<H: Handler<Job = J>>(
         queue_size: usize,
         recorder: LossRecorder,
-        handler: impl Handler,
-    ) -> Worker {
+        handler: H,
+    ) -> Worker<J> {
         let (sender, receiver) = mpsc::sync_channel(queue_size.max(1));
         let control = Arc::new(Control::default());
         let thread = {
@@ -250,7 +92,7 @@ impl Worker {
             let recorder = recorder.clone();
             thread::Builder::new()
                 .name(THREAD_NAME.into())
-                .spawn(move || run(receiver, handler, &control, &recorder))
+                .spawn(move || run::run(receiver, handler, &control, &recorder))
         };
         let (sender, thread) = match thread {
             Ok(handle) => (Some(sender), Some(handle)),
@@ -271,15 +113,13 @@ impl Worker {
         }
     }
 
-    /// Queues an envelope without blocking. A full queue drops it as
+    /// Queues a job without blocking. A full queue drops it as
     /// `queue_overflow`; after shutdown it is dropped as `queue_overflow`
     /// too (the queue is closed); a dead worker drops it as
     /// `internal_sdk_error`.
-    pub(crate) fn send(&self, envelope: Envelope) {
-        if let Err((Task::Send(envelope) | Task::SendStored(envelope, _), reason)) =
-            self.try_queue(Task::Send(envelope))
-        {
-            record_items(&self.recorder, &envelope, reason);
+    pub(crate) fn send(&self, job: J) {
+        if let Err((job, reason)) = self.try_queue(job) {
+            record_counts(&self.recorder, job.items_at_stake(), reason);
         }
     }
 
@@ -288,31 +128,27 @@ impl Worker {
         self.closed.load(Ordering::SeqCst)
     }
 
-    /// Queues a task without blocking, or gives it back with the reason it
+    /// Queues a job without blocking, or gives it back with the reason it
     /// would be dropped for: `queue_overflow` when the queue is full or
     /// closed, `internal_sdk_error` when the worker is gone. Nothing is
     /// recorded here.
-    #[expect(
-        clippy::result_large_err,
-        reason = "the task is handed back by value so the caller can store or count it; boxing would allocate per event"
-    )]
-    pub(crate) fn try_queue(&self, task: Task) -> Result<(), (Task, DiscardReason)> {
+    pub(crate) fn try_queue(&self, job: J) -> Result<(), (J, DiscardReason)> {
         if self.closed.load(Ordering::SeqCst) {
             vigil_core::vigil_debug!("transport is shut down; envelope dropped");
-            return Err((task, DiscardReason::QueueOverflow));
+            return Err((job, DiscardReason::QueueOverflow));
         }
         let Some(sender) = &self.sender else {
-            return Err((task, DiscardReason::InternalSdkError));
+            return Err((job, DiscardReason::InternalSdkError));
         };
-        match sender.try_send(task) {
+        match sender.try_send(Task::Run(job)) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(task)) => {
                 if !self.warned_overflow.swap(true, Ordering::Relaxed) {
                     vigil_core::vigil_debug!(
-                        "transport queue is full; envelopes are dropped (counted as queue_overflow) or, with a disk queue, stored"
+                        "transport queue is full; envelopes that do not fit are refused (counted as queue_overflow unless the transport keeps them)"
                     );
                 }
-                Err((task, DiscardReason::QueueOverflow))
+                Err((task.into_job(), DiscardReason::QueueOverflow))
             }
             Err(TrySendError::Disconnected(task)) => {
                 let reason = if self.closed.load(Ordering::SeqCst) {
@@ -321,14 +157,19 @@ impl Worker {
                     vigil_core::vigil_debug!("transport thread is gone; envelope dropped");
                     DiscardReason::InternalSdkError
                 };
-                Err((task, reason))
+                Err((task.into_job(), reason))
             }
         }
     }
 
     /// Queues a control task, waiting (without holding any lock) while the
     /// queue is full, at most until `deadline`.
-    fn queue_control(&self, sender: &SyncSender<Task>, mut task: Task, deadline: Instant) -> bool {
+    fn queue_control(
+        &self,
+        sender: &SyncSender<Task<J>>,
+        mut task: Task<J>,
+        deadline: Instant,
+    ) -> bool {
         loop {
             match sender.try_send(task) {
                 Ok(()) => return true,
@@ -400,116 +241,16 @@ impl Worker {
     }
 }
 
-/// Runs a handler step so that a panic inside cannot kill the worker.
-fn guarded(what: &str, f: impl FnOnce()) -> bool {
-    let ok = catch_unwind(AssertUnwindSafe(f)).is_ok();
-    if !ok {
-        vigil_core::vigil_debug!("transport {what} panicked");
-    }
-    ok
-}
-
-/// The worker thread's loop.
-fn run(
-    receiver: Receiver<Task>,
-    mut handler: impl Handler,
-    control: &Arc<Control>,
-    recorder: &LossRecorder,
-) {
-    let _finish = FinishGuard(Arc::clone(control));
-    let mut last_task = Instant::now();
-    loop {
-        // Background work that is due runs even while tasks keep coming.
-        if handler.next_wake().is_some_and(|at| at <= Instant::now()) {
-            guarded("background step", || handler.wake(control));
-        }
-        let now = Instant::now();
-        let idle = handler.idle_interval();
-        let until_idle = idle.map(|i| (last_task + i).saturating_duration_since(now));
-        let until_wake = handler
-            .next_wake()
-            .map(|at| at.saturating_duration_since(now));
-        let timeout = match (until_idle, until_wake) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let task = match timeout {
-            Some(timeout) => match receiver.recv_timeout(timeout) {
-                Ok(task) => task,
-                Err(RecvTimeoutError::Timeout) => {
-                    if idle.is_some_and(|i| last_task.elapsed() >= i) {
-                        guarded("idle step", || handler.idle(control));
-                        last_task = Instant::now();
-                    }
-                    continue;
-                }
-                Err(RecvTimeoutError::Disconnected) => break,
-            },
-            None => match receiver.recv() {
-                Ok(task) => task,
-                Err(_) => break,
-            },
-        };
-        last_task = Instant::now();
-        match task {
-            Task::Send(envelope) => {
-                // Kept to count the items should the handler panic.
-                let items: Vec<_> = envelope
-                    .items()
-                    .iter()
-                    .filter(|i| !matches!(i, EnvelopeItem::ClientReport(_)))
-                    .map(|i| (i.category(), i.quantity()))
-                    .collect();
-                if !guarded("send", || handler.send(envelope, control)) {
-                    for (category, quantity) in items {
-                        recorder.record(DiscardReason::InternalSdkError, category, quantity);
-                    }
-                }
-            }
-            Task::SendStored(envelope, name) => {
-                // A panic leaves the file on disk, to be sent later: not
-                // counted.
-                guarded("send", || handler.send_stored(envelope, name, control));
-            }
-            Task::Flush(ack) => {
-                guarded("flush", || handler.flush(control));
-                let _ = ack.try_send(());
-            }
-            Task::Shutdown => {
-                // Whatever raced in behind the shutdown is kept by the
-                // handler (stored on disk) or dropped and counted before
-                // the last flush, so the final client report includes it.
-                // (A send racing with the receiver's drop below can still
-                // be lost uncounted; the window is tiny.)
-                while let Ok(task) = receiver.try_recv() {
-                    match task {
-                        Task::Send(mut envelope) => {
-                            let kept =
-                                catch_unwind(AssertUnwindSafe(|| handler.keep(&mut envelope)))
-                                    .unwrap_or(false);
-                            if !kept {
-                                record_items(recorder, &envelope, DiscardReason::QueueOverflow);
-                            }
-                        }
-                        // Already on disk.
-                        Task::SendStored(..) => {}
-                        Task::Flush(ack) => {
-                            let _ = ack.try_send(());
-                        }
-                        Task::Shutdown => {}
-                    }
-                }
-                guarded("shutdown", || handler.flush(control));
-                break;
+impl<J> Task<J> {
+    /// The job of a `Run` task handed back by the queue. Only `Run` tasks
+    /// go through [`Worker::try_queue`].
+    fn into_job(self) -> J {
+        match self {
+            Task::Run(job) => job,
+            Task::Flush(_) | Task::Shutdown => {
+                unreachable!("only Run tasks are queued with try_queue")
             }
         }
-    }
-    let dropped = recorder.total_dropped();
-    if dropped > 0 {
-        vigil_core::vigil_debug!(
-            "transport stopped; items dropped since start: {:?}",
-            recorder.totals()
-        );
     }
 }
 
@@ -517,7 +258,7 @@ fn run(
 mod tests {
     use super::*;
     use std::sync::mpsc::Sender;
-    use vigil_core::protocol::{DataCategory, Event};
+    use vigil_core::protocol::{DataCategory, Envelope, Event};
 
     /// Forwards envelopes to a channel, optionally after a delay.
     struct Recording {
@@ -526,7 +267,9 @@ mod tests {
     }
 
     impl Handler for Recording {
-        fn send(&mut self, envelope: Envelope, _: &Control) {
+        type Job = Envelope;
+
+        fn handle(&mut self, envelope: Envelope, _: &Control) {
             thread::sleep(self.delay);
             let _ = self.out.send(envelope);
         }
@@ -540,7 +283,9 @@ mod tests {
     fn thread_is_named_and_sends_in_order() {
         struct Named(Sender<Option<String>>);
         impl Handler for Named {
-            fn send(&mut self, _: Envelope, _: &Control) {
+            type Job = Envelope;
+
+            fn handle(&mut self, _: Envelope, _: &Control) {
                 let _ = self.0.send(thread::current().name().map(str::to_owned));
             }
         }
@@ -599,31 +344,16 @@ mod tests {
         assert!(worker.shutdown(Duration::from_secs(5)));
     }
 
-    #[test]
-    fn backoff_stops_at_a_pending_deadline() {
-        let control = Arc::new(Control::default());
-        assert!(control.backoff(Duration::from_millis(5)));
-        let guard = control.register(Instant::now() + Duration::from_millis(50));
-        let start = Instant::now();
-        assert!(!control.backoff(Duration::from_millis(500)));
-        assert!(start.elapsed() < Duration::from_millis(40));
-        drop(guard);
-        // A deadline arriving while sleeping cuts the sleep short.
-        let c2 = Arc::clone(&control);
-        let sleeper = thread::spawn(move || c2.backoff(Duration::from_secs(5)));
-        thread::sleep(Duration::from_millis(50));
-        let _g = control.register(Instant::now() + Duration::from_millis(100));
-        assert!(!sleeper.join().unwrap());
-        assert!(start.elapsed() < Duration::from_secs(2));
-    }
-
     /// Prints one expected "thread 'vigil-transport' panicked ... boom"
-    /// line to stderr (the worker thread's output is not captured).
+    /// line and one "[vigil] transport send panicked: boom" line to stderr
+    /// (the worker thread's output is not captured).
     #[test]
     fn panicking_handler_counts_internal_error_and_keeps_going() {
         struct Panicky(Sender<()>);
         impl Handler for Panicky {
-            fn send(&mut self, envelope: Envelope, _: &Control) {
+            type Job = Envelope;
+
+            fn handle(&mut self, envelope: Envelope, _: &Control) {
                 if envelope.event().is_some_and(|e| e.message.is_some()) {
                     panic!("boom");
                 }

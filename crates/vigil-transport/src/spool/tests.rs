@@ -1,6 +1,17 @@
-use super::*;
+use std::fs::{self, File};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
 use proptest::prelude::*;
-use vigil_core::protocol::{Attachment, Event};
+use vigil_core::LossRecorder;
+use vigil_core::protocol::{Attachment, DataCategory, DiscardReason, Envelope, Event};
+
+use crate::spool::Spool;
+use crate::spool::claim::{CORRUPT_DIR, MAX_CORRUPT};
+use crate::spool::naming::SUFFIX;
+use crate::spool::options::DiskQueueOptions;
+use crate::spool::store::StoreError;
 
 fn event_envelope(message: &str) -> Envelope {
     Envelope::from_event(Event {

@@ -1,0 +1,120 @@
+//! The `ureq` side of the HTTP transport: building the agent (with a DNS
+//! cache) and sorting `ureq` errors into retryable, network and internal
+//! failures.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::http::options::HttpTransportOptions;
+
+/// The `ureq` agent of one transport: no redirects, HTTP error statuses
+/// returned as responses, the timeouts of `options`, the proxy from the
+/// environment when asked, and a [`CachingResolver`].
+pub(crate) fn build_agent(options: &HttpTransportOptions, user_agent: &str) -> ureq::Agent {
+    let proxy = if options.proxy_from_env {
+        ureq::Proxy::try_from_env()
+    } else {
+        None
+    };
+    let config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .timeout_resolve(Some(options.connect_timeout))
+        .timeout_connect(Some(options.connect_timeout))
+        .timeout_global(Some(options.timeout))
+        .user_agent(user_agent)
+        .proxy(proxy);
+    #[cfg(feature = "native-tls")]
+    let config = config.tls_config(
+        ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::NativeTls)
+            .build(),
+    );
+    ureq::Agent::with_parts(
+        config.build(),
+        ureq::unversioned::transport::DefaultConnector::new(),
+        CachingResolver::default(),
+    )
+}
+
+/// How long a resolved address is reused.
+const RESOLVE_TTL: Duration = Duration::from_secs(60);
+
+/// Resolves host names through ureq's resolver, reusing the answer for
+/// [`RESOLVE_TTL`]. ureq resolves before every request, even on a kept-alive
+/// connection, and with a resolve timeout it does so on a new thread each
+/// time: one thread per envelope. The transport talks to one host, so one
+/// cached answer removes that cost.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    inner: ureq::unversioned::resolver::DefaultResolver,
+    cache: Mutex<Option<CachedAddrs>>,
+}
+
+/// The last answer of [`CachingResolver`].
+#[derive(Debug)]
+struct CachedAddrs {
+    /// `scheme://authority` that was resolved.
+    key: String,
+    /// When it was resolved.
+    at: Instant,
+    /// The addresses.
+    addrs: ureq::unversioned::resolver::ResolvedSocketAddrs,
+}
+
+impl ureq::unversioned::resolver::Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let key = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or(""),
+            uri.authority().map(|a| a.as_str()).unwrap_or("")
+        );
+        {
+            let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(c) = cache.as_ref() {
+                if c.key == key && c.at.elapsed() < RESOLVE_TTL {
+                    return Ok(c.addrs.clone());
+                }
+            }
+        }
+        let addrs = self.inner.resolve(uri, config, timeout)?;
+        *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some(CachedAddrs {
+            key,
+            at: Instant::now(),
+            addrs: addrs.clone(),
+        });
+        Ok(addrs)
+    }
+}
+
+/// How a `ureq` error is handled.
+pub(crate) enum Failure {
+    /// Worth another attempt (connection, timeout, name resolution).
+    Retryable,
+    /// A network failure not worth retrying (TLS).
+    Network,
+    /// An SDK or configuration failure (bad URL or header, proxy URL).
+    Internal,
+}
+
+/// How `error` is handled: retried, given up as a network failure, or
+/// taken for an SDK failure.
+pub(crate) fn classify(error: &ureq::Error) -> Failure {
+    match error {
+        ureq::Error::Io(_)
+        | ureq::Error::Timeout(_)
+        | ureq::Error::HostNotFound
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::Protocol(_) => Failure::Retryable,
+        ureq::Error::Http(_) | ureq::Error::BadUri(_) | ureq::Error::InvalidProxyUrl => {
+            Failure::Internal
+        }
+        _ => Failure::Network,
+    }
+}

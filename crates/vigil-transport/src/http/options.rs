@@ -1,0 +1,172 @@
+//! The settings of the HTTP transport: timeouts, retries and back-off, the
+//! proxy, and the disk queue.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::spool::options::DiskQueueOptions;
+#[cfg(doc)]
+use crate::{http::HttpTransport, spool::options::Durability};
+
+/// Settings of an [`HttpTransport`] beyond what
+/// [`ClientOptions`](vigil_core::ClientOptions) holds.
+///
+/// The defaults suit production use:
+///
+/// | setting | default |
+/// | --- | --- |
+/// | [`connect_timeout`](HttpTransportOptions::connect_timeout) | 5 s |
+/// | [`timeout`](HttpTransportOptions::timeout) (whole request) | 15 s |
+/// | [`max_attempts`](HttpTransportOptions::max_attempts) | 3 |
+/// | [`initial_backoff`](HttpTransportOptions::initial_backoff) | 100 ms, doubling |
+/// | [`max_backoff`](HttpTransportOptions::max_backoff) | 2 s |
+/// | [`proxy_from_env`](HttpTransportOptions::proxy_from_env) | on |
+/// | [`disk_queue`](HttpTransportOptions::disk_queue) | off |
+///
+/// ```
+/// use std::time::Duration;
+/// use vigil_transport::{HttpTransport, HttpTransportOptions};
+/// let options = HttpTransportOptions::new()
+///     .timeout(Duration::from_secs(5))
+///     .max_attempts(5);
+/// let factory = HttpTransport::factory_with(options);
+/// let client_options = vigil_core::ClientOptions::new().transport(factory);
+/// # let _ = client_options;
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HttpTransportOptions {
+    /// How long establishing a connection (name resolution, TCP, TLS, a
+    /// proxy's `CONNECT`) may take.
+    pub connect_timeout: Duration,
+    /// How long one request may take in all, from connecting to reading the
+    /// response. A request that runs out of time is a network error.
+    pub timeout: Duration,
+    /// How many times an envelope is tried when the network fails
+    /// (connection refused or reset, timeout, name resolution); at least 1.
+    /// HTTP error statuses are never retried.
+    pub max_attempts: u32,
+    /// The pause before the first retry; it doubles for each further one.
+    /// Each pause is jittered (between half and all of it) and never runs
+    /// past the deadline of a pending flush or shutdown.
+    pub initial_backoff: Duration,
+    /// The longest pause between two attempts.
+    pub max_backoff: Duration,
+    /// Use the proxy named by `ALL_PROXY`, `HTTPS_PROXY` or `HTTP_PROXY`
+    /// (or their lowercase forms), except for the hosts in `NO_PROXY`.
+    pub proxy_from_env: bool,
+    /// Store envelopes on disk before sending them, so that they survive
+    /// network outages and restarts; off (`None`) by default. See
+    /// [`HttpTransportOptions::disk_queue`].
+    pub disk_queue: Option<DiskQueueOptions>,
+}
+
+impl Default for HttpTransportOptions {
+    fn default() -> HttpTransportOptions {
+        HttpTransportOptions {
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(15),
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+            proxy_from_env: true,
+            disk_queue: None,
+        }
+    }
+}
+
+impl HttpTransportOptions {
+    /// The defaults (see the table above).
+    pub fn new() -> HttpTransportOptions {
+        HttpTransportOptions::default()
+    }
+
+    /// Sets [`connect_timeout`](HttpTransportOptions::connect_timeout).
+    pub fn connect_timeout(mut self, timeout: Duration) -> HttpTransportOptions {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets [`timeout`](HttpTransportOptions::timeout).
+    pub fn timeout(mut self, timeout: Duration) -> HttpTransportOptions {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets [`max_attempts`](HttpTransportOptions::max_attempts) (0 counts
+    /// as 1).
+    pub fn max_attempts(mut self, attempts: u32) -> HttpTransportOptions {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// Sets [`initial_backoff`](HttpTransportOptions::initial_backoff) and
+    /// [`max_backoff`](HttpTransportOptions::max_backoff).
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> HttpTransportOptions {
+        self.initial_backoff = initial;
+        self.max_backoff = max;
+        self
+    }
+
+    /// Sets [`proxy_from_env`](HttpTransportOptions::proxy_from_env).
+    pub fn proxy_from_env(mut self, on: bool) -> HttpTransportOptions {
+        self.proxy_from_env = on;
+        self
+    }
+
+    /// Turns the disk queue on, in `dir`, with the default
+    /// [`DiskQueueOptions`] (1000 envelopes, 50 MiB,
+    /// [`Durability::Buffered`], 100 ms between backlog sends).
+    ///
+    /// Every envelope is then written to a file before it is sent, and the
+    /// file is removed only once the server accepted or rejected it for
+    /// good (`2xx`, `4xx`, `5xx`): after a network failure it stays, and is
+    /// sent when the server is reachable again or the next time the program
+    /// starts with the same directory. See the crate docs, *Disk queue*.
+    ///
+    /// ```
+    /// use vigil_transport::{HttpTransport, HttpTransportOptions};
+    /// let dir = std::env::temp_dir().join("my-app-vigil-queue");
+    /// let options = vigil_core::ClientOptions::new().transport(HttpTransport::factory_with(
+    ///     HttpTransportOptions::new().disk_queue(dir),
+    /// ));
+    /// # let _ = options;
+    /// ```
+    pub fn disk_queue(self, dir: impl Into<PathBuf>) -> HttpTransportOptions {
+        self.disk_queue_with(DiskQueueOptions::new(dir))
+    }
+
+    /// Turns the disk queue on with `options` (see [`DiskQueueOptions`]).
+    pub fn disk_queue_with(mut self, options: DiskQueueOptions) -> HttpTransportOptions {
+        self.disk_queue = Some(options);
+        self
+    }
+
+    /// The pause after failed attempt number `attempt` (1-based), before
+    /// jitter: `initial_backoff * 2^(attempt - 1)`, capped.
+    pub(crate) fn backoff_before_retry(&self, attempt: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        self.initial_backoff
+            .checked_mul(factor)
+            .unwrap_or(self.max_backoff)
+            .min(self.max_backoff)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let o = HttpTransportOptions::new();
+        assert_eq!(o.backoff_before_retry(1), Duration::from_millis(100));
+        assert_eq!(o.backoff_before_retry(2), Duration::from_millis(200));
+        assert_eq!(o.backoff_before_retry(5), Duration::from_millis(1600));
+        assert_eq!(o.backoff_before_retry(6), Duration::from_secs(2));
+        assert_eq!(o.backoff_before_retry(40), Duration::from_secs(2));
+        assert_eq!(o.backoff_before_retry(u32::MAX), Duration::from_secs(2));
+    }
+}

@@ -1,0 +1,230 @@
+//! Claiming stored files: a file is locked before it is sent or deleted,
+//! so that of several processes sharing the directory one handles it, and
+//! what becomes of a claimed file (removed, moved aside, or put back).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use vigil_core::protocol::{DataCategory, DiscardReason, Envelope};
+
+use crate::spool::{Entry, Spool};
+
+/// The sub-directory corrupt files are moved into.
+pub(super) const CORRUPT_DIR: &str = "corrupt";
+/// At most this many files are kept in `corrupt/`; the oldest go first.
+pub(super) const MAX_CORRUPT: usize = 100;
+/// At most this many unreadable or empty files are skipped by one call of
+/// [`Spool::next_backlog`].
+const MAX_SKIPPED: usize = 16;
+
+impl Spool {
+    /// Claims `name` for sending, if it is still pending and no one else
+    /// holds it.
+    pub(crate) fn claim(self: &Arc<Self>, name: &str) -> Option<Claimed> {
+        let entry = {
+            let mut index = self.lock();
+            let entry = index.pending.remove(name)?;
+            index.in_flight.insert(name.to_owned(), entry.size);
+            entry
+        };
+        self.open_claimed(name.to_owned(), entry)
+    }
+
+    /// Claims the oldest file of the backlog (skipping files queued for
+    /// sending and files someone else holds).
+    pub(crate) fn claim_oldest(self: &Arc<Self>) -> Option<Claimed> {
+        loop {
+            let (name, entry) = {
+                let mut index = self.lock();
+                let name = index
+                    .pending
+                    .iter()
+                    .find(|(_, e)| !e.queued)
+                    .map(|(n, _)| n.clone())?;
+                let entry = index.pending.remove(&name)?;
+                index.in_flight.insert(name.clone(), entry.size);
+                (name, entry)
+            };
+            if let Some(claimed) = self.open_claimed(name, entry) {
+                return Some(claimed);
+            }
+        }
+    }
+
+    /// Claims and reads the oldest file of the backlog. Files that do not
+    /// parse are moved aside and counted on the way, and files holding an
+    /// empty envelope are removed, at most [`MAX_SKIPPED`] of them per
+    /// call. `None` when no file is left to send now.
+    pub(crate) fn next_backlog(self: &Arc<Self>) -> Option<(Claimed, Envelope)> {
+        for _ in 0..MAX_SKIPPED {
+            let mut claimed = self.claim_oldest()?;
+            match claimed.envelope() {
+                Ok(envelope) if envelope.is_empty() => claimed.complete(),
+                Ok(envelope) => return Some((claimed, envelope)),
+                Err(e) => {
+                    vigil_core::vigil_debug!("cannot read {}: {e}", claimed.name());
+                    claimed.quarantine();
+                }
+            }
+        }
+        None
+    }
+
+    /// Opens and locks a file already moved to `in_flight`; on failure it
+    /// is forgotten (gone, or another sender holds it and will remove it).
+    pub(super) fn open_claimed(self: &Arc<Self>, name: String, entry: Entry) -> Option<Claimed> {
+        let path = self.dir.join(&name);
+        let file = match OpenOptions::new().read(true).write(true).open(&path) {
+            Ok(file) => file,
+            Err(e) => {
+                if e.kind() != io::ErrorKind::NotFound {
+                    vigil_core::vigil_debug!("cannot open {}: {e}", path.display());
+                }
+                self.forget(&name);
+                return None;
+            }
+        };
+        match fs4::FileExt::try_lock(&file) {
+            Ok(()) => {}
+            Err(fs4::TryLockError::WouldBlock) => {
+                self.forget(&name);
+                return None;
+            }
+            Err(fs4::TryLockError::Error(e)) => {
+                // A file system without locks: carry on without the
+                // several-processes guarantee.
+                vigil_core::vigil_debug!("cannot lock {}: {e}", path.display());
+            }
+        }
+        if file.metadata().is_ok_and(|m| m.len() == 0) {
+            // Truncated by the sender that delivered it, before removal.
+            let _ = fs::remove_file(&path);
+            self.forget(&name);
+            return None;
+        }
+        Some(Claimed {
+            spool: Arc::clone(self),
+            path,
+            name,
+            entry,
+            file: Some(file),
+        })
+    }
+
+    /// Moves a corrupt file into `corrupt/`, keeping at most
+    /// [`MAX_CORRUPT`] files there.
+    fn move_aside(&self, path: &Path, name: &str) {
+        let corrupt = self.dir.join(CORRUPT_DIR);
+        let moved =
+            fs::create_dir_all(&corrupt).and_then(|()| fs::rename(path, corrupt.join(name)));
+        if let Err(e) = moved {
+            vigil_core::vigil_debug!("cannot move {} aside ({e}); removing it", path.display());
+            let _ = fs::remove_file(path);
+            return;
+        }
+        if let Ok(listing) = fs::read_dir(&corrupt) {
+            let mut names: Vec<_> = listing.flatten().map(|e| e.path()).collect();
+            if names.len() > MAX_CORRUPT {
+                names.sort();
+                for old in &names[..names.len() - MAX_CORRUPT] {
+                    let _ = fs::remove_file(old);
+                }
+            }
+        }
+    }
+}
+
+/// A stored file this spool holds the lock of. Dropping it without
+/// [`complete`](Claimed::complete) or [`quarantine`](Claimed::quarantine)
+/// puts it back into the backlog.
+#[derive(Debug)]
+pub(crate) struct Claimed {
+    spool: Arc<Spool>,
+    path: PathBuf,
+    name: String,
+    entry: Entry,
+    /// `None` once handled.
+    file: Option<File>,
+}
+
+impl Claimed {
+    /// The file's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The `(category, quantity)` of its items if the spool knew them
+    /// (files found by a scan are read only when needed); taken, so asked
+    /// once.
+    pub(super) fn take_known_items(&mut self) -> Option<Vec<(DataCategory, u64)>> {
+        self.entry.items.take()
+    }
+
+    /// Reads and parses the file.
+    pub(crate) fn envelope(&mut self) -> Result<Envelope, String> {
+        let Some(file) = self.file.as_mut() else {
+            return Err("already handled".into());
+        };
+        let mut bytes = Vec::new();
+        file.seek(SeekFrom::Start(0))
+            .and_then(|_| file.read_to_end(&mut bytes))
+            .map_err(|e| e.to_string())?;
+        Envelope::from_slice(&bytes).map_err(|e| e.to_string())
+    }
+
+    /// The server answered for good (or the file is dropped): truncate,
+    /// remove, unlock.
+    pub(crate) fn complete(mut self) {
+        if let Some(file) = self.file.take() {
+            let _ = file.set_len(0);
+            if let Err(e) = fs::remove_file(&self.path) {
+                if e.kind() != io::ErrorKind::NotFound {
+                    vigil_core::vigil_debug!("cannot remove {}: {e}", self.path.display());
+                }
+            }
+            drop(file);
+        }
+        self.spool.forget(&self.name);
+    }
+
+    /// The file does not parse: moved into `corrupt/` and counted as one
+    /// `internal_sdk_error` item.
+    pub(crate) fn quarantine(mut self) {
+        if let Some(file) = self.file.take() {
+            vigil_core::vigil_debug!(
+                "stored envelope {} is corrupt; moved to {}/ (counted as internal_sdk_error)",
+                self.name,
+                CORRUPT_DIR
+            );
+            self.spool.move_aside(&self.path, &self.name);
+            drop(file);
+            let category = if self.entry.has_event {
+                DataCategory::Error
+            } else {
+                DataCategory::Default
+            };
+            self.spool
+                .recorder
+                .record(DiscardReason::InternalSdkError, category, 1);
+        }
+        self.spool.forget(&self.name);
+    }
+
+    /// Not sent now (offline, rate limited): unlock and back to the
+    /// backlog.
+    pub(crate) fn release(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Claimed {
+    fn drop(&mut self) {
+        if let Some(file) = self.file.take() {
+            drop(file);
+            self.spool
+                .put_back(std::mem::take(&mut self.name), self.entry.clone());
+        }
+    }
+}
