@@ -110,28 +110,30 @@ impl Hub {
     /// client active here?". The API's free functions do nothing on a hub
     /// that is not active.
     pub fn is_active(&self) -> bool {
-        self.bound().is_some_and(|client| client.is_enabled())
+        let stack = lock(&self.stack);
+        self.with_resolved_client(stack.top(), |client| client.is_some_and(|c| c.is_enabled()))
     }
 
     /// The hub's hold on the client that captures here.
     fn bound(&self) -> Option<Arc<Bound>> {
         let stack = lock(&self.stack);
-        self.resolve_client(stack.top())
+        self.with_resolved_client(stack.top(), |client| client.cloned())
     }
 
-    /// The client that captures here, given this hub's top layer (read
-    /// under this hub's lock): the layer's own client or, for an implicitly
-    /// created thread hub without one, the main hub's. The main hub's lock
-    /// is then taken inside this hub's; that order is the only one: the
-    /// main hub never takes another hub's lock while holding its own.
-    fn resolve_client(&self, top: &Layer) -> Option<Arc<Bound>> {
+    /// Calls `f` with the client that captures here, given this hub's top
+    /// layer (read under this hub's lock): the layer's own client or, for
+    /// an implicitly created thread hub without one, the main hub's. The
+    /// main hub's lock is then taken inside this hub's; that order is the
+    /// only one: the main hub never takes another hub's lock while holding
+    /// its own.
+    fn with_resolved_client<R>(&self, top: &Layer, f: impl FnOnce(Option<&Arc<Bound>>) -> R) -> R {
         let main = current::main_hub();
         match &top.client {
-            Some(own) => Some(own.clone()),
+            Some(own) => f(Some(own)),
             None if self.follows_main.load(Ordering::Relaxed) && !std::ptr::eq(self, main) => {
-                lock(&main.stack).top().client.clone()
+                f(lock(&main.stack).top().client.as_ref())
             }
-            None => None,
+            None => f(None),
         }
     }
 
@@ -153,7 +155,10 @@ impl Hub {
         let (client, scope) = {
             let stack = lock(&self.stack);
             let top = stack.top();
-            (self.resolve_client(top), top.scope.clone())
+            (
+                self.with_resolved_client(top, |c| c.cloned()),
+                top.scope.clone(),
+            )
         };
         let Some(client) = client else {
             return EventId::nil();
