@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use vigil_protocol::{
-    ClientSdkInfo, ClientSdkPackage, DataCategory, DiscardReason, Dsn, Envelope, Event, EventId,
-    limits,
+    ClientSdkInfo, ClientSdkPackage, Context, DataCategory, DiscardReason, Dsn, Envelope, Event,
+    EventId, TraceId, limits,
 };
 
 use crate::integration::Integration;
@@ -309,7 +309,18 @@ impl Client {
         // event is serialized once.
         limits::trim_event(&mut event);
         let id = event.event_id;
+        let trace_header = scope
+            .or(global.as_deref())
+            .map(|s| s.dynamic_sampling_context(self))
+            .filter(|dsc| {
+                dsc.trace_id()
+                    .is_some_and(|t| event_trace_id(&event) == Some(t))
+            })
+            .map(|dsc| dsc.to_header_json());
         let mut envelope = Envelope::from_event(event);
+        if envelope.headers().trace.is_none() {
+            envelope.headers_mut().trace = trace_header;
+        }
         for s in scope.into_iter().chain(global.as_deref()) {
             for attachment in s.rest.attachments.iter() {
                 envelope.add_item((**attachment).clone());
@@ -362,5 +373,13 @@ impl Client {
             }
             None => true,
         }
+    }
+}
+
+/// The trace id of an event's `trace` context, if it has one.
+fn event_trace_id(event: &Event) -> Option<TraceId> {
+    match event.contexts.get("trace") {
+        Some(Context::Trace(trace)) => Some(trace.trace_id),
+        _ => None,
     }
 }

@@ -88,6 +88,17 @@ pub struct ClientOptions {
     pub transport_queue_size: usize,
     /// The `User-Agent` header.
     pub user_agent: Cow<'static, str>,
+    /// The Sentry organisation id, sent in the trace's DSC (`org_id`) and
+    /// checked against incoming traces. `None` takes it from a sentry.io
+    /// DSN's host (`o<id>.ingest...`), if there is one.
+    pub org_id: Option<u64>,
+    /// Continue an incoming trace only when both sides know their
+    /// organisation and it is the same one. Off by default: then a trace
+    /// is refused only when both ids are known and differ.
+    pub strict_trace_continuation: bool,
+    /// Also send the W3C `traceparent` header with the propagation headers
+    /// (off by default).
+    pub propagate_traceparent: bool,
 }
 
 impl Default for ClientOptions {
@@ -114,6 +125,9 @@ impl Default for ClientOptions {
             send_client_reports: true,
             transport_queue_size: 100,
             user_agent: Cow::Borrowed(crate::client::USER_AGENT),
+            org_id: None,
+            strict_trace_continuation: false,
+            propagate_traceparent: false,
         }
     }
 }
@@ -152,6 +166,9 @@ impl fmt::Debug for ClientOptions {
             .field("send_client_reports", &self.send_client_reports)
             .field("transport_queue_size", &self.transport_queue_size)
             .field("user_agent", &self.user_agent)
+            .field("org_id", &self.org_id)
+            .field("strict_trace_continuation", &self.strict_trace_continuation)
+            .field("propagate_traceparent", &self.propagate_traceparent)
             .finish()
     }
 }
@@ -257,6 +274,24 @@ impl ClientOptions {
     /// Sets the transport queue capacity.
     pub fn transport_queue_size(mut self, size: usize) -> ClientOptions {
         self.transport_queue_size = size;
+        self
+    }
+
+    /// Sets [`org_id`](ClientOptions::org_id).
+    pub fn org_id(mut self, org_id: u64) -> ClientOptions {
+        self.org_id = Some(org_id);
+        self
+    }
+
+    /// Sets [`strict_trace_continuation`](ClientOptions::strict_trace_continuation).
+    pub fn strict_trace_continuation(mut self, on: bool) -> ClientOptions {
+        self.strict_trace_continuation = on;
+        self
+    }
+
+    /// Sets [`propagate_traceparent`](ClientOptions::propagate_traceparent).
+    pub fn propagate_traceparent(mut self, on: bool) -> ClientOptions {
+        self.propagate_traceparent = on;
         self
     }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use smol_str::ToSmolStr;
 
+use crate::propagation::PropagationContext;
 use crate::tags::Tags;
 use vigil_protocol::{Attachment, Breadcrumb, Breadcrumbs, Context, Event, Level, User, Value};
 
@@ -16,7 +17,8 @@ const DEFAULT_MAX_BREADCRUMBS: usize = 100;
 
 /// Data attached to every event captured while the scope is current: tags,
 /// user, contexts, extra, level, fingerprint, transaction, breadcrumbs,
-/// event processors and attachments.
+/// event processors and attachments, and the trace its events belong to
+/// (its [`PropagationContext`]).
 ///
 /// Scopes are copy-on-write: every field is shared with the scope it was
 /// pushed from until one side writes to it, so pushing a scope costs a few
@@ -32,8 +34,10 @@ pub struct Scope {
     pub(crate) tags: Tags,
     pub(crate) breadcrumbs: Breadcrumbs,
     /// The fields set less often, shared as one unit so that copying a
-    /// scope costs three reference counts whatever it holds.
+    /// scope costs a few reference counts whatever it holds.
     pub(crate) rest: Arc<Rest>,
+    /// The trace; shared by the scopes pushed from this one.
+    pub(crate) propagation: Arc<PropagationContext>,
 }
 
 #[derive(Clone, Default)]
@@ -62,6 +66,7 @@ impl fmt::Debug for Scope {
             .field("breadcrumbs", &self.breadcrumbs.len())
             .field("event_processors", &self.rest.event_processors.len())
             .field("attachments", &self.rest.attachments)
+            .field("propagation", &self.propagation)
             .finish()
     }
 }
@@ -77,8 +82,9 @@ impl Scope {
     }
 
     /// Removes all data: tags, user, extra, contexts, level, fingerprint,
-    /// transaction, breadcrumbs and attachments. Event processors stay.
-    /// Other scopes (parents, children) are not touched.
+    /// transaction, breadcrumbs and attachments, and starts a new trace.
+    /// Event processors stay. Other scopes (parents, children) are not
+    /// touched.
     pub fn clear(&mut self) {
         let processors = self.rest.event_processors.clone();
         let max = self.max_breadcrumbs;
@@ -220,6 +226,19 @@ impl Scope {
         self.rest.attachments.iter().map(|a| &**a)
     }
 
+    /// The trace this scope's events belong to.
+    pub fn propagation_context(&self) -> &PropagationContext {
+        &self.propagation
+    }
+
+    /// Makes this scope's events belong to another trace: one continued
+    /// from incoming headers
+    /// ([`PropagationContext::continue_from_headers`]) or a new one
+    /// ([`PropagationContext::new`]).
+    pub fn set_propagation_context(&mut self, context: PropagationContext) {
+        self.propagation = Arc::new(context);
+    }
+
     /// Merges the data fields (no processors) into `event`.
     /// With `set_level` false the scope's level override is not applied
     /// (a scope applied later has its own).
@@ -245,6 +264,12 @@ impl Scope {
         self.tags.fill_missing(&mut event.tags);
         merge_missing(&mut event.extra, &self.rest.extra);
         merge_missing(&mut event.contexts, &self.rest.contexts);
+        if !event.contexts.contains_key("trace") {
+            event.contexts.insert(
+                "trace".to_owned(),
+                Context::from(self.propagation.trace_context()),
+            );
+        }
         if !self.breadcrumbs.is_empty() && event.breadcrumbs.len() < max_breadcrumbs {
             // Shared, not copied: the event holds the scope's list.
             let own = std::mem::replace(&mut event.breadcrumbs, self.breadcrumbs.clone());
@@ -277,6 +302,9 @@ impl Scope {
         }
         if !Arc::ptr_eq(&base.rest, &edited.rest) {
             self.rest_mut().merge_changes(&base.rest, &edited.rest);
+        }
+        if !Arc::ptr_eq(&base.propagation, &edited.propagation) {
+            self.propagation = edited.propagation.clone();
         }
     }
 }

@@ -4,6 +4,10 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::trace::span_id::SpanId;
+use crate::trace::span_status::SpanStatus;
+use crate::trace::trace_id::TraceId;
+
 /// One entry of an event's `contexts`: a typed well-known context or a free
 /// object.
 ///
@@ -158,23 +162,55 @@ pub struct AppContext {
     pub other: Map<String, Value>,
 }
 
-/// The `trace` context: ties an event to a distributed trace.
+/// The `trace` context: ties an event to a distributed trace, and on a
+/// transaction describes the transaction's own span.
+///
+/// `Default` gives a new random trace and span id. Reading JSON drops a
+/// `status` that is no [`SpanStatus`] (as Relay does) and keys this type
+/// does not model.
+///
+/// ```
+/// use vigil_protocol::{Context, SpanStatus, TraceContext};
+/// let trace = TraceContext {
+///     trace_id: "771a43a4192642f0b136d5159a501700".parse().unwrap(),
+///     span_id: "b0e6f15b45c36b12".parse().unwrap(),
+///     op: Some("http.server".into()),
+///     status: Some(SpanStatus::Ok),
+///     ..Default::default()
+/// };
+/// assert_eq!(
+///     serde_json::to_string(&Context::from(trace)).unwrap(),
+///     r#"{"type":"trace","trace_id":"771a43a4192642f0b136d5159a501700","span_id":"b0e6f15b45c36b12","op":"http.server","status":"ok"}"#,
+/// );
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TraceContext {
-    /// 32 hex characters.
-    pub trace_id: String,
-    /// 16 hex characters.
-    pub span_id: String,
-    /// The parent span, if any.
+    /// The trace.
+    pub trace_id: TraceId,
+    /// The span: the transaction's own span, or the span that was active
+    /// when an error event was captured.
+    pub span_id: SpanId,
+    /// The parent span, e.g. the upstream span of a continued trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent_span_id: Option<String>,
-    /// Operation name.
+    pub parent_span_id: Option<SpanId>,
+    /// The operation, e.g. `http.server` (lowercase, dotted, low
+    /// cardinality).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub op: Option<String>,
-    /// Span status.
+    /// A description of the operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Further fields.
-    #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub description: Option<String>,
+    /// How the operation ended.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::trace::span_status::deserialize_lenient"
+    )]
+    pub status: Option<SpanStatus>,
+    /// What created the span, e.g. `manual` or `auto.http.axum`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// Further data about the span.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub data: Map<String, Value>,
 }

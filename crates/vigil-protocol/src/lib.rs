@@ -2,9 +2,12 @@
 //!
 //! This crate holds data only: the event model ([`Event`] and its
 //! interfaces), the [`Envelope`] format with a writer and a reader, the
-//! [`Dsn`] parser and the `X-Sentry-Auth` header, client reports, and the
-//! size limits Relay applies ([`limits`]). It has no globals, threads or
-//! I/O; every type serializes to exactly the JSON Sentry expects.
+//! [`Dsn`] parser and the `X-Sentry-Auth` header, client reports, the
+//! size limits Relay applies ([`limits`]), and the distributed-tracing
+//! primitives: [`TraceId`], [`SpanId`], [`SpanStatus`], the `sentry-trace`
+//! / `traceparent` header ([`SentryTrace`]) and the `baggage` header's
+//! [`DynamicSamplingContext`]. It has no globals, threads or I/O; every
+//! type serializes to exactly the JSON Sentry expects.
 //!
 //! Most users reach these types through `vigil::protocol`.
 //!
@@ -21,10 +24,11 @@
 //! every field). [`Level`] is a fixed set and may be matched exhaustively.
 //!
 //! Every other public type either keeps its fields private ([`Envelope`],
-//! [`Dsn`], [`EventId`], [`Breadcrumbs`]) or is `#[non_exhaustive]`: build
-//! it with its constructor or `Default` and set its public fields, and give
-//! every `match` on an enum a wildcard arm ([`ClientReport`] and
-//! [`DiscardedEvent`] have `new` constructors).
+//! [`Dsn`], [`EventId`], [`Breadcrumbs`], [`TraceId`], [`SpanId`],
+//! [`DynamicSamplingContext`]) or is `#[non_exhaustive]`: build it with its
+//! constructor or `Default` and set its public fields, and give every
+//! `match` on an enum a wildcard arm ([`ClientReport`], [`DiscardedEvent`]
+//! and [`SentryTrace`] have `new` constructors).
 
 mod breadcrumb;
 mod breadcrumb_list;
@@ -40,6 +44,7 @@ mod request;
 mod sdk;
 mod session;
 mod time;
+mod trace;
 mod user;
 
 pub use crate::breadcrumb::Breadcrumb;
@@ -58,6 +63,12 @@ pub use crate::level::{Level, ParseLevelError};
 pub use crate::request::Request;
 pub use crate::sdk::{ClientSdkInfo, ClientSdkPackage};
 pub use crate::session::{SessionAttributes, SessionStatus, SessionUpdate};
+pub use crate::trace::dynamic_sampling_context::DynamicSamplingContext;
+pub use crate::trace::error::TraceHeaderError;
+pub use crate::trace::sentry_trace::SentryTrace;
+pub use crate::trace::span_id::SpanId;
+pub use crate::trace::span_status::{ParseSpanStatusError, SpanStatus};
+pub use crate::trace::trace_id::TraceId;
 pub use crate::user::{Geo, User};
 
 /// Re-exported so users can build `extra` and context values.

@@ -16,7 +16,7 @@ use tower_service::Service;
 use vigil_core::protocol::{
     Breadcrumb, Context as EventContext, Event, Exception, Level, Map, Mechanism, Value,
 };
-use vigil_core::{Hub, HubFuture, HubFutureExt};
+use vigil_core::{ClientOptions, Hub, HubFuture, HubFutureExt, PropagationContext};
 
 use crate::request::build_request;
 
@@ -195,6 +195,22 @@ fn route<B>(req: &http::Request<B>) -> &str {
     req.uri().path()
 }
 
+/// The trace a request continues (`sentry-trace` and `baggage`, or
+/// `traceparent`), or a new one. A trace header whose value is not text
+/// makes the request start a new trace, like any malformed one.
+fn incoming_trace(headers: &http::HeaderMap, options: &ClientOptions) -> PropagationContext {
+    let mut pairs = Vec::new();
+    for name in ["sentry-trace", "baggage", "traceparent"] {
+        for value in headers.get_all(name) {
+            match value.to_str() {
+                Ok(value) => pairs.push((name, value)),
+                Err(_) => return PropagationContext::new(),
+            }
+        }
+    }
+    PropagationContext::continue_from_headers(pairs, options)
+}
+
 impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for VigilService<S>
 where
     S: Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
@@ -219,7 +235,16 @@ where
         };
         let hub = Arc::new(Hub::new_from_top(&parent));
         drop(parent);
-        let send_default_pii = hub.client().is_some_and(|c| c.options().send_default_pii);
+        let client = hub.client();
+        let send_default_pii = client
+            .as_ref()
+            .is_some_and(|c| c.options().send_default_pii);
+        // Every request belongs to the trace its caller sent, or to a new one.
+        let propagation = match &client {
+            Some(client) => incoming_trace(req.headers(), client.options()),
+            None => PropagationContext::new(),
+        };
+        drop(client);
         let request = Arc::new(build_request(
             req.method(),
             req.uri(),
@@ -237,6 +262,7 @@ where
                 .unwrap_or_else(|| req.uri().path().to_owned()),
         };
         hub.configure_scope(|scope| {
+            scope.set_propagation_context(propagation);
             scope.set_transaction(Some(&transaction));
             scope.add_event_processor(move |mut event| {
                 if event.request.is_none() {

@@ -90,6 +90,11 @@ impl Drop for InitGuard {
 /// `SENTRY_ENVIRONMENT`, `SENTRY_SAMPLE_RATE` and `SENTRY_DEBUG`; options
 /// given in code win.
 ///
+/// When `SENTRY_TRACE` (and optionally `SENTRY_BAGGAGE`) is set, as a
+/// parent process that propagates its trace sets them, the main hub
+/// continues that trace (see [`Hub::continue_trace`](crate::Hub::continue_trace));
+/// a malformed value starts a new trace.
+///
 /// With no DSN the SDK stays disabled: every call is a cheap no-op. An
 /// invalid DSN never panics: `init` prints the reason to stderr and returns
 /// a disabled guard; use [`try_init`] to get the error instead.
@@ -135,7 +140,22 @@ fn init_with_options(mut options: ClientOptions) -> InitGuard {
     }
     let client = Arc::new(Client::new(options));
     vigil_core::__private::bind_client_to_main(client.clone());
+    continue_trace_from_env(|name| std::env::var(name).ok());
     InitGuard {
         client: Some(client),
     }
+}
+
+/// Continues the trace a parent process passed in `SENTRY_TRACE` and
+/// `SENTRY_BAGGAGE` on the main hub.
+fn continue_trace_from_env(var: impl Fn(&str) -> Option<String>) {
+    let Some(sentry_trace) = var("SENTRY_TRACE").filter(|v| !v.trim().is_empty()) else {
+        return;
+    };
+    let baggage = var("SENTRY_BAGGAGE");
+    let mut headers = vec![("sentry-trace", sentry_trace.as_str())];
+    if let Some(baggage) = &baggage {
+        headers.push(("baggage", baggage.as_str()));
+    }
+    vigil_core::Hub::main().continue_trace(headers);
 }

@@ -34,10 +34,10 @@ pub use crate::integrations::PanicIntegration;
 pub use vigil_core::spawn;
 pub use vigil_core::{
     BeforeCallback, Client, ClientOptions, DeliveryStats, Hub, HubFuture, HubFutureExt,
-    Integration, IntoBreadcrumbs, IntoClientOptions, LossRecorder, Scope, ScopeGuard, Tags,
-    Transport, TransportContext, TransportFactory, add_breadcrumb, capture_error, capture_event,
-    capture_message, configure_global_scope, configure_scope, event_from_error, flush,
-    last_event_id, push_scope, with_scope, with_scope_async,
+    Integration, IntoBreadcrumbs, IntoClientOptions, LossRecorder, PropagationContext, Scope,
+    ScopeGuard, Tags, TraceHeaders, Transport, TransportContext, TransportFactory, add_breadcrumb,
+    capture_error, capture_event, capture_message, configure_global_scope, configure_scope,
+    event_from_error, flush, last_event_id, push_scope, with_scope, with_scope_async,
 };
 
 // vigil-protocol (through vigil-core): the wire types most code names.

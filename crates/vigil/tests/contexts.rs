@@ -34,7 +34,8 @@ fn every_context_has_its_shape() {
     let event = capture_with(ClientOptions::default(), message);
     let contexts = event["contexts"].as_object().unwrap();
     let keys: Vec<_> = contexts.keys().map(String::as_str).collect();
-    assert_eq!(keys, ["app", "device", "os", "rust"]);
+    // `trace` comes from the scope (every event carries its trace).
+    assert_eq!(keys, ["app", "device", "os", "rust", "trace"]);
 
     let rust = &contexts["rust"];
     assert_eq!(rust["type"], "runtime");

@@ -10,6 +10,7 @@ use std::sync::{Arc, LazyLock};
 use crate::client::Client;
 use crate::hub::Hub;
 use crate::hub::stack::lock;
+use crate::propagation::PropagationContext;
 use crate::scope::Scope;
 
 /// Set once any enabled client is bound anywhere: until then every API
@@ -44,7 +45,7 @@ pub(super) fn main_hub() -> &'static Hub {
 
 impl Hub {
     /// The hub of a thread that has none: the main hub's client and a copy
-    /// of its top scope. The copy is the thread's own down to the
+    /// of its top scope, with a trace of its own. The copy is the thread's own down to the
     /// breadcrumb list, so the reference counts a capture touches are not
     /// shared with other threads.
     fn new_thread_hub() -> Hub {
@@ -55,6 +56,8 @@ impl Hub {
         };
         let mut own = (*scope).clone();
         own.breadcrumbs.detach();
+        // A thread is a unit of work of its own: its own trace.
+        own.propagation = Arc::new(PropagationContext::new());
         let client = client.map(|bound| bound.0.clone());
         let hub = Hub::new(client, Arc::new(own));
         hub.follows_main.store(true, Ordering::Relaxed);

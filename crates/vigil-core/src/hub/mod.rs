@@ -5,6 +5,7 @@
 //! - here: the hub's API (capture, scopes, breadcrumbs, binding clients).
 
 mod current;
+mod propagation;
 mod stack;
 
 use std::error::Error;
@@ -135,6 +136,11 @@ impl Hub {
             }
             None => f(None),
         }
+    }
+
+    /// The top scope (shared, not copied).
+    fn top_scope(&self) -> Arc<Scope> {
+        lock(&self.stack).top().scope.clone()
     }
 
     /// Binds a client to the top scope (`None` unbinds). The hub stops

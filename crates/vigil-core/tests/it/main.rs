@@ -9,5 +9,6 @@ mod hub;
 mod list_merge;
 mod panics;
 mod pipeline;
+mod propagation;
 mod scope_stack;
 mod support;

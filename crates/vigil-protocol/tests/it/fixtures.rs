@@ -8,7 +8,7 @@ use vigil_protocol::{
     AppContext, Breadcrumb, Breadcrumbs, ClientReport, ClientSdkInfo, ClientSdkPackage, Context,
     DataCategory, DeviceContext, DiscardReason, DiscardedEvent, Event, Exception, Frame, Geo,
     Level, Map, Mechanism, OsContext, Request, RuntimeContext, SessionAttributes, SessionStatus,
-    SessionUpdate, Stacktrace, Thread, TraceContext, User, Value, Values,
+    SessionUpdate, SpanStatus, Stacktrace, Thread, TraceContext, User, Value, Values,
 };
 
 /// 2024-05-01T12:00:00Z: whole seconds survive the float round trip.
@@ -139,10 +139,10 @@ pub(crate) fn full_event(timestamp: SystemTime) -> Event {
             (
                 "trace".into(),
                 Context::from(TraceContext {
-                    trace_id: TRACE_ID.into(),
-                    span_id: SPAN_ID.into(),
+                    trace_id: TRACE_ID.parse().unwrap(),
+                    span_id: SPAN_ID.parse().unwrap(),
                     op: Some("db.query".into()),
-                    status: Some("internal_error".into()),
+                    status: Some(SpanStatus::InternalError),
                     ..Default::default()
                 }),
             ),

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use vigil_protocol::{
     Breadcrumb, ClientReport, Context, DataCategory, DeviceContext, DiscardReason, Event, EventId,
     Geo, Level, LogEntry, OsContext, ParseEventIdError, ParseLevelError, Request, RuntimeContext,
-    SessionStatus, SessionUpdate, TraceContext, User,
+    SessionStatus, SessionUpdate, SpanStatus, TraceContext, User,
 };
 
 use crate::fixtures::{
@@ -211,9 +211,9 @@ fn typed_contexts_serialize_their_type() {
         ),
         (
             Context::from(TraceContext {
-                trace_id: TRACE_ID.into(),
-                span_id: SPAN_ID.into(),
-                parent_span_id: Some("b7ad6b7169203331".into()),
+                trace_id: TRACE_ID.parse().unwrap(),
+                span_id: SPAN_ID.parse().unwrap(),
+                parent_span_id: Some("b7ad6b7169203331".parse().unwrap()),
                 ..Default::default()
             }),
             json!({
@@ -415,4 +415,38 @@ fn level_parses_legacy_aliases_only_from_str() {
         assert!(err.to_string().contains("unknown level"), "{err}");
     }
     assert!(serde_json::from_value::<Level>(json!("verbose")).is_err());
+}
+
+#[test]
+fn trace_context_reads_like_relay() {
+    // Upper-case ids are read; an unknown status and unknown keys are dropped.
+    let read = serde_json::from_value::<Context>(json!({
+        "type": "trace",
+        "trace_id": TRACE_ID.to_uppercase(),
+        "span_id": SPAN_ID,
+        "status": "unknown_error",
+        "unknown_key": 1,
+        "data": {"route": "/api"},
+    }))
+    .unwrap();
+    let expected = TraceContext {
+        trace_id: TRACE_ID.parse().unwrap(),
+        span_id: SPAN_ID.parse().unwrap(),
+        status: Some(SpanStatus::InternalError),
+        data: object(json!({"route": "/api"})),
+        ..Default::default()
+    };
+    assert_eq!(read, Context::from(expected.clone()));
+    let bad_status =
+        json!({"type": "trace", "trace_id": TRACE_ID, "span_id": SPAN_ID, "status": 5});
+    let Context::Trace(trace) = serde_json::from_value::<Context>(bad_status).unwrap() else {
+        panic!("still a trace context");
+    };
+    assert_eq!(trace.status, None);
+    // Invalid ids: the context is kept as it came, as a free object.
+    let bad_id = json!({"type": "trace", "trace_id": "nope", "span_id": SPAN_ID});
+    assert_eq!(
+        serde_json::from_value::<Context>(bad_id.clone()).unwrap(),
+        Context::Other(object(bad_id))
+    );
 }

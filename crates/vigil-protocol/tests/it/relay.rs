@@ -209,15 +209,11 @@ fn kitchen_sink() -> Event {
     contexts.insert(
         "trace".to_owned(),
         Context::from(TraceContext {
-            trace_id: TRACE_ID.into(),
-            span_id: SPAN_ID.into(),
+            trace_id: TRACE_ID.parse().unwrap(),
+            span_id: SPAN_ID.parse().unwrap(),
             op: Some(long(300)),
-            other: [
-                ("origin".to_owned(), json!(long(300))),
-                ("data".to_owned(), nested(10)),
-            ]
-            .into_iter()
-            .collect(),
+            origin: Some(long(300)),
+            data: nested(10).as_object().unwrap().clone(),
             ..Default::default()
         }),
     );

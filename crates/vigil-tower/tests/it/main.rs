@@ -9,3 +9,4 @@ mod panics;
 mod send_sync;
 mod server_errors;
 mod support;
+mod traces;

@@ -1,12 +1,13 @@
 //! Limits of contexts: a size budget and depth per context, room for the
-//! fields Relay derives in `os` and `runtime`, valid `trace` fields.
+//! fields Relay derives in `os` and `runtime`, valid `trace` fields (its
+//! `status` is valid by type: reading JSON drops unknown names).
 
 use serde_json::Value;
 
 use crate::context::Context;
 use crate::limits::bags::{fit_opt_str, fit_value, limit_depth};
 use crate::limits::json_size::{json_size, str_size};
-use crate::limits::text::{truncate_chars, truncate_opt};
+use crate::limits::text::truncate_opt;
 
 /// Caps `os`/`runtime` name-like fields (in bytes of JSON) so the room kept
 /// for Relay's derived fields stays bounded.
@@ -14,29 +15,6 @@ const OS_RUNTIME_FIELD_BYTES: usize = 1024;
 const TRACE_OP_CHARS: usize = 128;
 /// `(bytes, depth)` of each context.
 const CONTEXT_BAG: (usize, usize) = (8 * 1024, 7);
-
-/// The span statuses Relay accepts in `contexts.trace.status`.
-const SPAN_STATUSES: [&str; 19] = [
-    "ok",
-    "cancelled",
-    "unknown",
-    "unknown_error",
-    "invalid_argument",
-    "deadline_exceeded",
-    "not_found",
-    "already_exists",
-    "permission_denied",
-    "resource_exhausted",
-    "failed_precondition",
-    "aborted",
-    "out_of_range",
-    "unimplemented",
-    "internal_error",
-    "unavailable",
-    "data_loss",
-    "unauthenticated",
-    "success",
-];
 
 /// Fits the context called `name` to its size and depth limits, keeping
 /// its `type` and room for what Relay adds to it.
@@ -64,19 +42,14 @@ pub(super) fn trim_context(name: &str, context: &mut Context) {
         }
         Context::Trace(trace) => {
             truncate_opt(&mut trace.op, TRACE_OP_CHARS);
-            if let Some(Value::String(origin)) = trace.other.get_mut("origin") {
-                truncate_chars(origin, TRACE_OP_CHARS);
-                let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
-                if !origin.chars().all(valid) {
-                    trace.other.remove("origin");
-                }
-            }
+            truncate_opt(&mut trace.origin, TRACE_OP_CHARS);
+            let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
             if trace
-                .status
+                .origin
                 .as_deref()
-                .is_some_and(|s| !SPAN_STATUSES.contains(&s))
+                .is_some_and(|o| !o.chars().all(valid))
             {
-                trace.status = None;
+                trace.origin = None;
             }
             0
         }

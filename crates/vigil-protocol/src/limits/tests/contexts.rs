@@ -8,6 +8,10 @@ use super::{assert_cut, long, trimmed};
 use crate::context::{Context, OsContext, RuntimeContext, TraceContext};
 use crate::event::Event;
 use crate::limits::json_size::str_size;
+use crate::trace::span_status::SpanStatus;
+
+const TRACE_ID: &str = "0123456789abcdef0123456789abcdef";
+const SPAN_ID: &str = "0123456789abcdef";
 
 #[test]
 fn contexts_are_limited_to_8k_each_and_keep_their_type() {
@@ -115,12 +119,10 @@ fn os_fields_full_of_escapes_still_leave_room() {
 #[test]
 fn trace_op_and_origin_are_limited_to_128_chars() {
     let trace = TraceContext {
-        trace_id: "0123456789abcdef0123456789abcdef".into(),
-        span_id: "0123456789abcdef".into(),
+        trace_id: TRACE_ID.parse().unwrap(),
+        span_id: SPAN_ID.parse().unwrap(),
         op: Some(long(300)),
-        other: [("origin".to_owned(), json!(long(200)))]
-            .into_iter()
-            .collect(),
+        origin: Some(long(200)),
         ..Default::default()
     };
     let event = trimmed(Event {
@@ -131,36 +133,40 @@ fn trace_op_and_origin_are_limited_to_128_chars() {
         panic!("{:?}", event.contexts["trace"]);
     };
     assert_cut(trace.op.as_deref().unwrap(), 128);
-    assert_cut(trace.other["origin"].as_str().unwrap(), 128);
+    assert_cut(trace.origin.as_deref().unwrap(), 128);
 }
 
 #[test]
 fn trace_origin_and_status_must_be_valid() {
+    // Read from JSON: a `SpanStatus` cannot hold an unknown name, so the
+    // status is checked where the text becomes one.
     let trace = |origin: &str, status: &str| {
+        let context = serde_json::from_value::<Context>(json!({
+            "type": "trace",
+            "trace_id": TRACE_ID,
+            "span_id": SPAN_ID,
+            "status": status,
+            "origin": origin,
+        }))
+        .unwrap();
         let event = trimmed(Event {
-            contexts: BTreeMap::from([(
-                "trace".into(),
-                Context::from(TraceContext {
-                    trace_id: "0123456789abcdef0123456789abcdef".into(),
-                    span_id: "0123456789abcdef".into(),
-                    status: Some(status.into()),
-                    other: [("origin".to_owned(), json!(origin))].into_iter().collect(),
-                    ..Default::default()
-                }),
-            )]),
+            contexts: BTreeMap::from([("trace".into(), context)]),
             ..Default::default()
         });
         let Context::Trace(trace) = &event.contexts["trace"] else {
             panic!("{:?}", event.contexts["trace"]);
         };
-        (trace.other.get("origin").cloned(), trace.status.clone())
+        (trace.origin.clone(), trace.status)
     };
     assert_eq!(
         trace("auto.http.axum", "internal_error"),
-        (Some(json!("auto.http.axum")), Some("internal_error".into()))
+        (
+            Some("auto.http.axum".into()),
+            Some(SpanStatus::InternalError)
+        )
     );
     assert_eq!(trace("auto-http", "broken"), (None, None));
-    assert_eq!(trace("manual", "OK"), (Some(json!("manual")), None));
+    assert_eq!(trace("manual", "OK"), (Some("manual".into()), None));
 }
 
 #[test]

@@ -1,0 +1,83 @@
+//! Trace propagation through a hub: continuing an incoming trace and the
+//! headers that carry the current one on.
+
+use vigil_protocol::DynamicSamplingContext;
+
+use crate::client::Client;
+use crate::hub::Hub;
+use crate::propagation::{PropagationContext, TraceHeaders};
+use crate::scope::Scope;
+
+impl Hub {
+    /// Makes the top scope's events belong to the trace that `headers`
+    /// describe (`sentry-trace` and `baggage`, or `traceparent`), or to a
+    /// new trace when they describe none or a malformed one; see
+    /// [`PropagationContext::continue_from_headers`]. The organisation
+    /// check uses this hub's client options.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use vigil_core::Hub;
+    /// # let events = vigil_core::test::with_captured_events(|| {
+    /// let hub = Arc::new(Hub::new_from_top(Hub::current()));
+    /// hub.continue_trace([("sentry-trace", "771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12-1")]);
+    /// hub.capture_message("in the request", vigil_core::protocol::Level::Error);
+    /// # });
+    /// # let trace = &events[0].contexts["trace"];
+    /// # let trace = serde_json::to_value(trace).unwrap();
+    /// # assert_eq!(trace["trace_id"], "771a43a4192642f0b136d5159a501700");
+    /// # assert_eq!(trace["parent_span_id"], "b0e6f15b45c36b12");
+    /// ```
+    pub fn continue_trace<'a, I>(&self, headers: I)
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let client = self.client();
+        let context = match &client {
+            Some(client) => PropagationContext::continue_from_headers(headers, client.options()),
+            None => PropagationContext::continue_from_headers(headers, &Default::default()),
+        };
+        self.configure_scope(|scope| scope.set_propagation_context(context));
+    }
+
+    /// The headers that carry the top scope's trace to another service
+    /// (see [`Scope::iter_trace_propagation_headers`]), with this hub's
+    /// client options.
+    pub fn iter_trace_propagation_headers(&self) -> TraceHeaders {
+        let client = self.client();
+        let scope = self.top_scope();
+        TraceHeaders::of(&scope.propagation, client.as_deref().map(Client::options))
+    }
+}
+
+impl Scope {
+    /// The headers that carry this scope's trace to another service, as
+    /// `(name, value)` pairs to add to an outgoing request: `sentry-trace`,
+    /// `baggage` (the trace's dynamic sampling context) and, with
+    /// [`propagate_traceparent`](crate::ClientOptions::propagate_traceparent),
+    /// W3C `traceparent`.
+    ///
+    /// For a trace that started here the sampling context is filled from
+    /// the current hub's client the first time, and does not change
+    /// afterwards; a continued trace sends on what it received.
+    ///
+    /// ```
+    /// # let events = vigil_core::test::with_captured_events(|| {
+    /// let headers: Vec<(&str, String)> =
+    ///     vigil_core::configure_scope(|scope| scope.iter_trace_propagation_headers().collect());
+    /// assert_eq!(headers[0].0, "sentry-trace");
+    /// assert_eq!(headers[1].0, "baggage");
+    /// assert!(headers[1].1.contains("sentry-public_key=public"));
+    /// # });
+    /// ```
+    pub fn iter_trace_propagation_headers(&self) -> TraceHeaders {
+        let client = Hub::current().client();
+        TraceHeaders::of(&self.propagation, client.as_deref().map(Client::options))
+    }
+
+    /// The DSC sent in the `trace` header of envelopes captured with this
+    /// scope (frozen by this call).
+    pub(crate) fn dynamic_sampling_context(&self, client: &Client) -> &DynamicSamplingContext {
+        self.propagation.dsc(client.options())
+    }
+}

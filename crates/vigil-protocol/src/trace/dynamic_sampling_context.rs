@@ -1,0 +1,164 @@
+//! [`DynamicSamplingContext`]: the trace's sampling data, as the `sentry-`
+//! entries of `baggage` and the envelope header `trace`.
+
+use serde_json::{Map, Value};
+
+use crate::trace::trace_id::TraceId;
+
+/// The dynamic sampling context (DSC) of a trace: what Sentry needs to
+/// sample the whole trace alike, such as its `trace_id`, `public_key`,
+/// `sample_rate`, `sample_rand` and `sampled` decision.
+///
+/// It is a list of `name -> value` entries in the order they were set or
+/// received, with names *without* the `sentry-` prefix they carry in a
+/// `baggage` header and values decoded. Entries this crate does not know
+/// are kept, so a DSC received from upstream is passed on exactly as it
+/// came. Two DSCs are equal when they hold the same entries in the same
+/// order.
+///
+/// It travels in two forms: as the `sentry-` members of the W3C `baggage`
+/// header ([`from_baggage`](DynamicSamplingContext::from_baggage),
+/// [`to_baggage`](DynamicSamplingContext::to_baggage),
+/// [`merge_into_baggage`](DynamicSamplingContext::merge_into_baggage)) and
+/// as the `trace` object of an envelope header
+/// ([`to_header_json`](DynamicSamplingContext::to_header_json)).
+///
+/// ```
+/// use vigil_protocol::DynamicSamplingContext;
+/// let dsc = DynamicSamplingContext::from_baggage(
+///     "other-vendor=foo,sentry-trace_id=771a43a4192642f0b136d5159a501700,\
+///      sentry-sample_rate=0.25,sentry-sampled=true,sentry-release=upstream%401.0",
+/// )
+/// .unwrap();
+/// assert_eq!(dsc.get("release"), Some("upstream@1.0"));
+/// assert_eq!(dsc.sample_rate(), Some(0.25));
+/// assert_eq!(dsc.sampled(), Some(true));
+/// // Other vendors' entries are not kept, so they are never forwarded.
+/// assert_eq!(
+///     dsc.to_baggage(),
+///     "sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-sample_rate=0.25,\
+///      sentry-sampled=true,sentry-release=upstream%401.0",
+/// );
+///
+/// let mut own = DynamicSamplingContext::new();
+/// own.set("sample_rand", DynamicSamplingContext::format_sample_rand(0.1234567));
+/// assert_eq!(own.to_header_json()["sample_rand"], "0.123456");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DynamicSamplingContext {
+    /// Names are unique; in the order set or received.
+    entries: Vec<(String, String)>,
+}
+
+impl DynamicSamplingContext {
+    /// An empty DSC.
+    pub fn new() -> DynamicSamplingContext {
+        DynamicSamplingContext::default()
+    }
+
+    /// Whether the DSC has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The value of the entry `name` (without the `sentry-` prefix).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Sets the entry `name` (without the `sentry-` prefix) to `value`: in
+    /// its place when it exists, else at the end.
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        let (name, value) = (name.into(), value.into());
+        match self.entries.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, old)) => *old = value,
+            None => self.entries.push((name, value)),
+        }
+    }
+
+    /// Removes the entry `name` and returns its value.
+    pub fn remove(&mut self, name: &str) -> Option<String> {
+        let at = self.entries.iter().position(|(n, _)| n == name)?;
+        Some(self.entries.remove(at).1)
+    }
+
+    /// The entries as `(name, value)`, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
+    /// The `trace_id` entry, read as Relay reads it (32 hex digits in
+    /// either case, or a dashed UUID); `None` when absent or invalid.
+    pub fn trace_id(&self) -> Option<TraceId> {
+        TraceId::parse_lenient(self.get("trace_id")?).ok()
+    }
+
+    /// The `sample_rate` entry: a number in `[0, 1]`, else `None`.
+    pub fn sample_rate(&self) -> Option<f64> {
+        let rate: f64 = self.get("sample_rate")?.parse().ok()?;
+        (0.0..=1.0).contains(&rate).then_some(rate)
+    }
+
+    /// The `sample_rand` entry: a number in `[0, 1)`, else `None` (the
+    /// receiver then draws one itself).
+    pub fn sample_rand(&self) -> Option<f64> {
+        let rand: f64 = self.get("sample_rand")?.parse().ok()?;
+        (0.0..1.0).contains(&rand).then_some(rand)
+    }
+
+    /// The `sampled` entry: `"true"` or `"false"`, else `None`.
+    pub fn sampled(&self) -> Option<bool> {
+        match self.get("sampled")? {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The `org_id` entry: the Sentry organization the trace started in.
+    pub fn org_id(&self) -> Option<&str> {
+        self.get("org_id")
+    }
+
+    /// The DSC as the `trace` object of an envelope header: one string
+    /// value per entry, names without the `sentry-` prefix.
+    pub fn to_header_json(&self) -> Map<String, Value> {
+        self.iter()
+            .map(|(name, value)| (name.to_owned(), Value::from(value)))
+            .collect()
+    }
+
+    /// `sample_rand` as the DSC writes it: six decimals, cut (never
+    /// rounded) from the shortest decimal form of `rand`, e.g. `0.123456`
+    /// for `0.1234567`. A value of 1 or more is written `0.999999`, one
+    /// below 0 or NaN `0.000000`.
+    pub fn format_sample_rand(rand: f64) -> String {
+        const LARGEST: &str = "0.999999";
+        if rand >= 1.0 {
+            return LARGEST.to_owned();
+        }
+        // `-0.0` and NaN fail `> 0.0` too; `Display` writes no exponent.
+        let rand = if rand > 0.0 { rand } else { 0.0 };
+        let shortest = rand.to_string();
+        let decimals = shortest
+            .split_once('.')
+            .map_or("", |(_, decimals)| decimals);
+        let mut text = String::with_capacity(LARGEST.len());
+        text.push_str("0.");
+        text.extend(decimals.chars().chain(std::iter::repeat('0')).take(6));
+        text
+    }
+
+    /// `sample_rate` as the DSC writes it: the shortest decimal that reads
+    /// back as `rate` (`0.25`, `1`, `0`, `0.0001`), which Relay parses as a
+    /// float. A value above 1 is written `1`, one below 0 or NaN `0`.
+    pub fn format_sample_rate(rate: f64) -> String {
+        let rate = if rate > 0.0 { rate.min(1.0) } else { 0.0 };
+        rate.to_string()
+    }
+}
