@@ -1,5 +1,7 @@
 //! The client: options, the capture pipeline and the transport.
 
+mod transactions;
+
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

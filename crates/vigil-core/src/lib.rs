@@ -35,6 +35,7 @@ mod reports;
 mod scope;
 mod suppress;
 mod tags;
+mod transaction;
 mod transport;
 
 #[cfg(feature = "test")]
@@ -53,13 +54,16 @@ pub use crate::future::{HubFuture, HubFutureExt, with_scope_async};
 pub use crate::global::configure_global_scope;
 pub use crate::hub::{Hub, ScopeGuard};
 pub use crate::integration::Integration;
-pub use crate::options::{BeforeCallback, ClientOptions, IntoClientOptions};
+pub use crate::options::{BeforeCallback, ClientOptions, IntoClientOptions, TracesSampler};
 pub use crate::panic_guard::call_guarded;
 pub use crate::propagation::{PropagationContext, TraceHeaders};
 pub use crate::reports::LossRecorder;
 pub use crate::scope::Scope;
 pub use crate::suppress::{ReentrancyGuard, is_sdk_target, is_sdk_thread};
 pub use crate::tags::Tags;
+pub use crate::transaction::{
+    Span, Transaction, TransactionContext, TransactionOrSpan, start_transaction,
+};
 pub use crate::transport::{DeliveryStats, Transport, TransportContext, TransportFactory};
 
 /// The wire types (re-export of `vigil-protocol`).

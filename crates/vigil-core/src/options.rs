@@ -5,14 +5,20 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use vigil_protocol::{Breadcrumb, Dsn, DsnError, Event};
+use vigil_protocol::{Breadcrumb, Dsn, DsnError, Event, Transaction as ProtocolTransaction};
 
 use crate::integration::Integration;
+use crate::transaction::TransactionContext;
 use crate::transport::TransportFactory;
 
 /// A callback that may change or drop an event or breadcrumb
 /// (`before_send`, `before_breadcrumb`). Returning `None` drops it.
 pub type BeforeCallback<T> = Arc<dyn Fn(T) -> Option<T> + Send + Sync>;
+
+/// Decides the sample rate of a transaction from its context (which
+/// includes the upstream decision, [`TransactionContext::parent_sampled`]):
+/// `0.0` drops it, `1.0` keeps it.
+pub type TracesSampler = dyn Fn(&TransactionContext) -> f32 + Send + Sync;
 
 /// Configuration of a [`Client`](crate::Client).
 ///
@@ -99,6 +105,27 @@ pub struct ClientOptions {
     /// Also send the W3C `traceparent` header with the propagation headers
     /// (off by default).
     pub propagate_traceparent: bool,
+    /// The share of transactions to send, from 0.0 to 1.0. Tracing is on
+    /// when this is above 0 or a `traces_sampler` is set; otherwise
+    /// transactions are not recorded (events still carry their trace).
+    pub traces_sample_rate: f32,
+    /// Decides each transaction's sample rate instead of
+    /// `traces_sample_rate`. A panic inside is reported and ignored (the
+    /// upstream decision, else `traces_sample_rate`, applies).
+    pub traces_sampler: Option<Arc<TracesSampler>>,
+    /// Called with every sampled transaction before it is sent; may change
+    /// or drop it (counted as `before_send` for the transaction and its
+    /// spans). Error events never go through it, nor transactions through
+    /// `before_send`. A panic inside drops the transaction.
+    pub before_send_transaction: Option<BeforeCallback<ProtocolTransaction>>,
+    /// Names of transactions not to send: an entry matches a name equal to
+    /// it, and `*` in an entry matches any run of characters
+    /// (`GET /health`, `GET /static/*`). Dropped ones are counted as
+    /// `event_processor`.
+    pub ignore_transactions: Vec<String>,
+    /// The most spans a transaction keeps (1,000); the ones finished past
+    /// it are dropped and counted as `buffer_overflow`.
+    pub max_spans: usize,
 }
 
 impl Default for ClientOptions {
@@ -128,6 +155,11 @@ impl Default for ClientOptions {
             org_id: None,
             strict_trace_continuation: false,
             propagate_traceparent: false,
+            traces_sample_rate: 0.0,
+            traces_sampler: None,
+            before_send_transaction: None,
+            ignore_transactions: Vec::new(),
+            max_spans: 1000,
         }
     }
 }
@@ -169,6 +201,17 @@ impl fmt::Debug for ClientOptions {
             .field("org_id", &self.org_id)
             .field("strict_trace_continuation", &self.strict_trace_continuation)
             .field("propagate_traceparent", &self.propagate_traceparent)
+            .field("traces_sample_rate", &self.traces_sample_rate)
+            .field(
+                "traces_sampler",
+                &self.traces_sampler.as_ref().map(|_| "<fn>"),
+            )
+            .field(
+                "before_send_transaction",
+                &self.before_send_transaction.as_ref().map(|_| "<fn>"),
+            )
+            .field("ignore_transactions", &self.ignore_transactions)
+            .field("max_spans", &self.max_spans)
             .finish()
     }
 }
@@ -292,6 +335,42 @@ impl ClientOptions {
     /// Sets [`propagate_traceparent`](ClientOptions::propagate_traceparent).
     pub fn propagate_traceparent(mut self, on: bool) -> ClientOptions {
         self.propagate_traceparent = on;
+        self
+    }
+
+    /// Sets [`traces_sample_rate`](ClientOptions::traces_sample_rate).
+    pub fn traces_sample_rate(mut self, rate: f32) -> ClientOptions {
+        self.traces_sample_rate = rate;
+        self
+    }
+
+    /// Sets [`traces_sampler`](ClientOptions::traces_sampler).
+    pub fn traces_sampler(
+        mut self,
+        sampler: impl Fn(&TransactionContext) -> f32 + Send + Sync + 'static,
+    ) -> ClientOptions {
+        self.traces_sampler = Some(Arc::new(sampler));
+        self
+    }
+
+    /// Sets [`before_send_transaction`](ClientOptions::before_send_transaction).
+    pub fn before_send_transaction(
+        mut self,
+        f: impl Fn(ProtocolTransaction) -> Option<ProtocolTransaction> + Send + Sync + 'static,
+    ) -> ClientOptions {
+        self.before_send_transaction = Some(Arc::new(f));
+        self
+    }
+
+    /// Adds a name pattern to [`ignore_transactions`](ClientOptions::ignore_transactions).
+    pub fn ignore_transaction(mut self, pattern: impl Into<String>) -> ClientOptions {
+        self.ignore_transactions.push(pattern.into());
+        self
+    }
+
+    /// Sets [`max_spans`](ClientOptions::max_spans).
+    pub fn max_spans(mut self, max: usize) -> ClientOptions {
+        self.max_spans = max;
         self
     }
 

@@ -17,6 +17,7 @@ use vigil_protocol::{DynamicSamplingContext, SentryTrace, SpanId, TraceContext, 
 
 use crate::options::ClientOptions;
 
+pub(crate) use self::incoming::own_org_id;
 pub use self::outgoing::TraceHeaders;
 
 /// Which distributed trace the events of a scope belong to: the trace id,
@@ -52,6 +53,8 @@ pub struct PropagationContext {
     /// options the first time the trace leaves the process, and frozen
     /// from then on.
     dsc: OnceLock<DynamicSamplingContext>,
+    /// `dsc` came from upstream.
+    dsc_from_upstream: bool,
 }
 
 impl PropagationContext {
@@ -66,6 +69,7 @@ impl PropagationContext {
             sampled: None,
             sample_rand: sample_rand_of(trace_id),
             dsc: OnceLock::new(),
+            dsc_from_upstream: false,
         }
     }
 
@@ -116,6 +120,11 @@ impl PropagationContext {
         }
     }
 
+    /// The DSC the upstream sent, if the trace was continued with one.
+    pub(crate) fn incoming_dsc(&self) -> Option<&DynamicSamplingContext> {
+        self.dsc.get().filter(|_| self.dsc_from_upstream)
+    }
+
     /// The DSC, frozen by this call if it was not yet: a trace that starts
     /// here takes the values of `options`.
     pub(crate) fn dsc(&self, options: &ClientOptions) -> &DynamicSamplingContext {
@@ -140,6 +149,7 @@ impl Clone for PropagationContext {
             sampled: self.sampled,
             sample_rand: self.sample_rand,
             dsc: self.dsc.clone(),
+            dsc_from_upstream: self.dsc_from_upstream,
         }
     }
 }

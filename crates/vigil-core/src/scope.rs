@@ -8,7 +8,10 @@ use smol_str::ToSmolStr;
 
 use crate::propagation::PropagationContext;
 use crate::tags::Tags;
-use vigil_protocol::{Attachment, Breadcrumb, Breadcrumbs, Context, Event, Level, User, Value};
+use crate::transaction::TransactionOrSpan;
+use vigil_protocol::{
+    Attachment, Breadcrumb, Breadcrumbs, Context, Event, Level, Transaction, User, Value,
+};
 
 /// An event processor: may change or drop (`None`) an event.
 pub(crate) type EventProcessor = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
@@ -38,6 +41,8 @@ pub struct Scope {
     pub(crate) rest: Arc<Rest>,
     /// The trace; shared by the scopes pushed from this one.
     pub(crate) propagation: Arc<PropagationContext>,
+    /// The running transaction or span, if one was set.
+    pub(crate) span: Option<TransactionOrSpan>,
 }
 
 #[derive(Clone, Default)]
@@ -67,6 +72,7 @@ impl fmt::Debug for Scope {
             .field("event_processors", &self.rest.event_processors.len())
             .field("attachments", &self.rest.attachments)
             .field("propagation", &self.propagation)
+            .field("span", &self.span)
             .finish()
     }
 }
@@ -231,6 +237,20 @@ impl Scope {
         &self.propagation
     }
 
+    /// Makes `span` the scope's current span (or clears it): events
+    /// captured in the scope then carry its trace and span ids, their
+    /// envelopes its trace's sampling context, and
+    /// [`iter_trace_propagation_headers`](Scope::iter_trace_propagation_headers)
+    /// makes it the parent of what is called.
+    pub fn set_span(&mut self, span: Option<TransactionOrSpan>) {
+        self.span = span;
+    }
+
+    /// The scope's current span, if any.
+    pub fn get_span(&self) -> Option<TransactionOrSpan> {
+        self.span.clone()
+    }
+
     /// Makes this scope's events belong to another trace: one continued
     /// from incoming headers
     /// ([`PropagationContext::continue_from_headers`]) or a new one
@@ -265,10 +285,13 @@ impl Scope {
         merge_missing(&mut event.extra, &self.rest.extra);
         merge_missing(&mut event.contexts, &self.rest.contexts);
         if !event.contexts.contains_key("trace") {
-            event.contexts.insert(
-                "trace".to_owned(),
-                Context::from(self.propagation.trace_context()),
-            );
+            let trace = match &self.span {
+                Some(span) => span.get_trace_context(),
+                None => self.propagation.trace_context(),
+            };
+            event
+                .contexts
+                .insert("trace".to_owned(), Context::from(trace));
         }
         if !self.breadcrumbs.is_empty() && event.breadcrumbs.len() < max_breadcrumbs {
             // Shared, not copied: the event holds the scope's list.
@@ -276,6 +299,20 @@ impl Scope {
             event.breadcrumbs.append(own);
         }
         event.breadcrumbs.keep_newest(max_breadcrumbs);
+    }
+
+    /// Merges the data a transaction takes from its scope: user, tags,
+    /// extra and contexts where the transaction has none of its own (no
+    /// breadcrumbs, no event processors).
+    pub(crate) fn apply_to_transaction(&self, transaction: &mut Transaction) {
+        if transaction.user.is_none() {
+            if let Some(user) = &self.rest.user {
+                transaction.user = Some((**user).clone());
+            }
+        }
+        self.tags.fill_missing(&mut transaction.tags);
+        merge_missing(&mut transaction.extra, &self.rest.extra);
+        merge_missing(&mut transaction.contexts, &self.rest.contexts);
     }
 
     /// Applies the changes that `edited` made relative to `base` onto
@@ -305,6 +342,14 @@ impl Scope {
         }
         if !Arc::ptr_eq(&base.propagation, &edited.propagation) {
             self.propagation = edited.propagation.clone();
+        }
+        let span_changed = match (&base.span, &edited.span) {
+            (None, None) => false,
+            (Some(a), Some(b)) => !a.same_as(b),
+            _ => true,
+        };
+        if span_changed {
+            self.span = edited.span.clone();
         }
     }
 }

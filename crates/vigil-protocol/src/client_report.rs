@@ -28,11 +28,14 @@ pub enum DiscardReason {
     InternalSdkError,
     /// Backpressure management dropped it.
     Backpressure,
+    /// A buffer or container was full: spans past a transaction's span
+    /// limit, or shed so the transaction fits 1 MiB.
+    BufferOverflow,
 }
 
 impl DiscardReason {
     /// Every reason, in declaration order.
-    pub const ALL: [DiscardReason; 10] = [
+    pub const ALL: [DiscardReason; 11] = [
         DiscardReason::QueueOverflow,
         DiscardReason::CacheOverflow,
         DiscardReason::RatelimitBackoff,
@@ -43,6 +46,7 @@ impl DiscardReason {
         DiscardReason::SendError,
         DiscardReason::InternalSdkError,
         DiscardReason::Backpressure,
+        DiscardReason::BufferOverflow,
     ];
 
     /// The wire name, e.g. `queue_overflow`.
@@ -58,6 +62,7 @@ impl DiscardReason {
             DiscardReason::SendError => "send_error",
             DiscardReason::InternalSdkError => "internal_sdk_error",
             DiscardReason::Backpressure => "backpressure",
+            DiscardReason::BufferOverflow => "buffer_overflow",
         }
     }
 

@@ -16,6 +16,7 @@ pub use self::error::EnvelopeError;
 pub use self::headers::EnvelopeHeaders;
 pub use self::items::{EnvelopeItem, RawItem};
 use crate::event::Event;
+use crate::transaction::Transaction;
 
 /// An envelope: headers and a list of items.
 ///
@@ -50,6 +51,26 @@ impl Envelope {
         envelope
     }
 
+    /// An envelope carrying one transaction, its id copied into the
+    /// headers.
+    ///
+    /// ```
+    /// use vigil_protocol::{Envelope, Transaction};
+    /// let transaction = Transaction { name: Some("GET /".into()), ..Default::default() };
+    /// let id = transaction.event_id;
+    /// let envelope = Envelope::from_transaction(transaction);
+    /// assert_eq!(envelope.headers().event_id, Some(id));
+    /// let back = Envelope::from_slice(&envelope.to_vec().unwrap()).unwrap();
+    /// assert_eq!(back.transaction().unwrap().name.as_deref(), Some("GET /"));
+    /// ```
+    pub fn from_transaction(transaction: impl Into<Box<Transaction>>) -> Envelope {
+        let transaction = transaction.into();
+        let mut envelope = Envelope::new();
+        envelope.headers.event_id = Some(transaction.event_id);
+        envelope.items.push(EnvelopeItem::Transaction(transaction));
+        envelope
+    }
+
     /// The headers.
     pub fn headers(&self) -> &EnvelopeHeaders {
         &self.headers
@@ -60,12 +81,17 @@ impl Envelope {
         &mut self.headers
     }
 
-    /// Adds an item. An event's id is copied into the headers when they
-    /// have none.
+    /// Adds an item. An event's or transaction's id is copied into the
+    /// headers when they have none.
     pub fn add_item(&mut self, item: impl Into<EnvelopeItem>) {
         let item = item.into();
-        if let EnvelopeItem::Event(event) = &item {
-            self.headers.event_id.get_or_insert(event.event_id);
+        let event_id = match &item {
+            EnvelopeItem::Event(event) => Some(event.event_id),
+            EnvelopeItem::Transaction(transaction) => Some(transaction.event_id),
+            _ => None,
+        };
+        if let Some(event_id) = event_id {
+            self.headers.event_id.get_or_insert(event_id);
         }
         self.items.push(item);
     }
@@ -89,6 +115,14 @@ impl Envelope {
     pub fn event(&self) -> Option<&Event> {
         self.items.iter().find_map(|i| match i {
             EnvelopeItem::Event(e) => Some(&**e),
+            _ => None,
+        })
+    }
+
+    /// The first transaction item, if any.
+    pub fn transaction(&self) -> Option<&Transaction> {
+        self.items.iter().find_map(|i| match i {
+            EnvelopeItem::Transaction(t) => Some(&**t),
             _ => None,
         })
     }

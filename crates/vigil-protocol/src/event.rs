@@ -157,7 +157,8 @@ pub struct LogEntry {
     pub params: Vec<Value>,
 }
 
-fn native() -> String {
+/// The platform of events and transactions: Relay knows no `rust`.
+pub(crate) fn native() -> String {
     "native".into()
 }
 

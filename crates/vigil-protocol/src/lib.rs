@@ -1,7 +1,8 @@
 //! Sentry wire-protocol types for Vigil.
 //!
 //! This crate holds data only: the event model ([`Event`] and its
-//! interfaces), the [`Envelope`] format with a writer and a reader, the
+//! interfaces), transactions ([`Transaction`] and its [`Span`]s), the
+//! [`Envelope`] format with a writer and a reader, the
 //! [`Dsn`] parser and the `X-Sentry-Auth` header, client reports, the
 //! size limits Relay applies ([`limits`]), and the distributed-tracing
 //! primitives: [`TraceId`], [`SpanId`], [`SpanStatus`], the `sentry-trace`
@@ -19,7 +20,8 @@
 //! [`Mechanism`], [`Stacktrace`], [`Frame`], [`Thread`], [`Request`],
 //! [`LogEntry`], [`Values`], the contexts [`AppContext`],
 //! [`DeviceContext`], [`OsContext`], [`RuntimeContext`] and
-//! [`TraceContext`], [`ClientSdkInfo`] and [`ClientSdkPackage`]; also
+//! [`TraceContext`], [`ClientSdkInfo`] and [`ClientSdkPackage`],
+//! [`Transaction`], [`TransactionInfo`] and [`Span`]; also
 //! [`Attachment`], which has no `Default` (use [`Attachment::new`] or name
 //! every field). [`Level`] is a fixed set and may be matched exhaustively.
 //!
@@ -43,8 +45,10 @@ pub mod limits;
 mod request;
 mod sdk;
 mod session;
+mod span;
 mod time;
 mod trace;
+mod transaction;
 mod user;
 
 pub use crate::breadcrumb::Breadcrumb;
@@ -63,12 +67,17 @@ pub use crate::level::{Level, ParseLevelError};
 pub use crate::request::Request;
 pub use crate::sdk::{ClientSdkInfo, ClientSdkPackage};
 pub use crate::session::{SessionAttributes, SessionStatus, SessionUpdate};
+pub use crate::span::Span;
 pub use crate::trace::dynamic_sampling_context::DynamicSamplingContext;
 pub use crate::trace::error::TraceHeaderError;
 pub use crate::trace::sentry_trace::SentryTrace;
 pub use crate::trace::span_id::SpanId;
 pub use crate::trace::span_status::{ParseSpanStatusError, SpanStatus};
 pub use crate::trace::trace_id::TraceId;
+pub use crate::transaction::Transaction;
+pub use crate::transaction::source::{
+    ParseTransactionSourceError, TransactionInfo, TransactionSource,
+};
 pub use crate::user::{Geo, User};
 
 /// Re-exported so users can build `extra` and context values.

@@ -9,6 +9,10 @@
 //! [`MAX_EVENT_SIZE`], the client calls [`shed_heavy_parts`] until it fits
 //! or nothing optional is left.
 //!
+//! A transaction goes through [`fit_transaction`] instead: the same field
+//! limits, the span limits below, then span data and whole spans (oldest
+//! first) are shed until it fits [`MAX_EVENT_SIZE`].
+//!
 //! # Conventions
 //!
 //! - A string over a length limit is cut on a character boundary to
@@ -64,6 +68,10 @@
 //! | `trace` context | `op` and `origin` 128 chars; `origin` removed unless made of `a-zA-Z0-9_.`; `status` is a [`SpanStatus`](crate::SpanStatus), so always one Relay knows (reading JSON drops unknown names) |
 //! | `modules` | 8 KiB |
 //! | `sdk.name` / `.version` | 256 chars |
+//! | `spans[].op` / `.origin` | as in the `trace` context |
+//! | `spans[].description` | 1024 chars (Relay does not cut it; a client-side bound) |
+//! | `spans[].tags` values | 200 chars (Relay does not cut them) |
+//! | `spans[].data` | as `extra` (Relay does not limit it) |
 //!
 //! `fingerprint` entries are strings by construction
 //! ([`Event::fingerprint`](crate::Event::fingerprint) is a `Vec<String>`),
@@ -77,21 +85,25 @@
 // The field rules (the table above) live in `fields` and its children. They
 // cut text with the helpers in `text` and fit data bags with those in
 // `bags`, which measure JSON as Relay does (`json_size`). Shedding optional
-// parts until an event fits `MAX_EVENT_SIZE` lives in `shedding`.
+// parts until an event fits `MAX_EVENT_SIZE` lives in `shedding`; fitting a
+// transaction (its field rules are in `fields`) in `transaction`.
 
 mod bags;
 pub(crate) mod fields;
 mod json_size;
 mod shedding;
 mod text;
+mod transaction;
 
 pub use self::fields::trim_event;
 pub use self::shedding::shed_heavy_parts;
+pub use self::transaction::fit_transaction;
 
-/// The largest serialized `event` item Sentry accepts: 1 MiB.
+/// The largest serialized `event` or `transaction` item Sentry accepts:
+/// 1 MiB.
 ///
 /// The client serializes a trimmed event and, while it is larger than this,
-/// calls [`shed_heavy_parts`].
+/// calls [`shed_heavy_parts`]; [`fit_transaction`] makes a transaction fit.
 pub const MAX_EVENT_SIZE: usize = 1024 * 1024;
 
 #[cfg(test)]

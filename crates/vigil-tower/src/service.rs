@@ -14,9 +14,13 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 use vigil_core::protocol::{
-    Breadcrumb, Context as EventContext, Event, Exception, Level, Map, Mechanism, Value,
+    Breadcrumb, Context as EventContext, Event, Exception, Level, Map, Mechanism, SpanStatus,
+    TransactionSource, Value,
 };
-use vigil_core::{ClientOptions, Hub, HubFuture, HubFutureExt, PropagationContext};
+use vigil_core::{
+    ClientOptions, Hub, HubFuture, HubFutureExt, PropagationContext, Transaction,
+    TransactionContext, TransactionOrSpan,
+};
 
 use crate::request::build_request;
 
@@ -186,13 +190,19 @@ fn client_addr<B>(req: &http::Request<B>) -> Option<SocketAddr> {
     req.extensions().get::<SocketAddr>().copied()
 }
 
-/// The route the request matched (axum's `MatchedPath`), else its path.
-fn route<B>(req: &http::Request<B>) -> &str {
+/// The route the request matched (axum's `MatchedPath`), else its path,
+/// with the transaction source that says which.
+fn route<B>(req: &http::Request<B>) -> (&str, TransactionSource) {
     #[cfg(feature = "axum")]
     if let Some(path) = req.extensions().get::<axum::extract::MatchedPath>() {
-        return path.as_str();
+        return (path.as_str(), TransactionSource::Route);
     }
-    req.uri().path()
+    (req.uri().path(), TransactionSource::Url)
+}
+
+/// Whether the client records transactions.
+fn tracing_enabled(options: &ClientOptions) -> bool {
+    options.traces_sample_rate > 0.0 || options.traces_sampler.is_some()
 }
 
 /// The trace a request continues (`sentry-trace` and `baggage`, or
@@ -239,6 +249,9 @@ where
         let send_default_pii = client
             .as_ref()
             .is_some_and(|c| c.options().send_default_pii);
+        let tracing = client
+            .as_ref()
+            .is_some_and(|c| tracing_enabled(c.options()));
         // Every request belongs to the trace its caller sent, or to a new one.
         let propagation = match &client {
             Some(client) => incoming_trace(req.headers(), client.options()),
@@ -252,18 +265,39 @@ where
             client_addr(&req),
             send_default_pii,
         ));
-        let transaction = format!("{} {}", req.method(), route(&req));
+        let (route, source) = route(&req);
+        let transaction_name = format!("{} {route}", req.method());
+        let url = request
+            .url
+            .clone()
+            .unwrap_or_else(|| req.uri().path().to_owned());
+        // With tracing on, a transaction times the request.
+        let transaction = tracing.then(|| {
+            let mut ctx = TransactionContext::continue_from_propagation_context(
+                &transaction_name,
+                "http.server",
+                &propagation,
+            );
+            ctx.set_source(source);
+            ctx.set_origin(MECHANISM);
+            let transaction = hub.start_transaction(ctx);
+            if transaction.is_sampled() {
+                transaction.set_data("http.request.method", Value::from(req.method().as_str()));
+                transaction.set_data("url", Value::from(url.as_str()));
+                transaction.set_request((*request).clone());
+            }
+            transaction
+        });
         let state = State {
             config: self.config,
             method: req.method().clone(),
-            url: request
-                .url
-                .clone()
-                .unwrap_or_else(|| req.uri().path().to_owned()),
+            url,
+            transaction: transaction.clone(),
         };
         hub.configure_scope(|scope| {
             scope.set_propagation_context(propagation);
-            scope.set_transaction(Some(&transaction));
+            scope.set_span(transaction.map(TransactionOrSpan::from));
+            scope.set_transaction(Some(&transaction_name));
             scope.add_event_processor(move |mut event| {
                 if event.request.is_none() {
                     event.request = Some((*request).clone());
@@ -300,6 +334,8 @@ struct State {
     config: Config,
     method: Method,
     url: String,
+    /// The request's transaction, with tracing on.
+    transaction: Option<Transaction>,
 }
 
 pin_project! {
@@ -354,8 +390,12 @@ where
                     match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
                         Ok(poll) => poll,
                         Err(payload) => {
-                            *state = None;
-                            capture_panic(future.as_ref().get_ref().hub(), &*payload);
+                            let hub = future.as_ref().get_ref().hub();
+                            capture_panic(hub, &*payload);
+                            if let Some(transaction) = state.take().and_then(|s| s.transaction) {
+                                transaction.set_status(SpanStatus::InternalError);
+                                Hub::run(hub.clone(), || transaction.finish());
+                            }
                             resume_unwind(payload)
                         }
                     }
@@ -367,7 +407,7 @@ where
                 };
                 if let Some(state) = state.take() {
                     let status = result.as_ref().ok().map(http::Response::status);
-                    finish(future.as_ref().get_ref().hub(), &state, status);
+                    finish(future.as_ref().get_ref().hub(), state, status);
                 }
                 Poll::Ready(result)
             }
@@ -375,8 +415,25 @@ where
     }
 }
 
-/// Records the breadcrumb and the 5xx event once the response is ready.
-fn finish(hub: &Hub, state: &State, status: Option<StatusCode>) {
+/// Records the breadcrumb and the 5xx event once the response is ready,
+/// and finishes the request's transaction (with the request's hub current,
+/// so it takes the request's scope data).
+fn finish(hub: &Arc<Hub>, state: State, status: Option<StatusCode>) {
+    record_outcome(hub, &state, status);
+    if let Some(transaction) = state.transaction {
+        match status {
+            Some(status) => {
+                transaction.set_status(SpanStatus::from_http_status(status.as_u16()));
+                transaction.set_data("http.response.status_code", Value::from(status.as_u16()));
+            }
+            None => transaction.set_status(SpanStatus::InternalError),
+        }
+        Hub::run(hub.clone(), || transaction.finish());
+    }
+}
+
+/// Records the breadcrumb and the 5xx event.
+fn record_outcome(hub: &Hub, state: &State, status: Option<StatusCode>) {
     if state.config.request_breadcrumb {
         let mut data = std::collections::BTreeMap::new();
         data.insert("method".to_owned(), Value::from(state.method.as_str()));

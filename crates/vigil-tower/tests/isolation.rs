@@ -11,7 +11,11 @@
 //! its own request's tag, user, breadcrumbs, transaction and request data;
 //! afterwards neither the main hub nor any worker thread's hub may hold
 //! anything. The second test does the same while another OS thread keeps
-//! updating a counter tag on the global scope.
+//! updating a counter tag on the global scope. The third runs with tracing
+//! on: every request continues its own trace (a distinct `sentry-trace`
+//! per request) and is a transaction with two child spans, one started in
+//! the handler and one in the spawned task; every span and event must land
+//! in its own request's trace and transaction.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -25,7 +29,7 @@ use axum::extract::Path;
 use axum::routing::get;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use vigil_core::protocol::{Breadcrumb, Envelope, EnvelopeItem, Event, Level, User};
+use vigil_core::protocol::{Breadcrumb, Envelope, EnvelopeItem, Event, Level, Transaction, User};
 use vigil_core::{Client, ClientOptions, Hub, Transport, TransportContext};
 use vigil_tower::VigilLayer;
 
@@ -48,22 +52,29 @@ static PUBLISHED: AtomicU64 = AtomicU64::new(0);
 #[derive(Default)]
 struct Recorder {
     events: Mutex<Vec<Event>>,
+    transactions: Mutex<Vec<Transaction>>,
 }
 
 impl Transport for Recorder {
     fn send_envelope(&self, envelope: Envelope) {
         let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
         for item in envelope.into_items() {
-            if let EnvelopeItem::Event(event) = item {
-                events.push(*event);
+            match item {
+                EnvelopeItem::Event(event) => events.push(*event),
+                EnvelopeItem::Transaction(transaction) => self
+                    .transactions
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(*transaction),
+                _ => {}
             }
         }
     }
 }
 
 /// Binds a client with a recording transport to the main hub, as `init`
-/// would.
-fn bind_recording_client() -> Arc<Recorder> {
+/// would, with transactions sampled at `traces_sample_rate`.
+fn bind_recording_client(traces_sample_rate: f32) -> Arc<Recorder> {
     let recorder = Arc::new(Recorder::default());
     let for_factory = recorder.clone();
     let options = ClientOptions {
@@ -71,6 +82,7 @@ fn bind_recording_client() -> Arc<Recorder> {
         transport: Some(Arc::new(move |_: &TransportContext<'_>| {
             for_factory.clone() as Arc<dyn Transport>
         })),
+        traces_sample_rate,
         ..ClientOptions::default()
     };
     Hub::main().bind_client(Some(Arc::new(Client::new(options))));
@@ -84,6 +96,7 @@ struct Leftovers {
     user: Option<User>,
     breadcrumbs: usize,
     transaction: Option<String>,
+    span: bool,
 }
 
 fn leftovers(hub: &Hub) -> Leftovers {
@@ -96,6 +109,7 @@ fn leftovers(hub: &Hub) -> Leftovers {
         user: scope.user().cloned(),
         breadcrumbs: scope.breadcrumbs().len(),
         transaction: scope.transaction().map(str::to_owned),
+        span: scope.get_span().is_some(),
     })
 }
 
@@ -120,7 +134,19 @@ fn capture_between(message: String) -> (u64, u64) {
     (lo, hi)
 }
 
+/// The trace id request `id` sends (distinct per request, never zero).
+fn trace_of(id: u64) -> String {
+    format!("{:032x}", id + 1)
+}
+
+/// A child span of the scope's current span, when tracing is on.
+fn child_span(op: &str, description: String) -> Option<vigil_core::Span> {
+    vigil_core::configure_scope(|scope| scope.get_span())
+        .map(|parent| parent.start_child(op, &description))
+}
+
 async fn handler(Path(id): Path<u64>) -> String {
+    let work = child_span("work", format!("work {id}"));
     vigil_core::configure_scope(|scope| {
         scope.set_tag("req", id);
         scope.set_user(Some(User {
@@ -134,13 +160,20 @@ async fn handler(Path(id): Path<u64>) -> String {
     }
     let child = vigil_core::spawn(async move {
         pause(id, 3).await;
+        let span = child_span("child", format!("child {id}"));
         let bounds = capture_between(format!("child {id}"));
         pause(id, 4).await;
+        if let Some(span) = span {
+            span.finish();
+        }
         bounds
     });
     pause(id, 5).await;
     let (lo, hi) = capture_between(format!("request {id}"));
     pause(id, 6).await;
+    if let Some(work) = work {
+        work.finish();
+    }
     let (child_lo, child_hi) = child.await.expect("the child task ends");
     format!("{lo} {hi} {child_lo} {child_hi}")
 }
@@ -196,7 +229,9 @@ async fn connection(addr: SocketAddr, conn: u64) -> Vec<(u64, String)> {
         write!(
             request,
             "GET /r{route}/{id}?n={id} HTTP/1.1\r\nHost: {addr}\r\nX-Req: {id}\r\n\
-             Authorization: Bearer secret-{id}\r\n\r\n"
+             Authorization: Bearer secret-{id}\r\nsentry-trace: {}-{:016x}-1\r\n\r\n",
+            trace_of(id),
+            id + 1
         )
         .expect("formats");
         reader
@@ -237,6 +272,7 @@ fn run_clients(addr: SocketAddr) -> HashMap<u64, String> {
 
 struct Outcome {
     events: Vec<Event>,
+    transactions: Vec<Transaction>,
     bodies: HashMap<u64, String>,
     workers: Vec<Leftovers>,
     port: u16,
@@ -292,8 +328,15 @@ fn serve_and_send(recorder: &Recorder) -> Outcome {
             .lock()
             .unwrap_or_else(PoisonError::into_inner),
     );
+    let transactions = std::mem::take(
+        &mut *recorder
+            .transactions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner),
+    );
     Outcome {
         events,
+        transactions,
         bodies,
         workers,
         port: addr.port(),
@@ -420,7 +463,11 @@ fn check_events(outcome: &Outcome, global: bool) -> Vec<u64> {
                     && request.headers.get("x-req") == Some(&id.to_string())
                     && request.headers.get("authorization").map(String::as_str)
                         == Some("[Filtered]")
-                    && request.headers.len() == 3
+                    && request
+                        .headers
+                        .get("sentry-trace")
+                        .is_some_and(|t| t.starts_with(&trace_of(id)))
+                    && request.headers.len() == 4
                     && request.cookies.is_none()
                     && request.env.is_empty();
                 problems.check(ok, || format!("{message}: request {request:?}"));
@@ -472,18 +519,120 @@ fn check_nothing_left(outcome: &Outcome, recorder: &Recorder) {
 fn ten_thousand_concurrent_requests_stay_isolated() {
     let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
     let started = Instant::now();
-    let recorder = bind_recording_client();
+    let recorder = bind_recording_client(0.0);
     let outcome = serve_and_send(&recorder);
     check_events(&outcome, false);
+    assert!(outcome.transactions.is_empty(), "tracing is off");
     check_nothing_left(&outcome, &recorder);
     eprintln!("isolation test took {:.2?}", started.elapsed());
+}
+
+#[test]
+fn ten_thousand_traced_requests_keep_their_spans_and_events_in_their_own_trace() {
+    let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    let started = Instant::now();
+    let recorder = bind_recording_client(1.0);
+    let outcome = serve_and_send(&recorder);
+    check_events(&outcome, false);
+    check_traces(&outcome);
+    check_nothing_left(&outcome, &recorder);
+    eprintln!("traced isolation test took {:.2?}", started.elapsed());
+}
+
+/// Checks that every request is one transaction in its own trace, with
+/// exactly its own two spans as children, and that both of its events
+/// carry that trace and the transaction's span.
+fn check_traces(outcome: &Outcome) {
+    let mut problems = Problems::default();
+    problems.check(outcome.transactions.len() == REQUESTS as usize, || {
+        format!(
+            "{} transactions, expected {REQUESTS}",
+            outcome.transactions.len()
+        )
+    });
+    // Request id -> the transaction's span id.
+    let mut span_of: HashMap<u64, String> = HashMap::new();
+    for transaction in &outcome.transactions {
+        let trace = serde_json::to_value(&transaction.contexts["trace"]).expect("a trace");
+        let trace_id = trace["trace_id"].as_str().unwrap_or("");
+        let Some(id) = u64::from_str_radix(trace_id, 16)
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+        else {
+            problems.check(false, || format!("transaction with trace {trace_id:?}"));
+            continue;
+        };
+        let span_id = trace["span_id"].as_str().unwrap_or("").to_owned();
+        problems.check(
+            trace["parent_span_id"] == format!("{:016x}", id + 1),
+            || {
+                format!(
+                    "request {id}: transaction parent {}",
+                    trace["parent_span_id"]
+                )
+            },
+        );
+        let url = transaction
+            .request
+            .as_ref()
+            .and_then(|r| r.url.as_deref())
+            .unwrap_or("");
+        problems.check(url.ends_with(&format!("/{id}")), || {
+            format!("request {id}: transaction of {url:?}")
+        });
+        let mut descriptions: Vec<&str> = transaction
+            .spans
+            .iter()
+            .map(|s| s.description.as_deref().unwrap_or("?"))
+            .collect();
+        descriptions.sort_unstable();
+        problems.check(
+            descriptions == [format!("child {id}"), format!("work {id}")],
+            || format!("request {id}: spans {descriptions:?}"),
+        );
+        for span in &transaction.spans {
+            problems.check(
+                span.trace_id.to_string() == trace_id
+                    && span.parent_span_id.map(|p| p.to_string()).as_deref() == Some(&*span_id),
+                || format!("request {id}: span {span:?} outside its transaction"),
+            );
+        }
+        problems.check(span_of.insert(id, span_id).is_none(), || {
+            format!("request {id}: two transactions")
+        });
+    }
+    for event in &outcome.events {
+        let message = event.message.as_deref().unwrap_or("");
+        let Some(id) = message
+            .split_once(' ')
+            .and_then(|(_, id)| id.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        let trace = serde_json::to_value(&event.contexts["trace"]).expect("a trace");
+        problems.check(trace["trace_id"] == trace_of(id), || {
+            format!("{message}: trace {}", trace["trace_id"])
+        });
+        problems.check(
+            span_of
+                .get(&id)
+                .is_some_and(|span| trace["span_id"] == **span),
+            || {
+                format!(
+                    "{message}: span {} is not its transaction's",
+                    trace["span_id"]
+                )
+            },
+        );
+    }
+    problems.assert_none();
 }
 
 #[test]
 fn isolation_holds_while_the_global_scope_changes() {
     let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
     let started = Instant::now();
-    let recorder = bind_recording_client();
+    let recorder = bind_recording_client(0.0);
 
     // Another OS thread keeps counting on the global scope.
     vigil_core::configure_global_scope(|scope| scope.set_tag("global", "0"));

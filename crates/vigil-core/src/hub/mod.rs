@@ -139,7 +139,7 @@ impl Hub {
     }
 
     /// The top scope (shared, not copied).
-    fn top_scope(&self) -> Arc<Scope> {
+    pub(crate) fn top_scope(&self) -> Arc<Scope> {
         lock(&self.stack).top().scope.clone()
     }
 

@@ -46,6 +46,9 @@ impl Hub {
     pub fn iter_trace_propagation_headers(&self) -> TraceHeaders {
         let client = self.client();
         let scope = self.top_scope();
+        if let Some(span) = &scope.span {
+            return span.iter_headers();
+        }
         TraceHeaders::of(&scope.propagation, client.as_deref().map(Client::options))
     }
 }
@@ -57,9 +60,11 @@ impl Scope {
     /// [`propagate_traceparent`](crate::ClientOptions::propagate_traceparent),
     /// W3C `traceparent`.
     ///
-    /// For a trace that started here the sampling context is filled from
-    /// the current hub's client the first time, and does not change
-    /// afterwards; a continued trace sends on what it received.
+    /// With a current span ([`Scope::set_span`]) the headers are the span's;
+    /// otherwise the scope's propagation context's. For a trace that
+    /// started here the sampling context is filled from the current hub's
+    /// client the first time, and does not change afterwards; a continued
+    /// trace sends on what it received.
     ///
     /// ```
     /// # let events = vigil_core::test::with_captured_events(|| {
@@ -71,13 +76,20 @@ impl Scope {
     /// # });
     /// ```
     pub fn iter_trace_propagation_headers(&self) -> TraceHeaders {
+        if let Some(span) = &self.span {
+            return span.iter_headers();
+        }
         let client = Hub::current().client();
         TraceHeaders::of(&self.propagation, client.as_deref().map(Client::options))
     }
 
     /// The DSC sent in the `trace` header of envelopes captured with this
-    /// scope (frozen by this call).
+    /// scope (frozen by this call): the current span's trace's, else the
+    /// propagation context's.
     pub(crate) fn dynamic_sampling_context(&self, client: &Client) -> &DynamicSamplingContext {
-        self.propagation.dsc(client.options())
+        match &self.span {
+            Some(span) => span.transaction_inner().dsc(),
+            None => self.propagation.dsc(client.options()),
+        }
     }
 }

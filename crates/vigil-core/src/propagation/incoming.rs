@@ -131,7 +131,8 @@ impl<'a> Incoming<'a> {
             }
         };
         let frozen = OnceLock::new();
-        if !dsc.is_empty() {
+        let dsc_from_upstream = !dsc.is_empty();
+        if dsc_from_upstream {
             let _ = frozen.set(dsc);
         }
         Ok(PropagationContext {
@@ -141,12 +142,13 @@ impl<'a> Incoming<'a> {
             sampled: parent.sampled,
             sample_rand,
             dsc: frozen,
+            dsc_from_upstream,
         })
     }
 }
 
 /// The SDK's organisation id: the option, else the DSN's.
-pub(super) fn own_org_id(options: &ClientOptions) -> Option<u64> {
+pub(crate) fn own_org_id(options: &ClientOptions) -> Option<u64> {
     options
         .org_id
         .or_else(|| options.dsn.as_ref().and_then(|dsn| dsn.org_id()))

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use vigil_protocol::DynamicSamplingContext;
+use vigil_protocol::{DynamicSamplingContext, SentryTrace, SpanId, TraceId};
 
 use crate::options::ClientOptions;
 use crate::propagation::PropagationContext;
@@ -71,6 +71,32 @@ impl TraceHeaders {
                 None => head_dsc(ctx, None).to_baggage(),
             },
         };
+        let traceparent = options
+            .filter(|o| o.propagate_traceparent)
+            .map(|_| ("traceparent", sentry_trace.to_traceparent()));
+        TraceHeaders {
+            headers: [
+                Some(("sentry-trace", sentry_trace.to_string())),
+                (!baggage.is_empty()).then_some(("baggage", baggage)),
+                traceparent,
+            ]
+            .into_iter(),
+        }
+    }
+}
+
+impl TraceHeaders {
+    /// The headers of the span `span_id` of a trace, with its decision and
+    /// (frozen) DSC.
+    pub(crate) fn for_span(
+        trace_id: TraceId,
+        span_id: SpanId,
+        sampled: Option<bool>,
+        dsc: &DynamicSamplingContext,
+        options: Option<&ClientOptions>,
+    ) -> TraceHeaders {
+        let sentry_trace = SentryTrace::new(trace_id, span_id, sampled);
+        let baggage = dsc.to_baggage();
         let traceparent = options
             .filter(|o| o.propagate_traceparent)
             .map(|_| ("traceparent", sentry_trace.to_traceparent()));

@@ -12,3 +12,4 @@ mod pipeline;
 mod propagation;
 mod scope_stack;
 mod support;
+mod transactions;

@@ -13,7 +13,7 @@ use crate::sdk::ClientSdkInfo;
 #[non_exhaustive]
 pub struct EnvelopeHeaders {
     /// The id of the event the envelope carries; required when it carries
-    /// an event or attachments.
+    /// an event, a transaction or attachments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<EventId>,
     /// The DSN the envelope is meant for.

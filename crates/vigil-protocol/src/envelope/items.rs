@@ -6,6 +6,7 @@ use super::attachment::Attachment;
 use crate::client_report::{ClientReport, DataCategory};
 use crate::event::Event;
 use crate::session::SessionUpdate;
+use crate::transaction::Transaction;
 
 /// An item of a type this version does not model, kept as raw bytes.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +34,8 @@ impl RawItem {
 pub enum EnvelopeItem {
     /// An error or message event.
     Event(Box<Event>),
+    /// A transaction with its spans.
+    Transaction(Box<Transaction>),
     /// An attachment.
     Attachment(Attachment),
     /// A client report.
@@ -48,6 +51,7 @@ impl EnvelopeItem {
     pub fn ty(&self) -> &str {
         match self {
             EnvelopeItem::Event(_) => "event",
+            EnvelopeItem::Transaction(_) => "transaction",
             EnvelopeItem::Attachment(_) => "attachment",
             EnvelopeItem::ClientReport(_) => "client_report",
             EnvelopeItem::Session(_) => "session",
@@ -61,12 +65,38 @@ impl EnvelopeItem {
     }
 
     /// How many units the item counts for in client reports (bytes for
-    /// attachments, 1 otherwise).
+    /// attachments, 1 otherwise), in its own [`category`](Self::category).
     pub fn quantity(&self) -> u64 {
         match self {
             EnvelopeItem::Attachment(a) => (a.bytes.len() as u64).max(1),
             _ => 1,
         }
+    }
+
+    /// What dropping this item loses, per category: the pairs a client
+    /// report counts when the item is dropped.
+    ///
+    /// A transaction loses one `transaction` and `spans.len() + 1` `span`
+    /// (the transaction is itself a span), per the client-report rules;
+    /// every other item loses [`quantity`](Self::quantity) of its
+    /// [`category`](Self::category). Client reports are included like any
+    /// item (category `internal`); whoever counts losses skips them.
+    ///
+    /// ```
+    /// use vigil_protocol::{DataCategory, EnvelopeItem, Span, Transaction};
+    /// let transaction = Transaction { spans: vec![Span::default(); 3], ..Default::default() };
+    /// let item = EnvelopeItem::from(transaction);
+    /// let lost: Vec<_> = item.outcomes().collect();
+    /// assert_eq!(lost, [(DataCategory::Transaction, 1), (DataCategory::Span, 4)]);
+    /// ```
+    pub fn outcomes(&self) -> impl Iterator<Item = (DataCategory, u64)> {
+        let spans = match self {
+            EnvelopeItem::Transaction(transaction) => {
+                Some((DataCategory::Span, transaction.spans.len() as u64 + 1))
+            }
+            _ => None,
+        };
+        std::iter::once((self.category(), self.quantity())).chain(spans)
     }
 }
 
@@ -89,6 +119,12 @@ fn category_of(item_type: &str) -> DataCategory {
 impl From<Event> for EnvelopeItem {
     fn from(event: Event) -> EnvelopeItem {
         EnvelopeItem::Event(Box::new(event))
+    }
+}
+
+impl From<Transaction> for EnvelopeItem {
+    fn from(transaction: Transaction) -> EnvelopeItem {
+        EnvelopeItem::Transaction(Box::new(transaction))
     }
 }
 

@@ -131,6 +131,9 @@ fn parse_item(
     };
     Ok(match ty {
         "event" => EnvelopeItem::Event(Box::new(serde_json::from_slice(payload).map_err(invalid)?)),
+        "transaction" => {
+            EnvelopeItem::Transaction(Box::new(serde_json::from_slice(payload).map_err(invalid)?))
+        }
         "client_report" => {
             EnvelopeItem::ClientReport(serde_json::from_slice(payload).map_err(invalid)?)
         }

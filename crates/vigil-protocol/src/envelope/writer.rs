@@ -13,7 +13,9 @@ impl Envelope {
     /// Writes the envelope in the wire format. Every item header declares
     /// its `length`. An event whose JSON exceeds Sentry's 1 MiB limit is
     /// written with its optional parts shed (see
-    /// [`limits::shed_heavy_parts`](crate::limits::shed_heavy_parts)).
+    /// [`limits::shed_heavy_parts`](crate::limits::shed_heavy_parts)); a
+    /// transaction is written as it is (fit it first with
+    /// [`limits::fit_transaction`](crate::limits::fit_transaction)).
     ///
     /// # Errors
     /// The writer's own I/O errors, and `InvalidData` for an event that
@@ -61,6 +63,10 @@ impl Envelope {
                         shed_until_it_fits(event, payload)?;
                     }
                     write!(w, r#"{{"type":"event","length":{}}}"#, payload.len())?;
+                }
+                EnvelopeItem::Transaction(transaction) => {
+                    serde_json::to_writer(&mut *payload, transaction)?;
+                    write!(w, r#"{{"type":"transaction","length":{}}}"#, payload.len())?;
                 }
                 EnvelopeItem::ClientReport(report) => {
                     serde_json::to_writer(&mut *payload, report)?;

@@ -2,13 +2,15 @@
 //! [`trim_event`], which applies them to a whole event.
 //!
 //! The event's own attributes (message, log entry, names, release, extra,
-//! modules, SDK) are fitted here; the interfaces, the request, contexts and
-//! tags in the child modules.
+//! modules, SDK) are fitted here; the interfaces, the request, contexts,
+//! tags, spans and the transaction's attributes in the child modules.
 
 mod contexts;
 pub(crate) mod interfaces;
 mod request;
+mod span;
 mod tags;
+pub(super) mod transaction;
 
 use std::collections::BTreeMap;
 
@@ -22,6 +24,7 @@ use super::bags::{fit_bag, fit_string_pairs};
 use super::json_size::{json_size, map_size, str_size};
 use super::text::{trim_whitespace, truncate_bytes, truncate_chars, truncate_cow, truncate_opt};
 use crate::event::Event;
+use crate::sdk::ClientSdkInfo;
 
 /// The limit of messages and other long texts (exception values,
 /// descriptions), shared with the child modules.
@@ -92,10 +95,7 @@ pub fn trim_event(event: &mut Event) {
         logger.retain(|c| c != '\r' && c != '\n');
         truncate_chars(logger, LOGGER_CHARS);
     }
-    if let Some(transaction) = &mut event.transaction {
-        trim_whitespace(transaction);
-        truncate_chars(transaction, TRANSACTION_CHARS);
-    }
+    trim_transaction_name(&mut event.transaction);
     truncate_opt(&mut event.server_name, SERVER_NAME_CHARS);
     clean_release(&mut event.release);
     clean_environment(&mut event.environment);
@@ -122,7 +122,21 @@ pub fn trim_event(event: &mut Event) {
     trim_extra(&mut event.extra);
     fit_string_pairs(&mut event.modules, MODULES_BYTES);
 
-    if let Some(sdk) = &mut event.sdk {
+    trim_sdk(&mut event.sdk);
+}
+
+/// Removes surrounding whitespace from a transaction name and cuts it to
+/// 200 characters.
+fn trim_transaction_name(name: &mut Option<String>) {
+    if let Some(name) = name {
+        trim_whitespace(name);
+        truncate_chars(name, TRANSACTION_CHARS);
+    }
+}
+
+/// Cuts the SDK's name and version to 256 characters.
+fn trim_sdk(sdk: &mut Option<ClientSdkInfo>) {
+    if let Some(sdk) = sdk {
         truncate_cow(&mut sdk.name, SDK_CHARS);
         truncate_cow(&mut sdk.version, SDK_CHARS);
     }

@@ -4,8 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::{self, Read};
 
+use serde::Serialize;
 use serde_json::Value;
+use serde_json::ser::{CompactFormatter, Formatter};
 
 /// The length of `c` inside a JSON string as `serde_json` writes it.
 pub(super) fn escaped_len(c: char) -> usize {
@@ -58,15 +61,66 @@ pub(super) fn map_size(map: &BTreeMap<String, Value>) -> usize {
         + map.len().saturating_sub(1)
 }
 
+/// The size of `value` serialized as compact JSON, counted without keeping
+/// the bytes, each float as the longer of `serde_json`'s and `Display`'s
+/// forms (as [`json_size`] counts a [`Value`]).
+pub(super) fn serialized_size(value: &impl Serialize) -> usize {
+    let mut count = Count(0);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut count, FloatsAtLongest);
+    // Writing to `Count` cannot fail; a value that cannot be serialized
+    // counts what was written before the error.
+    let _ = value.serialize(&mut serializer);
+    count.0
+}
+
+/// A writer that only counts bytes.
+struct Count(usize);
+
+impl fmt::Write for Count {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+impl io::Write for Count {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Compact JSON, except that a float shorter than its `Display` form is
+/// padded to that length (the output is for counting only).
+struct FloatsAtLongest;
+
+impl Formatter for FloatsAtLongest {
+    fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
+        let mut json = Count(0);
+        CompactFormatter.write_f64(&mut json, value)?;
+        CompactFormatter.write_f64(writer, value)?;
+        pad(writer, display_len(&value).saturating_sub(json.0))
+    }
+
+    fn write_f32<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
+        let mut json = Count(0);
+        CompactFormatter.write_f32(&mut json, value)?;
+        CompactFormatter.write_f32(writer, value)?;
+        pad(writer, display_len(&value).saturating_sub(json.0))
+    }
+}
+
+/// Writes `n` spaces.
+fn pad<W: ?Sized + io::Write>(writer: &mut W, n: usize) -> io::Result<()> {
+    io::copy(&mut io::repeat(b' ').take(n as u64), writer).map(drop)
+}
+
 /// How many bytes `value` writes with `Display`, without allocating.
 fn display_len(value: &dyn fmt::Display) -> usize {
-    struct Count(usize);
-    impl fmt::Write for Count {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            self.0 += s.len();
-            Ok(())
-        }
-    }
     let mut count = Count(0);
     let _ = fmt::write(&mut count, format_args!("{value}"));
     count.0

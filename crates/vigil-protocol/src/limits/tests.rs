@@ -8,6 +8,7 @@ mod request;
 mod shedding;
 mod tags;
 mod text;
+mod transaction;
 
 use crate::event::Event;
 use crate::exception::{Exception, Frame, Stacktrace};

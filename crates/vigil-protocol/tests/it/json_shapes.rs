@@ -291,6 +291,10 @@ fn discard_reasons_and_categories_use_their_wire_names() {
         assert_eq!(DataCategory::ALL[category.index()], category);
     }
     assert_eq!(DataCategory::from_name("nope"), None);
+    assert_eq!(
+        to_json(&DiscardReason::BufferOverflow),
+        json!("buffer_overflow")
+    );
 }
 
 #[test]

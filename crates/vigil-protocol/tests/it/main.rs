@@ -1,9 +1,12 @@
 //! Integration tests of the wire types: JSON shapes, the envelope writer
 //! and reader (checked against the crates.io `sentry-types` parser), DSN
-//! parsing, and Relay's normalizer over trimmed events.
+//! parsing, transactions, and Relay's normalizer over trimmed events and
+//! fitted transactions.
 
 mod dsn;
 mod envelope;
 mod fixtures;
 mod json_shapes;
 mod relay;
+mod relay_transactions;
+mod transaction;

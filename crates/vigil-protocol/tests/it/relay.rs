@@ -1,6 +1,6 @@
 //! Sentry Relay's own normalizer (`shared/interop/relay-validate.py
 //! --strict`) over events passed through `limits::trim_event`: it must
-//! neither trim nor reject anything.
+//! neither trim nor reject anything. (Transactions: `relay_transactions`.)
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -379,7 +379,7 @@ fn envelope_for(event: Event) -> Envelope {
     envelope
 }
 
-fn relay_validator() -> Option<PathBuf> {
+pub(crate) fn relay_validator() -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let shared = root.join("../shared");
     if !shared.is_dir() {
@@ -395,8 +395,9 @@ fn relay_validator() -> Option<PathBuf> {
 
 /// Writes the envelopes to a fresh temporary directory and runs
 /// `relay-validate.py --strict` over them; fails the test (keeping the
-/// files) unless it exits 0.
-fn assert_relay_accepts(validator: &Path, label: &str, cases: &[(String, Envelope)]) {
+/// files) unless it exits 0. Each envelope carries an event or a
+/// transaction of at most [`MAX_EVENT_SIZE`].
+pub(crate) fn assert_relay_accepts(validator: &Path, label: &str, cases: &[(String, Envelope)]) {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -408,7 +409,11 @@ fn assert_relay_accepts(validator: &Path, label: &str, cases: &[(String, Envelop
     std::fs::create_dir_all(&dir).unwrap();
     let mut files = Vec::new();
     for (name, envelope) in cases {
-        let event_size = serde_json::to_vec(envelope.event().unwrap()).unwrap().len();
+        let event_size = match (envelope.event(), envelope.transaction()) {
+            (Some(event), _) => serde_json::to_vec(event).unwrap().len(),
+            (None, Some(transaction)) => serde_json::to_vec(transaction).unwrap().len(),
+            (None, None) => panic!("{name}: neither an event nor a transaction"),
+        };
         assert!(event_size <= MAX_EVENT_SIZE, "{name}: {event_size} bytes");
         let path = dir.join(format!("{name}.envelope"));
         std::fs::write(&path, envelope.to_vec().unwrap()).unwrap();

@@ -90,3 +90,104 @@ fn a_malformed_or_non_text_trace_header_starts_a_new_trace() {
         assert!(trace.get("parent_span_id").is_none());
     }
 }
+
+/// Sends `request` through an app with a `/users/{id}` route whose handler
+/// captures an error and answers `status`, with tracing at `rate`; returns
+/// the envelopes.
+fn traced(
+    rate: f32,
+    status: u16,
+    request: http::Request<Body>,
+) -> Vec<vigil_core::protocol::Envelope> {
+    let options = vigil_core::ClientOptions::new().traces_sample_rate(rate);
+    vigil_core::test::with_captured_envelopes_options(
+        || {
+            crate::support::block_on(async move {
+                let app = Router::new()
+                    .route(
+                        "/users/{id}",
+                        get(move || async move {
+                            vigil_core::capture_message(
+                                "inside",
+                                vigil_core::protocol::Level::Error,
+                            );
+                            http::StatusCode::from_u16(status).unwrap()
+                        }),
+                    )
+                    .layer(VigilLayer::new());
+                let response = app.oneshot(request).await.expect("a response");
+                assert_eq!(response.status().as_u16(), status);
+            });
+        },
+        options,
+    )
+}
+
+fn users_request(headers: &[(&str, &[u8])]) -> http::Request<Body> {
+    let mut request = http::Request::get("/users/42?token=secret").header("host", "example.com");
+    for (name, value) in headers {
+        request = request.header(*name, http::HeaderValue::from_bytes(value).unwrap());
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+/// Needs axum's `MatchedPath` (feature `axum`) for the route name.
+#[cfg(feature = "axum")]
+#[test]
+fn with_tracing_each_request_is_a_transaction_holding_its_errors() {
+    let sentry_trace = format!("{TRACE}-{SPAN}-1");
+    let envelopes = traced(
+        1.0,
+        200,
+        users_request(&[("sentry-trace", sentry_trace.as_bytes())]),
+    );
+    assert_eq!(envelopes.len(), 2, "the error, then the transaction");
+    let event = envelopes[0].event().expect("the error");
+    let tx = envelopes[1].transaction().expect("the transaction");
+    let payload = serde_json::to_value(tx).unwrap();
+    assert_eq!(payload["transaction"], "GET /users/{id}");
+    assert_eq!(payload["transaction_info"]["source"], "route");
+    let trace = &payload["contexts"]["trace"];
+    assert_eq!(trace["op"], "http.server");
+    assert_eq!(trace["status"], "ok");
+    assert_eq!(trace["origin"], "auto.http.tower");
+    assert_eq!(trace["trace_id"], TRACE);
+    assert_eq!(trace["parent_span_id"], SPAN);
+    assert_eq!(trace["data"]["http.request.method"], "GET");
+    assert_eq!(trace["data"]["http.response.status_code"], 200);
+    assert_eq!(trace["data"]["url"], "http://example.com/users/42");
+    assert!(payload["request"]["url"].as_str().is_some());
+    // The error carries the transaction's trace and span.
+    let error_trace = trace_of(event);
+    assert_eq!(error_trace["trace_id"], TRACE);
+    assert_eq!(error_trace["span_id"], trace["span_id"]);
+}
+
+#[test]
+fn the_status_follows_the_response() {
+    for (code, status) in [
+        (404, "not_found"),
+        (500, "internal_error"),
+        (503, "unavailable"),
+    ] {
+        let envelopes = traced(1.0, code, users_request(&[]));
+        let tx = envelopes
+            .iter()
+            .find_map(|e| e.transaction())
+            .expect("a transaction");
+        let payload = serde_json::to_value(tx).unwrap();
+        assert_eq!(payload["contexts"]["trace"]["status"], status, "{code}");
+    }
+}
+
+#[test]
+fn without_tracing_or_when_sampled_out_no_transaction_is_sent() {
+    for rate in [0.0, 0.000_000_1] {
+        let envelopes = traced(rate, 200, users_request(&[]));
+        assert!(
+            envelopes.iter().all(|e| e.transaction().is_none()),
+            "rate {rate}"
+        );
+        assert_eq!(envelopes.len(), 1, "the error is still sent");
+    }
+}

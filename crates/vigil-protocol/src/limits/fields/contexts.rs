@@ -4,15 +4,14 @@
 
 use serde_json::Value;
 
+use super::span::{clean_origin, trim_op};
 use crate::context::Context;
 use crate::limits::bags::{fit_opt_str, fit_value, limit_depth};
 use crate::limits::json_size::{json_size, str_size};
-use crate::limits::text::truncate_opt;
 
 /// Caps `os`/`runtime` name-like fields (in bytes of JSON) so the room kept
 /// for Relay's derived fields stays bounded.
 const OS_RUNTIME_FIELD_BYTES: usize = 1024;
-const TRACE_OP_CHARS: usize = 128;
 /// `(bytes, depth)` of each context.
 const CONTEXT_BAG: (usize, usize) = (8 * 1024, 7);
 
@@ -41,16 +40,8 @@ pub(super) fn trim_context(name: &str, context: &mut Context) {
             derived_reserve(&rt.name, &rt.version, &rt.raw_description)
         }
         Context::Trace(trace) => {
-            truncate_opt(&mut trace.op, TRACE_OP_CHARS);
-            truncate_opt(&mut trace.origin, TRACE_OP_CHARS);
-            let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
-            if trace
-                .origin
-                .as_deref()
-                .is_some_and(|o| !o.chars().all(valid))
-            {
-                trace.origin = None;
-            }
+            trim_op(&mut trace.op);
+            clean_origin(&mut trace.origin);
             0
         }
         // Relay adds `"type": <name>` when it is missing.

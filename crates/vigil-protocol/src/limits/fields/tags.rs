@@ -8,7 +8,8 @@ use smol_str::SmolStr;
 use crate::limits::text::{trim_whitespace, truncate_chars};
 
 const TAG_KEY_CHARS: usize = 200;
-const TAG_VALUE_CHARS: usize = 200;
+/// Also the limit of a span's tag values.
+pub(super) const TAG_VALUE_CHARS: usize = 200;
 
 /// A character Relay allows in a tag key.
 fn is_tag_key_char(c: char) -> bool {

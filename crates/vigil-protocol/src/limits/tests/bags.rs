@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use crate::limits::bags::{fit_value, limit_depth};
-use crate::limits::json_size::json_size;
+use crate::limits::json_size::{json_size, serialized_size};
 
 #[test]
 fn floats_count_as_relay_writes_them() {
@@ -47,7 +47,19 @@ fn arb_json() -> impl Strategy<Value = Value> {
     })
 }
 
+#[test]
+fn serialized_sizes_count_floats_as_relay_writes_them() {
+    assert_eq!(serialized_size(&json!(1.5e300)), 301);
+    assert_eq!(serialized_size(&1.5e30_f32), 31);
+    assert_eq!(serialized_size(&json!({"a": [0.1, 1]})), 13);
+}
+
 proptest! {
+    #[test]
+    fn serialized_size_is_json_size(value in arb_json()) {
+        prop_assert_eq!(serialized_size(&value), json_size(&value));
+    }
+
     #[test]
     fn fitted_values_fit_their_budget(mut value in arb_json(), budget in 0usize..3000) {
         if fit_value(&mut value, budget) {

@@ -1,0 +1,409 @@
+//! A running transaction: the root span of one unit of work in a trace,
+//! the spans finished under it, and what is sent when it finishes.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Instant, SystemTime};
+
+use serde_json::{Map, Value};
+use vigil_protocol::{
+    Context, DynamicSamplingContext, Request, Span as ProtocolSpan, SpanId, SpanStatus,
+    TraceContext, TraceId, Transaction as ProtocolTransaction, TransactionInfo, TransactionSource,
+};
+
+use crate::client::Client;
+use crate::options::ClientOptions;
+use crate::propagation::TraceHeaders;
+use crate::transaction::context::TransactionContext;
+use crate::transaction::sampling::Decision;
+use crate::transaction::span::Span;
+
+/// A transaction: the root of the spans that time one unit of work (a
+/// request, a job), sent to Sentry when it is finished, if it is sampled.
+///
+/// Start one with [`start_transaction`](crate::start_transaction), make it
+/// the scope's span ([`Scope::set_span`](crate::Scope::set_span)) so that
+/// events and outgoing headers carry it, time its parts with
+/// [`start_child`](Transaction::start_child), and
+/// [`finish`](Transaction::finish) it. Handles are cheap clones of one
+/// transaction. A transaction never finished is not sent; its memory goes
+/// with its last handle.
+///
+/// An unsampled transaction records nothing: its children are not kept,
+/// and finishing it only counts it (and its spans) as sampled out. It
+/// still carries the trace, so the services it calls see the decision.
+///
+/// ```
+/// use vigil_core::{TransactionContext, start_transaction};
+/// let envelopes = vigil_core::test::with_captured_envelopes_options(
+///     || {
+///         let transaction = start_transaction(TransactionContext::new("checkout", "task"));
+///         let span = transaction.start_child("db.query", "SELECT 1");
+///         span.finish();
+///         transaction.finish();
+///     },
+///     vigil_core::ClientOptions::new().traces_sample_rate(1.0),
+/// );
+/// let sent = envelopes[0].transaction().expect("a transaction");
+/// assert_eq!(sent.name.as_deref(), Some("checkout"));
+/// assert_eq!(sent.spans.len(), 1);
+/// ```
+#[derive(Clone)]
+pub struct Transaction {
+    pub(crate) inner: Arc<TransactionInner>,
+}
+
+/// What every handle of one transaction shares.
+pub(crate) struct TransactionInner {
+    pub(crate) client: Option<Arc<Client>>,
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+    parent_span_id: Option<SpanId>,
+    pub(crate) decision: Decision,
+    pub(crate) sample_rand: f64,
+    op: String,
+    origin: Option<String>,
+    /// Wall clock at the start; ends are measured on `started`'s clock.
+    start: SystemTime,
+    started: Instant,
+    incoming_dsc: Option<DynamicSamplingContext>,
+    dsc: OnceLock<DynamicSamplingContext>,
+    /// Children started (to count them when the transaction is sampled
+    /// out).
+    pub(crate) children: AtomicU64,
+    state: Mutex<TransactionState>,
+}
+
+struct TransactionState {
+    name: String,
+    source: TransactionSource,
+    status: Option<SpanStatus>,
+    tags: BTreeMap<String, String>,
+    data: Map<String, Value>,
+    request: Option<Request>,
+    spans: Vec<ProtocolSpan>,
+    /// Spans finished after `max_spans` were recorded.
+    spans_over_limit: u64,
+    finished: bool,
+}
+
+impl Transaction {
+    /// A transaction for `ctx` with `client` (none: it records nothing),
+    /// sampled as `decision` says.
+    pub(crate) fn new(
+        ctx: TransactionContext,
+        client: Option<Arc<Client>>,
+        decision: Decision,
+    ) -> Transaction {
+        Transaction {
+            inner: Arc::new(TransactionInner {
+                client,
+                trace_id: ctx.trace_id,
+                span_id: ctx.span_id,
+                parent_span_id: ctx.parent_span_id,
+                decision,
+                sample_rand: ctx.sample_rand,
+                op: ctx.op,
+                origin: ctx.origin,
+                start: SystemTime::now(),
+                started: Instant::now(),
+                incoming_dsc: ctx.incoming_dsc,
+                dsc: OnceLock::new(),
+                children: AtomicU64::new(0),
+                state: Mutex::new(TransactionState {
+                    name: ctx.name,
+                    source: ctx.source,
+                    status: None,
+                    tags: BTreeMap::new(),
+                    data: Map::new(),
+                    request: None,
+                    spans: Vec::new(),
+                    spans_over_limit: 0,
+                    finished: false,
+                }),
+            }),
+        }
+    }
+
+    /// Whether the transaction is sampled (recorded and sent).
+    pub fn is_sampled(&self) -> bool {
+        self.inner.decision.sampled
+    }
+
+    /// The trace id.
+    pub fn trace_id(&self) -> TraceId {
+        self.inner.trace_id
+    }
+
+    /// The transaction's own span id.
+    pub fn span_id(&self) -> SpanId {
+        self.inner.span_id
+    }
+
+    /// The transaction's name.
+    pub fn name(&self) -> String {
+        self.inner.lock().name.clone()
+    }
+
+    /// Renames the transaction; the name's source becomes `custom`.
+    /// Without effect on the trace's sampling context once it left the
+    /// process.
+    pub fn set_name(&self, name: &str) {
+        let mut state = self.inner.lock();
+        state.name = name.to_owned();
+        state.source = TransactionSource::Custom;
+    }
+
+    /// Renames the transaction with where the name comes from (`route`
+    /// for a parametrised route, `url` for a raw path).
+    pub fn set_name_with_source(&self, name: &str, source: TransactionSource) {
+        let mut state = self.inner.lock();
+        state.name = name.to_owned();
+        state.source = source;
+    }
+
+    /// Sets the status (`ok`, `not_found`, ...; see
+    /// [`SpanStatus::from_http_status`]).
+    pub fn set_status(&self, status: SpanStatus) {
+        self.inner.lock().status = Some(status);
+    }
+
+    /// The status, if set.
+    pub fn get_status(&self) -> Option<SpanStatus> {
+        self.inner.lock().status
+    }
+
+    /// Sets a data entry of the transaction's trace context.
+    pub fn set_data(&self, key: &str, value: Value) {
+        self.inner.lock().data.insert(key.to_owned(), value);
+    }
+
+    /// Sets a tag of the transaction.
+    pub fn set_tag(&self, key: &str, value: impl fmt::Display) {
+        self.inner
+            .lock()
+            .tags
+            .insert(key.to_owned(), value.to_string());
+    }
+
+    /// Sets the request the transaction handles.
+    pub fn set_request(&self, request: Request) {
+        self.inner.lock().request = Some(request);
+    }
+
+    /// Starts a span timing a part of this transaction's work, as its
+    /// direct child.
+    pub fn start_child(&self, op: &str, description: &str) -> Span {
+        Span::start(&self.inner, self.inner.span_id, op, description)
+    }
+
+    /// The `trace` context of events captured while this transaction is
+    /// the scope's span.
+    pub fn get_trace_context(&self) -> TraceContext {
+        let state = self.inner.lock();
+        self.inner.trace_context(&state)
+    }
+
+    /// The headers that carry this transaction's trace to another
+    /// service: `sentry-trace` (with the decision), `baggage` (the trace's
+    /// sampling context, frozen from now on) and, with
+    /// `propagate_traceparent`, `traceparent`.
+    pub fn iter_headers(&self) -> TraceHeaders {
+        self.inner.headers(self.inner.span_id)
+    }
+
+    /// Ends the transaction and, when it is sampled, sends it with the
+    /// spans finished under it and the current scope's data (user, tags,
+    /// contexts). Spans still running are not sent. Finishing again does
+    /// nothing.
+    pub fn finish(self) {
+        self.inner.finish();
+    }
+}
+
+impl TransactionInner {
+    fn lock(&self) -> MutexGuard<'_, TransactionState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The wall-clock time of `instant`, on the transaction's clock.
+    pub(crate) fn time_of(&self, instant: Instant) -> SystemTime {
+        let since = instant.saturating_duration_since(self.started);
+        self.start.checked_add(since).unwrap_or(self.start)
+    }
+
+    fn options(&self) -> Option<&ClientOptions> {
+        self.client.as_deref().map(Client::options)
+    }
+
+    /// The DSC the upstream sent, or the one frozen here.
+    pub(crate) fn frozen_dsc(&self) -> Option<&DynamicSamplingContext> {
+        self.incoming_dsc.as_ref().or_else(|| self.dsc.get())
+    }
+
+    /// The trace's DSC, frozen by this call: the upstream's as received,
+    /// else this transaction's (trace id, public key, the rate and decision
+    /// made here, release, environment, the name when its source is not a
+    /// raw URL, organisation).
+    pub(crate) fn dsc(&self) -> &DynamicSamplingContext {
+        if let Some(incoming) = &self.incoming_dsc {
+            return incoming;
+        }
+        self.dsc.get_or_init(|| {
+            let state = self.lock();
+            let mut dsc = DynamicSamplingContext::new();
+            dsc.set("trace_id", self.trace_id.to_string());
+            if let Some(options) = self.options() {
+                if let Some(dsn) = &options.dsn {
+                    dsc.set("public_key", dsn.public_key().to_owned());
+                }
+            }
+            if self.decision.considered {
+                dsc.set(
+                    "sample_rate",
+                    DynamicSamplingContext::format_sample_rate(self.decision.sample_rate),
+                );
+                dsc.set("sampled", self.decision.sampled.to_string());
+            }
+            dsc.set(
+                "sample_rand",
+                DynamicSamplingContext::format_sample_rand(self.sample_rand),
+            );
+            if let Some(options) = self.options() {
+                if let Some(release) = &options.release {
+                    dsc.set("release", release.to_string());
+                }
+                dsc.set(
+                    "environment",
+                    options
+                        .environment
+                        .as_deref()
+                        .unwrap_or("production")
+                        .to_owned(),
+                );
+                if let Some(org) = crate::propagation::own_org_id(options) {
+                    dsc.set("org_id", org.to_string());
+                }
+            }
+            if state.source != TransactionSource::Url && !state.name.is_empty() {
+                dsc.set("transaction", state.name.clone());
+            }
+            dsc
+        })
+    }
+
+    /// The propagation headers for the span `span_id` of this transaction.
+    pub(crate) fn headers(&self, span_id: SpanId) -> TraceHeaders {
+        let sampled = self.decision.considered.then_some(self.decision.sampled);
+        TraceHeaders::for_span(self.trace_id, span_id, sampled, self.dsc(), self.options())
+    }
+
+    fn trace_context(&self, state: &TransactionState) -> TraceContext {
+        TraceContext {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            parent_span_id: self.parent_span_id,
+            op: Some(self.op.clone()),
+            description: None,
+            status: Some(state.status.unwrap_or(SpanStatus::Ok)),
+            origin: Some(self.origin.clone().unwrap_or_else(|| "manual".to_owned())),
+            data: state.data.clone(),
+        }
+    }
+
+    /// Records a finished child span (or counts it past `max_spans`).
+    pub(crate) fn record_span(&self, span: ProtocolSpan) {
+        let max = self.options().map_or(0, |o| o.max_spans);
+        let mut state = self.lock();
+        if state.finished {
+            return;
+        }
+        if state.spans.len() < max {
+            state.spans.push(span);
+        } else {
+            state.spans_over_limit += 1;
+        }
+    }
+
+    fn finish(&self) {
+        if self.decision.sampled {
+            // Frozen now, while the name is still there (the DSC reads it).
+            self.dsc();
+        }
+        let (transaction, over_limit) = {
+            let mut state = self.lock();
+            if state.finished {
+                return;
+            }
+            state.finished = true;
+            if !self.decision.sampled {
+                drop(state);
+                self.count_sampled_out();
+                return;
+            }
+            let end = self.time_of(Instant::now());
+            let trace = self.trace_context(&state);
+            let transaction = ProtocolTransaction {
+                name: Some(std::mem::take(&mut state.name)),
+                transaction_info: Some(TransactionInfo {
+                    source: state.source,
+                }),
+                request: state.request.take(),
+                tags: std::mem::take(&mut state.tags)
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), v.into()))
+                    .collect(),
+                contexts: BTreeMap::from([("trace".to_owned(), Context::from(trace))]),
+                start_timestamp: self.start,
+                timestamp: end.max(self.start),
+                spans: std::mem::take(&mut state.spans),
+                ..Default::default()
+            };
+            (transaction, std::mem::take(&mut state.spans_over_limit))
+        };
+        let Some(client) = &self.client else {
+            return;
+        };
+        if over_limit > 0 {
+            client.record_loss(
+                vigil_protocol::DiscardReason::BufferOverflow,
+                vigil_protocol::DataCategory::Span,
+                over_limit,
+            );
+        }
+        let scope = crate::hub::Hub::current().top_scope();
+        client.capture_transaction(Box::new(transaction), Some(&scope), self.dsc());
+    }
+
+    /// An unsampled transaction ends: it and its spans are counted as
+    /// sampled out (when a sampling rule applied).
+    fn count_sampled_out(&self) {
+        let (Some(client), true) = (&self.client, self.decision.considered) else {
+            return;
+        };
+        let spans = self.children.load(Ordering::Relaxed) + 1;
+        client.record_loss(
+            vigil_protocol::DiscardReason::SampleRate,
+            vigil_protocol::DataCategory::Transaction,
+            1,
+        );
+        client.record_loss(
+            vigil_protocol::DiscardReason::SampleRate,
+            vigil_protocol::DataCategory::Span,
+            spans,
+        );
+    }
+}
+
+impl fmt::Debug for Transaction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transaction")
+            .field("trace_id", &self.inner.trace_id)
+            .field("span_id", &self.inner.span_id)
+            .field("sampled", &self.inner.decision.sampled)
+            .field("op", &self.inner.op)
+            .finish_non_exhaustive()
+    }
+}
