@@ -314,11 +314,8 @@ impl Client {
         let trace_header = scope
             .or(global.as_deref())
             .map(|s| s.dynamic_sampling_context(self))
-            .filter(|dsc| {
-                dsc.trace_id()
-                    .is_some_and(|t| event_trace_id(&event) == Some(t))
-            })
-            .map(|dsc| dsc.to_header_json());
+            .filter(|dsc| dsc.trace_id.is_some() && dsc.trace_id == event_trace_id(&event))
+            .map(|dsc| Arc::clone(&dsc.header));
         let mut envelope = Envelope::from_event(event);
         if envelope.headers().trace.is_none() {
             envelope.headers_mut().trace = trace_header;

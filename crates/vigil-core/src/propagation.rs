@@ -11,8 +11,9 @@ mod incoming;
 mod outgoing;
 
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
+use serde_json::{Map, Value};
 use vigil_protocol::{DynamicSamplingContext, SentryTrace, SpanId, TraceContext, TraceId};
 
 use crate::options::ClientOptions;
@@ -52,7 +53,7 @@ pub struct PropagationContext {
     /// received); for a trace that starts here, filled from the client's
     /// options the first time the trace leaves the process, and frozen
     /// from then on.
-    dsc: OnceLock<DynamicSamplingContext>,
+    dsc: OnceLock<FrozenDsc>,
     /// `dsc` came from upstream.
     dsc_from_upstream: bool,
 }
@@ -122,14 +123,17 @@ impl PropagationContext {
 
     /// The DSC the upstream sent, if the trace was continued with one.
     pub(crate) fn incoming_dsc(&self) -> Option<&DynamicSamplingContext> {
-        self.dsc.get().filter(|_| self.dsc_from_upstream)
+        self.dsc
+            .get()
+            .filter(|_| self.dsc_from_upstream)
+            .map(|frozen| &frozen.dsc)
     }
 
     /// The DSC, frozen by this call if it was not yet: a trace that starts
     /// here takes the values of `options`.
-    pub(crate) fn dsc(&self, options: &ClientOptions) -> &DynamicSamplingContext {
+    pub(crate) fn dsc(&self, options: &ClientOptions) -> &FrozenDsc {
         self.dsc
-            .get_or_init(|| outgoing::head_dsc(self, Some(options)))
+            .get_or_init(|| FrozenDsc::new(outgoing::head_dsc(self, Some(options))))
     }
 }
 
@@ -164,6 +168,26 @@ impl fmt::Debug for PropagationContext {
             .field("sample_rand", &self.sample_rand)
             .field("dsc_frozen", &self.dsc.get().is_some())
             .finish()
+    }
+}
+
+/// A DSC that no longer changes, with what every envelope of the trace
+/// needs made once: its envelope-header form (shared by reference count)
+/// and its trace id.
+#[derive(Clone, Debug)]
+pub(crate) struct FrozenDsc {
+    pub(crate) dsc: DynamicSamplingContext,
+    pub(crate) header: Arc<Map<String, Value>>,
+    pub(crate) trace_id: Option<TraceId>,
+}
+
+impl FrozenDsc {
+    pub(crate) fn new(dsc: DynamicSamplingContext) -> FrozenDsc {
+        FrozenDsc {
+            header: Arc::new(dsc.to_header_json()),
+            trace_id: dsc.trace_id(),
+            dsc,
+        }
     }
 }
 

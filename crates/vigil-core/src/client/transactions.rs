@@ -3,12 +3,13 @@
 //! envelope with the trace's DSC, the transport. Every drop is counted for
 //! the transaction and its spans.
 
-use vigil_protocol::{
-    DataCategory, DiscardReason, DynamicSamplingContext, Envelope, Transaction, limits,
-};
+use std::sync::Arc;
+
+use vigil_protocol::{DataCategory, DiscardReason, Envelope, Transaction, limits};
 
 use crate::client::Client;
 use crate::panic_guard::call_guarded;
+use crate::propagation::FrozenDsc;
 use crate::scope::Scope;
 
 impl Client {
@@ -31,7 +32,7 @@ impl Client {
         &self,
         mut transaction: Box<Transaction>,
         scope: Option<&Scope>,
-        dsc: &DynamicSamplingContext,
+        dsc: &FrozenDsc,
     ) {
         let Some(transport) = self.transport() else {
             return;
@@ -78,7 +79,7 @@ impl Client {
             self.record_loss(DiscardReason::BufferOverflow, DataCategory::Span, shed);
         }
         let mut envelope = Envelope::from_transaction(transaction);
-        envelope.headers_mut().trace = Some(dsc.to_header_json());
+        envelope.headers_mut().trace = Some(Arc::clone(&dsc.header));
         self.fill_envelope_headers(&mut envelope);
         transport.send_envelope(envelope);
     }

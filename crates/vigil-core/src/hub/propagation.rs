@@ -1,11 +1,9 @@
 //! Trace propagation through a hub: continuing an incoming trace and the
 //! headers that carry the current one on.
 
-use vigil_protocol::DynamicSamplingContext;
-
 use crate::client::Client;
 use crate::hub::Hub;
-use crate::propagation::{PropagationContext, TraceHeaders};
+use crate::propagation::{FrozenDsc, PropagationContext, TraceHeaders};
 use crate::scope::Scope;
 
 impl Hub {
@@ -86,7 +84,7 @@ impl Scope {
     /// The DSC sent in the `trace` header of envelopes captured with this
     /// scope (frozen by this call): the current span's trace's, else the
     /// propagation context's.
-    pub(crate) fn dynamic_sampling_context(&self, client: &Client) -> &DynamicSamplingContext {
+    pub(crate) fn dynamic_sampling_context(&self, client: &Client) -> &FrozenDsc {
         match &self.span {
             Some(span) => span.transaction_inner().dsc(),
             None => self.propagation.dsc(client.options()),

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use vigil_protocol::{DynamicSamplingContext, SentryTrace, SpanId, TraceId};
 
 use crate::options::ClientOptions;
-use crate::propagation::{PropagationContext, unit_of};
+use crate::propagation::{FrozenDsc, PropagationContext, unit_of};
 
 /// The most `baggage` text read from one request, all its `baggage`
 /// headers together (W3C's limit); more makes the headers hostile.
@@ -133,7 +133,7 @@ impl<'a> Incoming<'a> {
         let frozen = OnceLock::new();
         let dsc_from_upstream = !dsc.is_empty();
         if dsc_from_upstream {
-            let _ = frozen.set(dsc);
+            let _ = frozen.set(FrozenDsc::new(dsc));
         }
         Ok(PropagationContext {
             trace_id: parent.trace_id,

@@ -65,9 +65,9 @@ impl TraceHeaders {
     pub(crate) fn of(ctx: &PropagationContext, options: Option<&ClientOptions>) -> TraceHeaders {
         let sentry_trace = ctx.sentry_trace();
         let baggage = match options {
-            Some(options) => ctx.dsc(options).to_baggage(),
+            Some(options) => ctx.dsc(options).dsc.to_baggage(),
             None => match ctx.dsc.get() {
-                Some(frozen) => frozen.to_baggage(),
+                Some(frozen) => frozen.dsc.to_baggage(),
                 None => head_dsc(ctx, None).to_baggage(),
             },
         };

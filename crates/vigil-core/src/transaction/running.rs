@@ -15,7 +15,7 @@ use vigil_protocol::{
 
 use crate::client::Client;
 use crate::options::ClientOptions;
-use crate::propagation::TraceHeaders;
+use crate::propagation::{FrozenDsc, TraceHeaders};
 use crate::transaction::context::TransactionContext;
 use crate::transaction::sampling::Decision;
 use crate::transaction::span::Span;
@@ -68,8 +68,8 @@ pub(crate) struct TransactionInner {
     /// Wall clock at the start; ends are measured on `started`'s clock.
     start: SystemTime,
     started: Instant,
-    incoming_dsc: Option<DynamicSamplingContext>,
-    dsc: OnceLock<DynamicSamplingContext>,
+    incoming_dsc: Option<FrozenDsc>,
+    dsc: OnceLock<FrozenDsc>,
     /// Children started (to count them when the transaction is sampled
     /// out).
     pub(crate) children: AtomicU64,
@@ -109,7 +109,7 @@ impl Transaction {
                 origin: ctx.origin,
                 start: SystemTime::now(),
                 started: Instant::now(),
-                incoming_dsc: ctx.incoming_dsc,
+                incoming_dsc: ctx.incoming_dsc.map(FrozenDsc::new),
                 dsc: OnceLock::new(),
                 children: AtomicU64::new(0),
                 state: Mutex::new(TransactionState {
@@ -240,14 +240,17 @@ impl TransactionInner {
 
     /// The DSC the upstream sent, or the one frozen here.
     pub(crate) fn frozen_dsc(&self) -> Option<&DynamicSamplingContext> {
-        self.incoming_dsc.as_ref().or_else(|| self.dsc.get())
+        self.incoming_dsc
+            .as_ref()
+            .or_else(|| self.dsc.get())
+            .map(|frozen| &frozen.dsc)
     }
 
     /// The trace's DSC, frozen by this call: the upstream's as received,
     /// else this transaction's (trace id, public key, the rate and decision
     /// made here, release, environment, the name when its source is not a
     /// raw URL, organisation).
-    pub(crate) fn dsc(&self) -> &DynamicSamplingContext {
+    pub(crate) fn dsc(&self) -> &FrozenDsc {
         if let Some(incoming) = &self.incoming_dsc {
             return incoming;
         }
@@ -290,14 +293,20 @@ impl TransactionInner {
             if state.source != TransactionSource::Url && !state.name.is_empty() {
                 dsc.set("transaction", state.name.clone());
             }
-            dsc
+            FrozenDsc::new(dsc)
         })
     }
 
     /// The propagation headers for the span `span_id` of this transaction.
     pub(crate) fn headers(&self, span_id: SpanId) -> TraceHeaders {
         let sampled = self.decision.considered.then_some(self.decision.sampled);
-        TraceHeaders::for_span(self.trace_id, span_id, sampled, self.dsc(), self.options())
+        TraceHeaders::for_span(
+            self.trace_id,
+            span_id,
+            sampled,
+            &self.dsc().dsc,
+            self.options(),
+        )
     }
 
     fn trace_context(&self, state: &TransactionState) -> TraceContext {

@@ -32,7 +32,14 @@ fn captured(h: &Harness) -> Vec<(Envelope, Value)> {
 }
 
 fn trace_header(envelope: &Envelope) -> Value {
-    Value::Object(envelope.headers().trace.clone().expect("a trace header"))
+    Value::Object(
+        envelope
+            .headers()
+            .trace
+            .as_deref()
+            .cloned()
+            .expect("a trace header"),
+    )
 }
 
 fn is_hex(s: &Value, len: usize) -> bool {

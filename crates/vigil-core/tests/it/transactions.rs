@@ -71,7 +71,14 @@ fn a_sampled_transaction_is_sent_with_its_spans_and_dsc() {
         assert!(span["start_timestamp"].as_f64() >= payload["start_timestamp"].as_f64());
     }
 
-    let dsc = Value::Object(envelope.headers().trace.clone().expect("a trace header"));
+    let dsc = Value::Object(
+        envelope
+            .headers()
+            .trace
+            .as_deref()
+            .cloned()
+            .expect("a trace header"),
+    );
     assert_eq!(dsc["trace_id"], trace["trace_id"]);
     assert_eq!(dsc["sampled"], "true");
     assert_eq!(dsc["sample_rate"], "1");
@@ -196,8 +203,8 @@ fn events_and_headers_inside_a_span_carry_it() {
     assert_eq!(trace["trace_id"], trace_id.to_string());
     assert_eq!(trace["span_id"], span_id.to_string());
     assert_eq!(trace["parent_span_id"], transaction_span.to_string());
-    let event_dsc = Value::Object(sent[0].headers().trace.clone().unwrap());
-    let tx_dsc = Value::Object(sent[1].headers().trace.clone().unwrap());
+    let event_dsc = Value::Object(sent[0].headers().trace.as_deref().cloned().unwrap());
+    let tx_dsc = Value::Object(sent[1].headers().trace.as_deref().cloned().unwrap());
     assert_eq!(
         event_dsc, tx_dsc,
         "the error and the transaction share the DSC"

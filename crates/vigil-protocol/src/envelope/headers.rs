@@ -1,5 +1,6 @@
 //! The envelope headers: the first line of an envelope.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
@@ -30,9 +31,12 @@ pub struct EnvelopeHeaders {
         with = "crate::time::rfc3339_opt"
     )]
     pub sent_at: Option<SystemTime>,
-    /// The dynamic sampling context.
+    /// The dynamic sampling context, every value a string (see
+    /// [`DynamicSamplingContext::to_header_json`](crate::DynamicSamplingContext::to_header_json)).
+    /// Shared: a trace's context does not change once it is sent, so every
+    /// envelope of the trace holds the same one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trace: Option<Map<String, Value>>,
+    pub trace: Option<Arc<Map<String, Value>>>,
     /// Header fields this version does not know; kept when reading.
     #[serde(flatten)]
     pub other: Map<String, Value>,
