@@ -34,6 +34,10 @@ cleanup() {
         BUGSINK_PORT=18717 BUGSINK_DATA_DIR="${TMPDIR:-/tmp}/vigil-bugsink-18717" \
             bash "$root/../shared/interop/bugsink.sh" stop >/dev/null 2>&1 || true
     fi
+    # So does the Spotlight end-to-end test (vigil-tower's spotlight_e2e).
+    if [ -x "$root/../shared/interop/spotlight.sh" ]; then
+        SPOTLIGHT_PORT=18979 bash "$root/../shared/interop/spotlight.sh" stop >/dev/null 2>&1 || true
+    fi
 }
 trap cleanup EXIT
 export VIGIL_ENVELOPE_DUMP_DIR="$dump_dir"
@@ -41,13 +45,14 @@ export VIGIL_ENVELOPE_DUMP_DIR="$dump_dir"
 step "cargo test (unit, integration, doctests)"
 cargo test --workspace --all-features --locked
 
-step "examples run: the quickstart demo (file sink) and the axum self-test"
+step "examples run: the quickstart demo (file sink), the axum and two-services self-tests"
 demo_dir="$(mktemp -d "${TMPDIR:-/tmp}/vigil-demo.XXXXXX")"
 (cd "$demo_dir" && env -u SENTRY_DSN cargo run -q --manifest-path "$root/Cargo.toml" --locked -p vigil --example quickstart)
 # What the file sink wrote goes to the oracles too.
 cp "$demo_dir"/vigil-envelopes/*.envelope "$VIGIL_ENVELOPE_DUMP_DIR"/
 rm -rf "$demo_dir"
 cargo run -q --locked -p vigil-tower --features axum --example axum -- --self-test
+cargo run -q --locked -p vigil-tower --features axum --example two_services -- --self-test
 
 step "minimal build of the facade"
 cargo check -p vigil --no-default-features --locked
