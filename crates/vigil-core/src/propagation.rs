@@ -18,8 +18,8 @@ use vigil_protocol::{DynamicSamplingContext, SentryTrace, SpanId, TraceContext, 
 
 use crate::options::ClientOptions;
 
-pub(crate) use self::incoming::own_org_id;
 pub use self::outgoing::TraceHeaders;
+pub(crate) use self::outgoing::{HeadTrace, head_dsc};
 
 /// Which distributed trace the events of a scope belong to: the trace id,
 /// this unit of work's span id, the upstream span and sampling decision
@@ -133,7 +133,7 @@ impl PropagationContext {
     /// here takes the values of `options`.
     pub(crate) fn dsc(&self, options: &ClientOptions) -> &FrozenDsc {
         self.dsc
-            .get_or_init(|| FrozenDsc::new(outgoing::head_dsc(self, Some(options))))
+            .get_or_init(|| FrozenDsc::new(outgoing::context_dsc(self, Some(options))))
     }
 }
 

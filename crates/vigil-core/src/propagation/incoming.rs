@@ -148,7 +148,7 @@ impl<'a> Incoming<'a> {
 }
 
 /// The SDK's organisation id: the option, else the DSN's.
-pub(crate) fn own_org_id(options: &ClientOptions) -> Option<u64> {
+pub(super) fn own_org_id(options: &ClientOptions) -> Option<u64> {
     options
         .org_id
         .or_else(|| options.dsn.as_ref().and_then(|dsn| dsn.org_id()))

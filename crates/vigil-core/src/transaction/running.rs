@@ -15,7 +15,7 @@ use vigil_protocol::{
 
 use crate::client::Client;
 use crate::options::ClientOptions;
-use crate::propagation::{FrozenDsc, TraceHeaders};
+use crate::propagation::{FrozenDsc, HeadTrace, TraceHeaders, head_dsc};
 use crate::transaction::context::TransactionContext;
 use crate::transaction::sampling::Decision;
 use crate::transaction::span::Span;
@@ -255,41 +255,16 @@ impl TransactionInner {
             return incoming;
         }
         self.dsc.get_or_init(|| {
+            let head = HeadTrace {
+                trace_id: self.trace_id,
+                sample_rand: self.sample_rand,
+                decision: self
+                    .decision
+                    .considered
+                    .then_some((self.decision.sampled, Some(self.decision.sample_rate))),
+            };
+            let mut dsc = head_dsc(&head, self.options());
             let state = self.lock();
-            let mut dsc = DynamicSamplingContext::new();
-            dsc.set("trace_id", self.trace_id.to_string());
-            if let Some(options) = self.options() {
-                if let Some(dsn) = &options.dsn {
-                    dsc.set("public_key", dsn.public_key().to_owned());
-                }
-            }
-            if self.decision.considered {
-                dsc.set(
-                    "sample_rate",
-                    DynamicSamplingContext::format_sample_rate(self.decision.sample_rate),
-                );
-                dsc.set("sampled", self.decision.sampled.to_string());
-            }
-            dsc.set(
-                "sample_rand",
-                DynamicSamplingContext::format_sample_rand(self.sample_rand),
-            );
-            if let Some(options) = self.options() {
-                if let Some(release) = &options.release {
-                    dsc.set("release", release.to_string());
-                }
-                dsc.set(
-                    "environment",
-                    options
-                        .environment
-                        .as_deref()
-                        .unwrap_or("production")
-                        .to_owned(),
-                );
-                if let Some(org) = crate::propagation::own_org_id(options) {
-                    dsc.set("org_id", org.to_string());
-                }
-            }
             if state.source != TransactionSource::Url && !state.name.is_empty() {
                 dsc.set("transaction", state.name.clone());
             }

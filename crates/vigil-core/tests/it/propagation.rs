@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use vigil_core::protocol::{Envelope, Level};
 use vigil_core::{ClientOptions, Hub, PropagationContext, capture_message, configure_scope};
 
-use crate::support::{Harness, default_harness, harness};
+use crate::support::{Harness, default_harness, harness, trace_header};
 
 const TRACE: &str = "771a43a4192642f0b136d5159a501700";
 const SPAN: &str = "b0e6f15b45c36b12";
@@ -29,17 +29,6 @@ fn captured(h: &Harness) -> Vec<(Envelope, Value)> {
             (envelope, trace)
         })
         .collect()
-}
-
-fn trace_header(envelope: &Envelope) -> Value {
-    Value::Object(
-        envelope
-            .headers()
-            .trace
-            .as_deref()
-            .cloned()
-            .expect("a trace header"),
-    )
 }
 
 fn is_hex(s: &Value, len: usize) -> bool {

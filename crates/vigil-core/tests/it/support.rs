@@ -40,3 +40,15 @@ pub(crate) fn harness(options: ClientOptions) -> Harness {
 pub(crate) fn default_harness() -> Harness {
     harness(ClientOptions::default())
 }
+
+/// The `trace` header (the DSC) of an envelope, as JSON.
+pub(crate) fn trace_header(envelope: &vigil_core::protocol::Envelope) -> serde_json::Value {
+    serde_json::Value::Object(
+        envelope
+            .headers()
+            .trace
+            .as_deref()
+            .cloned()
+            .expect("a trace header"),
+    )
+}

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use vigil_core::protocol::{DataCategory, DiscardReason, Envelope, Level, SpanStatus};
 use vigil_core::{ClientOptions, TransactionContext, TransactionOrSpan};
 
-use crate::support::{Harness, harness};
+use crate::support::{Harness, harness, trace_header};
 
 const TRACE: &str = "771a43a4192642f0b136d5159a501700";
 const SPAN: &str = "b0e6f15b45c36b12";
@@ -55,7 +55,9 @@ fn a_sampled_transaction_is_sent_with_its_spans_and_dsc() {
     assert_eq!(trace["status"], "ok");
     assert_eq!(trace["origin"], "manual");
     assert!(trace.get("parent_span_id").is_none());
-    assert!(payload["start_timestamp"].as_f64() <= payload["timestamp"].as_f64());
+    // RFC 3339 in UTC with six decimals: the text orders as the time.
+    let time = |v: &Value| v.as_str().expect("an RFC 3339 time").to_owned();
+    assert!(time(&payload["start_timestamp"]) <= time(&payload["timestamp"]));
 
     let spans = payload["spans"].as_array().unwrap();
     assert_eq!(spans.len(), 2);
@@ -67,18 +69,11 @@ fn a_sampled_transaction_is_sent_with_its_spans_and_dsc() {
     assert_eq!(fetch["data"]["rows"], 3);
     for span in spans {
         assert_eq!(span["trace_id"], trace["trace_id"]);
-        assert!(span["start_timestamp"].as_f64() <= span["timestamp"].as_f64());
-        assert!(span["start_timestamp"].as_f64() >= payload["start_timestamp"].as_f64());
+        assert!(time(&span["start_timestamp"]) <= time(&span["timestamp"]));
+        assert!(time(&span["start_timestamp"]) >= time(&payload["start_timestamp"]));
     }
 
-    let dsc = Value::Object(
-        envelope
-            .headers()
-            .trace
-            .as_deref()
-            .cloned()
-            .expect("a trace header"),
-    );
+    let dsc = trace_header(envelope);
     assert_eq!(dsc["trace_id"], trace["trace_id"]);
     assert_eq!(dsc["sampled"], "true");
     assert_eq!(dsc["sample_rate"], "1");
@@ -203,8 +198,8 @@ fn events_and_headers_inside_a_span_carry_it() {
     assert_eq!(trace["trace_id"], trace_id.to_string());
     assert_eq!(trace["span_id"], span_id.to_string());
     assert_eq!(trace["parent_span_id"], transaction_span.to_string());
-    let event_dsc = Value::Object(sent[0].headers().trace.as_deref().cloned().unwrap());
-    let tx_dsc = Value::Object(sent[1].headers().trace.as_deref().cloned().unwrap());
+    let event_dsc = trace_header(&sent[0]);
+    let tx_dsc = trace_header(&sent[1]);
     assert_eq!(
         event_dsc, tx_dsc,
         "the error and the transaction share the DSC"
