@@ -56,7 +56,9 @@ pub use crate::hub::{Hub, ScopeGuard};
 pub use crate::integration::Integration;
 pub use crate::options::{BeforeCallback, ClientOptions, IntoClientOptions, TracesSampler};
 pub use crate::panic_guard::call_guarded;
-pub use crate::propagation::{PropagationContext, TraceHeaders};
+pub use crate::propagation::{
+    InvalidTargetPattern, PropagationContext, TraceHeaders, TracePropagationTarget,
+};
 pub use crate::reports::LossRecorder;
 pub use crate::scope::Scope;
 pub use crate::suppress::{ReentrancyGuard, is_sdk_target, is_sdk_thread};

@@ -8,6 +8,7 @@ use std::time::Duration;
 use vigil_protocol::{Breadcrumb, Dsn, DsnError, Event, Transaction as ProtocolTransaction};
 
 use crate::integration::Integration;
+use crate::propagation::TracePropagationTarget;
 use crate::transaction::TransactionContext;
 use crate::transport::TransportFactory;
 
@@ -105,6 +106,18 @@ pub struct ClientOptions {
     /// Also send the W3C `traceparent` header with the propagation headers
     /// (off by default).
     pub propagate_traceparent: bool,
+    /// Which outgoing requests get the propagation headers, as the Sentry
+    /// spec defines it: `None` (the default) every URL, an empty list
+    /// none, otherwise the URLs one of the targets matches
+    /// ([`TracePropagationTarget::contains`] for plain text,
+    /// [`TracePropagationTarget::regex`] for a pattern); never the DSN's
+    /// host (see [`ClientOptions::should_propagate_trace_to`]). Incoming
+    /// traces are continued whatever this says. Unlike sentry-python,
+    /// where every entry is a regular expression and `None` means no
+    /// propagation, a plain-text target here matches literally and `None`
+    /// means every URL. For HTTP client integrations and code that makes
+    /// requests itself.
+    pub trace_propagation_targets: Option<Vec<TracePropagationTarget>>,
     /// The share of transactions to send, from 0.0 to 1.0. Tracing is on
     /// when this is above 0 or a `traces_sampler` is set; otherwise
     /// transactions are not recorded (events still carry their trace).
@@ -155,6 +168,7 @@ impl Default for ClientOptions {
             org_id: None,
             strict_trace_continuation: false,
             propagate_traceparent: false,
+            trace_propagation_targets: None,
             traces_sample_rate: 0.0,
             traces_sampler: None,
             before_send_transaction: None,
@@ -201,6 +215,7 @@ impl fmt::Debug for ClientOptions {
             .field("org_id", &self.org_id)
             .field("strict_trace_continuation", &self.strict_trace_continuation)
             .field("propagate_traceparent", &self.propagate_traceparent)
+            .field("trace_propagation_targets", &self.trace_propagation_targets)
             .field("traces_sample_rate", &self.traces_sample_rate)
             .field(
                 "traces_sampler",
@@ -335,6 +350,15 @@ impl ClientOptions {
     /// Sets [`propagate_traceparent`](ClientOptions::propagate_traceparent).
     pub fn propagate_traceparent(mut self, on: bool) -> ClientOptions {
         self.propagate_traceparent = on;
+        self
+    }
+
+    /// Adds a target to [`trace_propagation_targets`](ClientOptions::trace_propagation_targets)
+    /// (the first one turns "every URL" into "these URLs").
+    pub fn trace_propagation_target(mut self, target: TracePropagationTarget) -> ClientOptions {
+        self.trace_propagation_targets
+            .get_or_insert_with(Vec::new)
+            .push(target);
         self
     }
 

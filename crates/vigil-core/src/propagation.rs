@@ -9,6 +9,7 @@
 
 mod incoming;
 mod outgoing;
+mod targets;
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -20,6 +21,7 @@ use crate::options::ClientOptions;
 
 pub use self::outgoing::TraceHeaders;
 pub(crate) use self::outgoing::{HeadTrace, head_dsc};
+pub use self::targets::{InvalidTargetPattern, TracePropagationTarget};
 
 /// Which distributed trace the events of a scope belong to: the trace id,
 /// this unit of work's span id, the upstream span and sampling decision

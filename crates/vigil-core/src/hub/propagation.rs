@@ -51,6 +51,31 @@ impl Hub {
     }
 }
 
+impl Hub {
+    /// [`iter_trace_propagation_headers`](Hub::iter_trace_propagation_headers)
+    /// for a request to `url`, or `None` when
+    /// [`trace_propagation_targets`](crate::ClientOptions::trace_propagation_targets)
+    /// says that URL gets none (or it is the DSN's host). For code that
+    /// makes HTTP requests.
+    ///
+    /// ```
+    /// use vigil_core::{ClientOptions, Hub, TracePropagationTarget};
+    /// let options = ClientOptions::new()
+    ///     .trace_propagation_target(TracePropagationTarget::contains("api.internal"));
+    /// # let events = vigil_core::test::with_captured_events_options(|| {
+    /// let hub = Hub::current();
+    /// assert!(hub.trace_propagation_headers_for("https://api.internal/users").is_some());
+    /// assert!(hub.trace_propagation_headers_for("https://partner.example.com/").is_none());
+    /// # }, options);
+    /// ```
+    pub fn trace_propagation_headers_for(&self, url: &str) -> Option<TraceHeaders> {
+        let allowed = self
+            .client()
+            .is_none_or(|client| client.options().should_propagate_trace_to(url));
+        allowed.then(|| self.iter_trace_propagation_headers())
+    }
+}
+
 impl Scope {
     /// The headers that carry this scope's trace to another service, as
     /// `(name, value)` pairs to add to an outgoing request: `sentry-trace`,
