@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use crate::alloc;
 use crate::harness::{self, Config};
 use crate::threads;
+use crate::traces;
 use crate::transports::{Mode, Observed, SentryTransport, VigilTransport};
 
 /// The DSN both SDKs are initialised with (nothing is sent over the
@@ -43,7 +44,7 @@ pub(crate) struct OpSpec {
 }
 
 /// The operations, in table order.
-pub(crate) const OPS: [OpSpec; 9] = [
+pub(crate) const OPS: [OpSpec; 16] = [
     OpSpec {
         id: "op1",
         title: "configure_scope + set_tag",
@@ -87,6 +88,41 @@ pub(crate) const OPS: [OpSpec; 9] = [
     OpSpec {
         id: "op9",
         title: "request (hub, 3 tags, 5 crumbs, 1/10 capture)",
+        callgrind_n: Some(2_000),
+    },
+    OpSpec {
+        id: "tx1",
+        title: "transaction + 10 spans, serializing",
+        callgrind_n: Some(1_000),
+    },
+    OpSpec {
+        id: "tx2",
+        title: "span start + finish (sampled transaction)",
+        callgrind_n: Some(20_000),
+    },
+    OpSpec {
+        id: "tx3",
+        title: "iter_trace_propagation_headers (tx as span)",
+        callgrind_n: Some(20_000),
+    },
+    OpSpec {
+        id: "tx4",
+        title: "capture_message in a transaction, serializing",
+        callgrind_n: Some(1_000),
+    },
+    OpSpec {
+        id: "tx5",
+        title: "tower request, traced (1/10 capture)",
+        callgrind_n: Some(1_000),
+    },
+    OpSpec {
+        id: "tx1u",
+        title: "tx1, transaction sampled out",
+        callgrind_n: Some(5_000),
+    },
+    OpSpec {
+        id: "tx5u",
+        title: "tx5, transactions sampled out",
         callgrind_n: Some(2_000),
     },
 ];
@@ -138,10 +174,30 @@ impl std::fmt::Debug for Env {
     }
 }
 
+/// Whether the SDKs record transactions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tracing {
+    /// No `traces_sample_rate`, no `traces_sampler` (the suite's
+    /// default). Vigil records no transactions; `sentry` neither.
+    Off,
+    /// `traces_sample_rate = 1.0`: every transaction is sampled.
+    Sampled,
+    /// A `traces_sampler` that answers 0.0: tracing is on and every
+    /// transaction is sampled out (and counted as such). A rate of 0.0
+    /// would not do: for Vigil it means tracing off, for `sentry` tracing
+    /// on at rate 0.
+    Unsampled,
+}
+
 /// Initialises both SDKs with a transport in `mode` (`None`: no SDK is
 /// initialised, both stay disabled) and, when initialised, fills the
-/// standard scope on both.
+/// standard scope on both. Tracing is off.
 pub(crate) fn setup(mode: Option<Mode>) -> Env {
+    setup_traced(mode, Tracing::Off)
+}
+
+/// [`setup`] with tracing as `tracing` says.
+pub(crate) fn setup_traced(mode: Option<Mode>, tracing: Tracing) -> Env {
     let vigil_seen = Arc::new(Observed::default());
     let sentry_seen = Arc::new(Observed::default());
     let Some(mode) = mode else {
@@ -161,6 +217,11 @@ pub(crate) fn setup(mode: Option<Mode>) -> Env {
                 Arc::new(VigilTransport::new(mode, seen.clone()))
             },
         );
+    let options = match tracing {
+        Tracing::Off => options,
+        Tracing::Sampled => options.traces_sample_rate(1.0),
+        Tracing::Unsampled => options.traces_sampler(|_| 0.0),
+    };
     let vigil_guard = vigil::init((DSN, options));
     assert!(vigil_guard.is_enabled(), "vigil did not initialise");
 
@@ -171,6 +232,11 @@ pub(crate) fn setup(mode: Option<Mode>) -> Env {
         mode,
         sentry_seen.clone(),
     ))));
+    let options = match tracing {
+        Tracing::Off => options,
+        Tracing::Sampled => options.traces_sample_rate(1.0),
+        Tracing::Unsampled => options.traces_sampler(|_| 0.0),
+    };
     let sentry_guard = sentry::init((DSN, options));
     assert!(sentry_guard.is_enabled(), "sentry did not initialise");
 
@@ -427,6 +493,7 @@ pub(crate) fn run(op: &str, action: Action) -> Value {
             let _env = setup(Some(Mode::Serialize));
             scope_memory()
         }
+        tx if tx.starts_with("tx") => traces::run(tx, action),
         other => panic!("unknown operation {other}"),
     };
     report["op"] = json!(op);
@@ -445,7 +512,7 @@ fn floor<V: FnMut(), S: FnMut()>(action: Action, report: &mut Value, vigil: V, s
 }
 
 /// Times (or runs under callgrind) one operation of each SDK.
-fn drive<V: FnMut(), S: FnMut()>(action: Action, mut vigil: V, mut sentry: S) -> Value {
+pub(crate) fn drive<V: FnMut(), S: FnMut()>(action: Action, mut vigil: V, mut sentry: S) -> Value {
     match action {
         Action::Measure(config) => {
             let t = harness::time_pair(config, &mut vigil, &mut sentry);

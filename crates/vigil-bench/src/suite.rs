@@ -84,6 +84,8 @@ fn target(op: &str) -> f64 {
         "op7" => 1.0,
         "op8" => 0.5,
         "op9" => 0.3,
+        "tx1" | "tx2" | "tx3" | "tx4" | "tx5" => 0.5,
+        "tx1u" | "tx5u" => 0.2,
         _ => f64::NAN,
     }
 }
@@ -373,6 +375,25 @@ pub(crate) fn run(args: &[String]) {
                 r["vigil_event"],
                 r["sentry_event"]
             );
+        }
+    }
+    for r in &results {
+        let Some(differs) = r.get("work_differs").and_then(Value::as_array) else {
+            continue;
+        };
+        let verdict = if differs.is_empty() {
+            "same".to_owned()
+        } else {
+            format!("DIFFERENT in {}", Value::from(differs.clone()))
+        };
+        println!(
+            "{} same work check: {verdict}; vigil {} | sentry {}",
+            r["op"].as_str().unwrap_or("?"),
+            r["vigil_work"],
+            r["sentry_work"]
+        );
+        if let Some(note) = r.get("note").and_then(Value::as_str) {
+            println!("{} note: {note}", r["op"].as_str().unwrap_or("?"));
         }
     }
     println!(

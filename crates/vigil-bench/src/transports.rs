@@ -4,11 +4,11 @@
 //!
 //! Both run synchronously on the capturing thread, so the cost of an event
 //! is all on the caller's clock, and both keep the size of the last
-//! envelope (and, when asked, its bytes) so the suite can check that the
-//! two SDKs did the same work.
+//! envelope (and, when asked, the bytes of the next few) so the suite can
+//! check that the two SDKs did the same work.
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// What a transport does with an envelope.
@@ -27,29 +27,44 @@ pub(crate) struct Observed {
     pub(crate) envelopes: AtomicUsize,
     /// Size of the last serialized envelope.
     pub(crate) last_len: AtomicUsize,
-    /// When set, the next serialized envelope is kept in `kept`.
-    keep_next: AtomicBool,
-    kept: Mutex<Option<Vec<u8>>>,
+    /// How many of the next serialized envelopes to keep in `kept`.
+    to_keep: AtomicUsize,
+    kept: Mutex<Vec<Vec<u8>>>,
 }
 
 impl Observed {
     /// Asks for a copy of the next serialized envelope.
     pub(crate) fn keep_next(&self) {
-        self.keep_next.store(true, Ordering::SeqCst);
+        self.keep(1);
     }
 
-    /// The kept envelope, if one arrived since [`Observed::keep_next`].
+    /// Asks for a copy of each of the next `n` serialized envelopes.
+    pub(crate) fn keep(&self, n: usize) {
+        self.to_keep.store(n, Ordering::SeqCst);
+    }
+
+    /// The first envelope kept since [`Observed::keep_next`], if any.
     pub(crate) fn take_kept(&self) -> Option<Vec<u8>> {
-        self.kept
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
+        self.take_all_kept().into_iter().next()
+    }
+
+    /// The envelopes kept since [`Observed::keep`], in the order sent.
+    pub(crate) fn take_all_kept(&self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut *self.kept.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     fn serialized(&self, bytes: Vec<u8>) {
         self.last_len.store(bytes.len(), Ordering::Relaxed);
-        if self.keep_next.load(Ordering::Relaxed) && self.keep_next.swap(false, Ordering::SeqCst) {
-            *self.kept.lock().unwrap_or_else(PoisonError::into_inner) = Some(bytes);
+        let keep = self.to_keep.load(Ordering::Relaxed) > 0
+            && self
+                .to_keep
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+        if keep {
+            self.kept
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(bytes);
         } else {
             black_box(bytes);
         }

@@ -93,3 +93,72 @@ fn callgrind_mode_runs_the_loop() {
         assert_eq!(r["n"], 3);
     }
 }
+
+#[test]
+fn tracing_ops_do_the_same_work_on_both_sdks() {
+    for op in ["tx1", "tx2", "tx3", "tx4", "tx5", "tx1u", "tx5u"] {
+        let r = quick(op);
+        assert_eq!(r["op"], op);
+        for key in [
+            "vigil_ns",
+            "sentry_ns",
+            "ratio",
+            "vigil_bytes",
+            "sentry_bytes",
+        ] {
+            assert!(r[key].as_f64().is_some(), "{op}: no {key} in {r}");
+        }
+        assert!(
+            r["note"].as_str().is_some_and(|n| !n.is_empty()),
+            "{op}: {r}"
+        );
+        let differs = r["work_differs"].as_array().expect("work_differs");
+        let expected: &[&str] = if op == "tx3" { &["names"] } else { &[] };
+        assert_eq!(differs, expected, "{op}: {r}");
+        for sdk in ["vigil", "sentry"] {
+            let work = &r[format!("{sdk}_work")];
+            match op {
+                "tx1" => {
+                    assert_eq!(work["transactions"], 1, "{sdk}: {r}");
+                    assert_eq!(work["transaction"]["spans"], 10, "{sdk}: {r}");
+                    assert_eq!(work["transaction"]["tags"], 5, "{sdk}: {r}");
+                    assert_eq!(work["transaction"]["user"], true, "{sdk}: {r}");
+                }
+                "tx2" => assert_eq!(work["transaction"]["spans"], 3, "{sdk}: {r}"),
+                "tx3" => {
+                    assert_eq!(work["names"][0], "sentry-trace", "{sdk}: {r}");
+                    assert_eq!(work["sentry_trace_in_transaction"], true, "{sdk}: {r}");
+                }
+                "tx4" => {
+                    assert_eq!(work["event"]["in_transaction"], true, "{sdk}: {r}");
+                    assert_eq!(work["event"]["breadcrumbs"], 20, "{sdk}: {r}");
+                }
+                "tx5" => {
+                    assert_eq!(work["transactions"], 10, "{sdk}: {r}");
+                    assert_eq!(work["events"], 1, "{sdk}: {r}");
+                    assert_eq!(work["event"]["in_transaction"], true, "{sdk}: {r}");
+                    assert_eq!(work["event"]["request"], true, "{sdk}: {r}");
+                    assert_eq!(work["event"]["tags"], 6, "{sdk}: {r}");
+                }
+                "tx1u" => assert_eq!(work["envelopes"], 0, "{sdk}: {r}"),
+                "tx5u" => {
+                    assert_eq!(work["transactions"], 0, "{sdk}: {r}");
+                    assert_eq!(work["events"], 1, "{sdk}: {r}");
+                }
+                _ => unreachable!(),
+            }
+        }
+    }
+    // Vigil also sends `baggage`; sentry 0.49 does not.
+    let r = quick("tx3");
+    assert_eq!(r["vigil_work"]["names"][1], "baggage", "{r}");
+    assert_eq!(r["sentry_work"]["names"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn callgrind_mode_runs_a_traced_request() {
+    for sdk in ["vigil", "sentry"] {
+        let r = bench(&["callgrind", "tx5", sdk, "3"]);
+        assert_eq!(r["sdk"], sdk);
+    }
+}
