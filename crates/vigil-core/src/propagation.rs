@@ -173,13 +173,14 @@ impl fmt::Debug for PropagationContext {
     }
 }
 
-/// A DSC that no longer changes, with what every envelope of the trace
-/// needs made once: its envelope-header form (shared by reference count)
-/// and its trace id.
+/// A DSC that no longer changes, with what every envelope and outgoing
+/// request of the trace needs made once: its envelope-header form (shared
+/// by reference count), its `baggage` text and its trace id.
 #[derive(Clone, Debug)]
 pub(crate) struct FrozenDsc {
     pub(crate) dsc: DynamicSamplingContext,
     pub(crate) header: Arc<Map<String, Value>>,
+    pub(crate) baggage: String,
     pub(crate) trace_id: Option<TraceId>,
 }
 
@@ -187,6 +188,7 @@ impl FrozenDsc {
     pub(crate) fn new(dsc: DynamicSamplingContext) -> FrozenDsc {
         FrozenDsc {
             header: Arc::new(dsc.to_header_json()),
+            baggage: dsc.to_baggage(),
             trace_id: dsc.trace_id(),
             dsc,
         }

@@ -37,20 +37,66 @@ pub(crate) fn from_f64(secs: f64) -> SystemTime {
 }
 
 /// Formats a time as RFC 3339 in UTC with microsecond precision, e.g.
-/// `2024-05-01T12:00:00.123456Z`.
+/// `2024-05-01T12:00:00.123456Z`. Times outside the years 0000 to 9999
+/// (which RFC 3339 cannot write) are clamped to them.
+#[cfg(test)]
 pub(crate) fn format_rfc3339(t: SystemTime) -> String {
-    let dt = time::OffsetDateTime::from(t);
-    let micros = dt.microsecond();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        dt.year(),
-        u8::from(dt.month()),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second(),
-        micros
-    )
+    write_rfc3339(t, &mut [0; RFC3339_LEN]).to_owned()
+}
+
+/// The length of [`write_rfc3339`]'s text.
+pub(crate) const RFC3339_LEN: usize = 27;
+
+/// Writes [`format_rfc3339`]'s text into `buf` and returns it (no
+/// allocation: timestamps are written for every span of a transaction).
+pub(crate) fn write_rfc3339(t: SystemTime, buf: &mut [u8; RFC3339_LEN]) -> &str {
+    // Microseconds since the epoch, clamped to 0000-01-01..=9999-12-31.
+    const MIN: i64 = -62_167_219_200_000_000;
+    const MAX: i64 = 253_402_300_799_999_999;
+    let micros = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_micros()).unwrap_or(MAX),
+        Err(e) => i64::try_from(e.duration().as_micros()).map_or(MIN, |m| -m),
+    }
+    .clamp(MIN, MAX);
+    let secs = micros.div_euclid(1_000_000);
+    let micro = micros.rem_euclid(1_000_000);
+    let (days, second_of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since the epoch (proleptic Gregorian).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let mut put = |at: usize, value: i64, width: usize| {
+        let mut v = value;
+        for i in (at..at + width).rev() {
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year, 4);
+    put(5, month, 2);
+    put(8, day, 2);
+    put(11, second_of_day / 3600, 2);
+    put(14, second_of_day / 60 % 60, 2);
+    put(17, second_of_day % 60, 2);
+    put(20, micro, 6);
+    for (at, c) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+        (26, b'Z'),
+    ] {
+        buf[at] = c;
+    }
+    std::str::from_utf8(buf).unwrap_or("1970-01-01T00:00:00.000000Z")
 }
 
 /// Parses an RFC 3339 timestamp; a missing offset is taken as UTC.
@@ -143,7 +189,7 @@ pub(crate) mod rfc3339_opt {
         s: S,
     ) -> Result<S::Ok, S::Error> {
         match t {
-            Some(t) => s.serialize_str(&format_rfc3339(*t)),
+            Some(t) => s.serialize_str(write_rfc3339(*t, &mut [0; RFC3339_LEN])),
             None => s.serialize_none(),
         }
     }
@@ -160,7 +206,7 @@ pub(crate) mod rfc3339 {
     use super::*;
 
     pub(crate) fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format_rfc3339(*t))
+        s.serialize_str(write_rfc3339(*t, &mut [0; RFC3339_LEN]))
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
@@ -179,6 +225,40 @@ mod tests {
         assert_eq!(s, "2024-05-01T12:00:00.123456Z");
         assert_eq!(parse_rfc3339(&s), Some(t));
         assert_eq!(parse_rfc3339("2024-05-01T12:00:00.123456"), Some(t));
+    }
+
+    #[test]
+    fn rfc3339_matches_the_time_crate_and_clamps_what_it_cannot_write() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            // Any microsecond from 1900 to 2200.
+            let micros = (rng % 9_467_280_000_000_000) as i64 - 2_208_988_800_000_000;
+            let t = if micros >= 0 {
+                UNIX_EPOCH + Duration::from_micros(micros as u64)
+            } else {
+                UNIX_EPOCH - Duration::from_micros(micros.unsigned_abs())
+            };
+            let dt = time::OffsetDateTime::from(t);
+            let expected = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+                dt.year(),
+                u8::from(dt.month()),
+                dt.day(),
+                dt.hour(),
+                dt.minute(),
+                dt.second(),
+                dt.microsecond()
+            );
+            assert_eq!(format_rfc3339(t), expected);
+        }
+        assert_eq!(format_rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+        let far = UNIX_EPOCH + Duration::from_secs(1_000_000_000_000_000);
+        assert_eq!(format_rfc3339(far), "9999-12-31T23:59:59.999999Z");
+        let before = UNIX_EPOCH - Duration::from_secs(100_000_000_000);
+        assert_eq!(format_rfc3339(before), "0000-01-01T00:00:00.000000Z");
     }
 
     #[test]

@@ -48,8 +48,12 @@ const CLIENT_IP_HEADERS: &[&str] = &[
 
 /// Whether a header or cookie name is on the always-filtered list.
 pub(crate) fn is_sensitive(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    SENSITIVE.iter().any(|s| lower.contains(s))
+    // `http` header names are lower-case already; other callers may not be.
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        let lower = name.to_ascii_lowercase();
+        return SENSITIVE.iter().any(|s| lower.contains(s));
+    }
+    SENSITIVE.iter().any(|s| name.contains(s))
 }
 
 /// The absolute URL without query string; userinfo is replaced by

@@ -90,30 +90,30 @@ impl TraceHeaders {
     /// started here is frozen (when a client's options are given).
     pub(crate) fn of(ctx: &PropagationContext, options: Option<&ClientOptions>) -> TraceHeaders {
         let unfrozen;
-        let dsc = match options {
-            Some(options) => &ctx.dsc(options).dsc,
+        let baggage = match options {
+            Some(options) => &ctx.dsc(options).baggage,
             None => match ctx.dsc.get() {
-                Some(frozen) => &frozen.dsc,
+                Some(frozen) => &frozen.baggage,
                 None => {
-                    unfrozen = context_dsc(ctx, None);
+                    unfrozen = context_dsc(ctx, None).to_baggage();
                     &unfrozen
                 }
             },
         };
-        TraceHeaders::for_span(ctx.trace_id, ctx.span_id, ctx.sampled, dsc, options)
+        TraceHeaders::for_span(ctx.trace_id, ctx.span_id, ctx.sampled, baggage, options)
     }
 
     /// The headers of the span `span_id` of a trace, with its decision and
-    /// (frozen) DSC.
+    /// the `baggage` text of its (frozen) DSC.
     pub(crate) fn for_span(
         trace_id: TraceId,
         span_id: SpanId,
         sampled: Option<bool>,
-        dsc: &DynamicSamplingContext,
+        baggage: &str,
         options: Option<&ClientOptions>,
     ) -> TraceHeaders {
         let sentry_trace = SentryTrace::new(trace_id, span_id, sampled);
-        let baggage = dsc.to_baggage();
+        let baggage = baggage.to_owned();
         let traceparent = options
             .filter(|o| o.propagate_traceparent)
             .map(|_| ("traceparent", sentry_trace.to_traceparent()));

@@ -279,7 +279,7 @@ impl TransactionInner {
             self.trace_id,
             span_id,
             sampled,
-            &self.dsc().dsc,
+            &self.dsc().baggage,
             self.options(),
         )
     }
