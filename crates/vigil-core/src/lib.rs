@@ -17,6 +17,23 @@
 //!   `sample_rate`) and hands it to a [`Transport`].
 //! - Every dropped event is counted by reason in the client's
 //!   [`LossRecorder`].
+//! - Every scope belongs to a distributed trace, its
+//!   [`PropagationContext`]: continued from incoming headers
+//!   ([`Hub::continue_trace`]) or started here, carried on by
+//!   [`Scope::iter_trace_propagation_headers`]. Every event carries it.
+//! - A [`Transaction`] ([`start_transaction`]) and its [`Span`]s time the
+//!   work; made the scope's span ([`Scope::set_span`]), they are what
+//!   events and outgoing headers carry. Sampling, `before_send_transaction`
+//!   and `ignore_transactions` apply when it finishes, and every dropped
+//!   transaction and span is counted.
+//!
+//! # Panics in user code
+//! A closure the caller hands to a synchronous call ([`configure_scope`],
+//! [`with_scope`], [`Hub::run`], [`configure_global_scope`]) may panic: the
+//! panic reaches the caller after the hub was left as it was. A callback
+//! the SDK runs on its own (`before_send`, processors, samplers,
+//! integrations, transports) runs under [`call_guarded`]: its panic is
+//! reported on stderr and what it handled is dropped and counted.
 #![doc = include_str!("concurrency.md")]
 
 mod api;
