@@ -51,6 +51,17 @@ impl Span {
         description: &str,
     ) -> Span {
         transaction.children.fetch_add(1, Ordering::Relaxed);
+        // A span of an unsampled transaction is never sent: it keeps its
+        // ids (for the headers and events it carries) but not its texts.
+        let recording = transaction.decision.sampled;
+        let (op, description) = if recording {
+            (
+                op.to_owned(),
+                (!description.is_empty()).then(|| description.to_owned()),
+            )
+        } else {
+            (String::new(), None)
+        };
         Span {
             inner: Arc::new(SpanInner {
                 transaction: Arc::clone(transaction),
@@ -58,8 +69,8 @@ impl Span {
                 parent_span_id: parent,
                 started: Instant::now(),
                 state: Mutex::new(SpanState {
-                    op: op.to_owned(),
-                    description: (!description.is_empty()).then(|| description.to_owned()),
+                    op,
+                    description,
                     status: None,
                     tags: BTreeMap::new(),
                     data: Map::new(),
@@ -158,7 +169,7 @@ impl Span {
             trace_id: self.trace_id(),
             span_id: self.inner.span_id,
             parent_span_id: Some(self.inner.parent_span_id),
-            op: Some(state.op.clone()),
+            op: (!state.op.is_empty()).then(|| state.op.clone()),
             description: state.description.clone(),
             status: state.status,
             origin: None,
