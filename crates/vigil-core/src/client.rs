@@ -254,24 +254,37 @@ impl Client {
     }
 
     fn fill_defaults(&self, event: &mut Event) {
+        self.fill_common_defaults(CommonFields {
+            release: &mut event.release,
+            environment: &mut event.environment,
+            dist: &mut event.dist,
+            server_name: &mut event.server_name,
+            sdk: &mut event.sdk,
+            platform: &mut event.platform,
+        });
+    }
+
+    /// Release, environment (`production` when unset), dist, server name,
+    /// SDK and platform (`native`), where the payload has none of its own.
+    fn fill_common_defaults(&self, fields: CommonFields<'_>) {
         let o = &self.options;
-        if event.release.is_none() {
-            event.release = o.release.as_ref().map(|r| r.to_string());
+        if fields.release.is_none() {
+            *fields.release = o.release.as_ref().map(|r| r.to_string());
         }
-        if event.environment.is_none() {
-            event.environment = Some(o.environment.as_deref().unwrap_or("production").to_owned());
+        if fields.environment.is_none() {
+            *fields.environment = Some(o.environment.as_deref().unwrap_or("production").to_owned());
         }
-        if event.dist.is_none() {
-            event.dist = o.dist.as_ref().map(|d| d.to_string());
+        if fields.dist.is_none() {
+            *fields.dist = o.dist.as_ref().map(|d| d.to_string());
         }
-        if event.server_name.is_none() {
-            event.server_name = o.server_name.as_ref().map(|s| s.to_string());
+        if fields.server_name.is_none() {
+            *fields.server_name = o.server_name.as_ref().map(|s| s.to_string());
         }
-        if event.sdk.is_none() {
-            event.sdk = Some(self.sdk.clone());
+        if fields.sdk.is_none() {
+            *fields.sdk = Some(self.sdk.clone());
         }
-        if event.platform.is_empty() || event.platform == "other" {
-            event.platform = "native".into();
+        if fields.platform.is_empty() || fields.platform == "other" {
+            *fields.platform = "native".into();
         }
     }
 
@@ -381,4 +394,15 @@ fn event_trace_id(event: &Event) -> Option<TraceId> {
         Some(Context::Trace(trace)) => Some(trace.trace_id),
         _ => None,
     }
+}
+
+/// The fields of an event or a transaction that the client's options fill
+/// when the payload has none of its own.
+struct CommonFields<'a> {
+    release: &'a mut Option<String>,
+    environment: &'a mut Option<String>,
+    dist: &'a mut Option<String>,
+    server_name: &'a mut Option<String>,
+    sdk: &'a mut Option<ClientSdkInfo>,
+    platform: &'a mut String,
 }

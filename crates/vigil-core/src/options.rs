@@ -362,6 +362,13 @@ impl ClientOptions {
         self
     }
 
+    /// Whether transactions are recorded: `traces_sample_rate` is above 0
+    /// or a `traces_sampler` is set. (A decision set in code on a
+    /// [`TransactionContext`] applies either way.)
+    pub fn is_tracing_enabled(&self) -> bool {
+        self.traces_sample_rate > 0.0 || self.traces_sampler.is_some()
+    }
+
     /// Sets [`traces_sample_rate`](ClientOptions::traces_sample_rate).
     pub fn traces_sample_rate(mut self, rate: f32) -> ClientOptions {
         self.traces_sample_rate = rate;

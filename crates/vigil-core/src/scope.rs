@@ -10,7 +10,7 @@ use crate::propagation::PropagationContext;
 use crate::tags::Tags;
 use crate::transaction::TransactionOrSpan;
 use vigil_protocol::{
-    Attachment, Breadcrumb, Breadcrumbs, Context, Event, Level, Transaction, User, Value,
+    Attachment, Breadcrumb, Breadcrumbs, Context, Event, Level, SmolStr, Transaction, User, Value,
 };
 
 /// An event processor: may change or drop (`None`) an event.
@@ -266,11 +266,12 @@ impl Scope {
         if let (Some(level), true) = (self.level, set_level) {
             event.level = level;
         }
-        if event.user.is_none() {
-            if let Some(user) = &self.rest.user {
-                event.user = Some((**user).clone());
-            }
-        }
+        self.fill_shared(
+            &mut event.user,
+            &mut event.tags,
+            &mut event.extra,
+            &mut event.contexts,
+        );
         if event.transaction.is_none() {
             if let Some(t) = &self.rest.transaction {
                 event.transaction = Some((**t).to_owned());
@@ -281,9 +282,6 @@ impl Scope {
                 event.fingerprint = f.to_vec();
             }
         }
-        self.tags.fill_missing(&mut event.tags);
-        merge_missing(&mut event.extra, &self.rest.extra);
-        merge_missing(&mut event.contexts, &self.rest.contexts);
         if !event.contexts.contains_key("trace") {
             let trace = match &self.span {
                 Some(span) => span.get_trace_context(),
@@ -305,14 +303,31 @@ impl Scope {
     /// extra and contexts where the transaction has none of its own (no
     /// breadcrumbs, no event processors).
     pub(crate) fn apply_to_transaction(&self, transaction: &mut Transaction) {
-        if transaction.user.is_none() {
-            if let Some(user) = &self.rest.user {
-                transaction.user = Some((**user).clone());
+        self.fill_shared(
+            &mut transaction.user,
+            &mut transaction.tags,
+            &mut transaction.extra,
+            &mut transaction.contexts,
+        );
+    }
+
+    /// User, tags, extra and contexts, where the payload has none of its
+    /// own: what events and transactions both take from a scope.
+    fn fill_shared(
+        &self,
+        user: &mut Option<User>,
+        tags: &mut BTreeMap<SmolStr, SmolStr>,
+        extra: &mut BTreeMap<String, Value>,
+        contexts: &mut BTreeMap<String, Context>,
+    ) {
+        if user.is_none() {
+            if let Some(scope_user) = &self.rest.user {
+                *user = Some((**scope_user).clone());
             }
         }
-        self.tags.fill_missing(&mut transaction.tags);
-        merge_missing(&mut transaction.extra, &self.rest.extra);
-        merge_missing(&mut transaction.contexts, &self.rest.contexts);
+        self.tags.fill_missing(tags);
+        merge_missing(extra, &self.rest.extra);
+        merge_missing(contexts, &self.rest.contexts);
     }
 
     /// Applies the changes that `edited` made relative to `base` onto

@@ -200,11 +200,6 @@ fn route<B>(req: &http::Request<B>) -> (&str, TransactionSource) {
     (req.uri().path(), TransactionSource::Url)
 }
 
-/// Whether the client records transactions.
-fn tracing_enabled(options: &ClientOptions) -> bool {
-    options.traces_sample_rate > 0.0 || options.traces_sampler.is_some()
-}
-
 /// The trace a request continues (`sentry-trace` and `baggage`, or
 /// `traceparent`), or a new one. A trace header whose value is not text
 /// makes the request start a new trace, like any malformed one.
@@ -251,7 +246,7 @@ where
             .is_some_and(|c| c.options().send_default_pii);
         let tracing = client
             .as_ref()
-            .is_some_and(|c| tracing_enabled(c.options()));
+            .is_some_and(|c| c.options().is_tracing_enabled());
         // Every request belongs to the trace its caller sent, or to a new one.
         let propagation = match &client {
             Some(client) => incoming_trace(req.headers(), client.options()),

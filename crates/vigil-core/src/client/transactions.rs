@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use vigil_protocol::{DataCategory, DiscardReason, Envelope, Transaction, limits};
 
-use crate::client::Client;
+use crate::client::{Client, CommonFields};
 use crate::panic_guard::call_guarded;
 use crate::propagation::FrozenDsc;
 use crate::scope::Scope;
@@ -41,7 +41,14 @@ impl Client {
         for scope in scope.into_iter().chain(global.as_deref()) {
             scope.apply_to_transaction(&mut transaction);
         }
-        self.fill_transaction_defaults(&mut transaction);
+        self.fill_common_defaults(CommonFields {
+            release: &mut transaction.release,
+            environment: &mut transaction.environment,
+            dist: &mut transaction.dist,
+            server_name: &mut transaction.server_name,
+            sdk: &mut transaction.sdk,
+            platform: &mut transaction.platform,
+        });
         let name = transaction.name.as_deref().unwrap_or("");
         if self
             .options
@@ -82,29 +89,6 @@ impl Client {
         envelope.headers_mut().trace = Some(Arc::clone(&dsc.header));
         self.fill_envelope_headers(&mut envelope);
         transport.send_envelope(envelope);
-    }
-
-    fn fill_transaction_defaults(&self, transaction: &mut Transaction) {
-        let o = &self.options;
-        if transaction.release.is_none() {
-            transaction.release = o.release.as_ref().map(|r| r.to_string());
-        }
-        if transaction.environment.is_none() {
-            transaction.environment =
-                Some(o.environment.as_deref().unwrap_or("production").to_owned());
-        }
-        if transaction.dist.is_none() {
-            transaction.dist = o.dist.as_ref().map(|d| d.to_string());
-        }
-        if transaction.server_name.is_none() {
-            transaction.server_name = o.server_name.as_ref().map(|s| s.to_string());
-        }
-        if transaction.sdk.is_none() {
-            transaction.sdk = Some(self.sdk.clone());
-        }
-        if transaction.platform.is_empty() || transaction.platform == "other" {
-            transaction.platform = "native".into();
-        }
     }
 }
 

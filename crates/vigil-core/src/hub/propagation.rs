@@ -43,11 +43,7 @@ impl Hub {
     /// client options.
     pub fn iter_trace_propagation_headers(&self) -> TraceHeaders {
         let client = self.client();
-        let scope = self.top_scope();
-        if let Some(span) = &scope.span {
-            return span.iter_headers();
-        }
-        TraceHeaders::of(&scope.propagation, client.as_deref().map(Client::options))
+        self.top_scope().trace_headers(client.as_deref())
     }
 }
 
@@ -99,11 +95,16 @@ impl Scope {
     /// # });
     /// ```
     pub fn iter_trace_propagation_headers(&self) -> TraceHeaders {
-        if let Some(span) = &self.span {
-            return span.iter_headers();
+        self.trace_headers(Hub::current().client().as_deref())
+    }
+
+    /// The propagation headers of this scope with `client`'s options: the
+    /// current span's, else the propagation context's.
+    fn trace_headers(&self, client: Option<&Client>) -> TraceHeaders {
+        match &self.span {
+            Some(span) => span.iter_headers(),
+            None => TraceHeaders::of(&self.propagation, client.map(Client::options)),
         }
-        let client = Hub::current().client();
-        TraceHeaders::of(&self.propagation, client.as_deref().map(Client::options))
     }
 
     /// The DSC sent in the `trace` header of envelopes captured with this

@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Instant, SystemTime};
 
 use serde_json::{Map, Value};
+use smol_str::ToSmolStr;
 use vigil_protocol::{
-    Context, DynamicSamplingContext, Request, Span as ProtocolSpan, SpanId, SpanStatus,
+    Context, DynamicSamplingContext, Request, SmolStr, Span as ProtocolSpan, SpanId, SpanStatus,
     TraceContext, TraceId, Transaction as ProtocolTransaction, TransactionInfo, TransactionSource,
 };
 
@@ -80,7 +81,7 @@ struct TransactionState {
     name: String,
     source: TransactionSource,
     status: Option<SpanStatus>,
-    tags: BTreeMap<String, String>,
+    tags: BTreeMap<SmolStr, SmolStr>,
     data: Map<String, Value>,
     request: Option<Request>,
     spans: Vec<ProtocolSpan>,
@@ -185,7 +186,7 @@ impl Transaction {
         self.inner
             .lock()
             .tags
-            .insert(key.to_owned(), value.to_string());
+            .insert(key.into(), value.to_smolstr());
     }
 
     /// Sets the request the transaction handles.
@@ -335,10 +336,7 @@ impl TransactionInner {
                     source: state.source,
                 }),
                 request: state.request.take(),
-                tags: std::mem::take(&mut state.tags)
-                    .into_iter()
-                    .map(|(k, v)| (k.into(), v.into()))
-                    .collect(),
+                tags: std::mem::take(&mut state.tags),
                 contexts: BTreeMap::from([("trace".to_owned(), Context::from(trace))]),
                 start_timestamp: self.start,
                 timestamp: end.max(self.start),

@@ -34,7 +34,7 @@ pub(crate) fn decide(ctx: &TransactionContext, options: &ClientOptions) -> Decis
             return by_rate(ctx, f64::from(rate));
         }
     }
-    let tracing = options.traces_sample_rate > 0.0 || options.traces_sampler.is_some();
+    let tracing = options.is_tracing_enabled();
     match ctx.parent_sampled {
         Some(sampled) if tracing => {
             let upstream_rate = ctx.incoming_dsc.as_ref().and_then(|d| d.sample_rate());
