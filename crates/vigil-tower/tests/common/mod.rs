@@ -34,19 +34,30 @@ pub(crate) fn interop_dir(what: &str) -> Option<PathBuf> {
 /// Runs `bash script args` with `env` and returns its stdout; panics with
 /// both outputs when it fails.
 pub(crate) fn bash(script: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    try_bash(script, args, env).unwrap_or_else(|failure| panic!("{failure}"))
+}
+
+/// Runs `bash script args` with `env`: its stdout, or a description of the
+/// failure with both outputs.
+pub(crate) fn try_bash(
+    script: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<String, String> {
     let out = Command::new("bash")
         .arg(script)
         .args(args)
         .envs(env.iter().copied())
         .output()
         .expect("bash runs");
-    assert!(
-        out.status.success(),
-        "{} {args:?} failed ({}):\n{}\n{}",
-        script.display(),
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("the script prints UTF-8")
+    if !out.status.success() {
+        return Err(format!(
+            "{} {args:?} failed ({}):\n{}\n{}",
+            script.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8(out.stdout).expect("the script prints UTF-8"))
 }
