@@ -328,7 +328,7 @@ impl Client {
             .or(global.as_deref())
             .map(|s| s.dynamic_sampling_context(self))
             .filter(|dsc| dsc.trace_id.is_some() && dsc.trace_id == event_trace_id(&event))
-            .map(|dsc| Arc::clone(&dsc.header));
+            .map(|dsc| Arc::clone(dsc.header()));
         let mut envelope = Envelope::from_event(event);
         if envelope.headers().trace.is_none() {
             envelope.headers_mut().trace = trace_header;

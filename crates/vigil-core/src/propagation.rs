@@ -173,25 +173,37 @@ impl fmt::Debug for PropagationContext {
     }
 }
 
-/// A DSC that no longer changes, with what every envelope and outgoing
-/// request of the trace needs made once: its envelope-header form (shared
-/// by reference count), its `baggage` text and its trace id.
+/// A DSC that no longer changes, with what the envelopes and outgoing
+/// requests of the trace need made once, when first asked for: its
+/// envelope-header form (shared by reference count) and its `baggage`
+/// text.
 #[derive(Clone, Debug)]
 pub(crate) struct FrozenDsc {
     pub(crate) dsc: DynamicSamplingContext,
-    pub(crate) header: Arc<Map<String, Value>>,
-    pub(crate) baggage: String,
     pub(crate) trace_id: Option<TraceId>,
+    header: OnceLock<Arc<Map<String, Value>>>,
+    baggage: OnceLock<String>,
 }
 
 impl FrozenDsc {
     pub(crate) fn new(dsc: DynamicSamplingContext) -> FrozenDsc {
         FrozenDsc {
-            header: Arc::new(dsc.to_header_json()),
-            baggage: dsc.to_baggage(),
             trace_id: dsc.trace_id(),
             dsc,
+            header: OnceLock::new(),
+            baggage: OnceLock::new(),
         }
+    }
+
+    /// The envelope header `trace`.
+    pub(crate) fn header(&self) -> &Arc<Map<String, Value>> {
+        self.header
+            .get_or_init(|| Arc::new(self.dsc.to_header_json()))
+    }
+
+    /// The `sentry-` entries of the `baggage` header.
+    pub(crate) fn baggage(&self) -> &str {
+        self.baggage.get_or_init(|| self.dsc.to_baggage())
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 
 use http::header::{COOKIE, HOST, HeaderMap, SET_COOKIE};
 use http::{Method, Uri};
@@ -70,10 +71,68 @@ pub(crate) fn url_without_query(uri: &Uri, headers: &HeaderMap) -> Option<String
     let authority = authority?;
     let scheme = uri.scheme_str().unwrap_or("http");
     let path = uri.path();
-    Some(match authority.rsplit_once('@') {
-        Some((_, host)) => format!("{scheme}://{FILTERED}:{FILTERED}@{host}{path}"),
-        None => format!("{scheme}://{authority}{path}"),
-    })
+    let (userinfo, host) = match authority.rsplit_once('@') {
+        Some((_, host)) => (true, host),
+        None => (false, authority),
+    };
+    // Concatenated rather than formatted: this runs for every request.
+    let mut url =
+        String::with_capacity(scheme.len() + 3 + 2 * FILTERED.len() + 2 + host.len() + path.len());
+    url.push_str(scheme);
+    url.push_str("://");
+    if userinfo {
+        url.push_str(FILTERED);
+        url.push(':');
+        url.push_str(FILTERED);
+        url.push('@');
+    }
+    url.push_str(host);
+    url.push_str(path);
+    Some(url)
+}
+
+/// What a request's `request` interface is built from, kept until an event
+/// or a sampled transaction first needs it: most requests capture nothing,
+/// and filtering every header of each would be wasted work. The header map
+/// is a copy (its values are shared, not copied).
+pub(crate) struct LazyRequest {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    client_addr: Option<SocketAddr>,
+    send_default_pii: bool,
+    built: OnceLock<Request>,
+}
+
+impl LazyRequest {
+    /// Keeps what `req` says about itself.
+    pub(crate) fn new<B>(
+        req: &http::Request<B>,
+        client_addr: Option<SocketAddr>,
+        send_default_pii: bool,
+    ) -> LazyRequest {
+        LazyRequest {
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            headers: req.headers().clone(),
+            client_addr,
+            send_default_pii,
+            built: OnceLock::new(),
+        }
+    }
+
+    /// The `request` interface, built by the first call.
+    pub(crate) fn get(&self) -> &Request {
+        self.built.get_or_init(|| {
+            build_request(
+                &self.method,
+                &self.uri,
+                &self.headers,
+                self.client_addr,
+                self.send_default_pii,
+            )
+        })
+    }
 }
 
 /// Builds the event's `request` interface. Bodies are never read.

@@ -22,7 +22,7 @@ use vigil_core::{
     TransactionContext, TransactionOrSpan,
 };
 
-use crate::request::build_request;
+use crate::request::{LazyRequest, url_without_query};
 
 /// The mechanism type of panics captured by this layer.
 const MECHANISM: &str = "auto.http.tower";
@@ -253,18 +253,14 @@ where
             None => PropagationContext::new(),
         };
         drop(client);
-        let request = Arc::new(build_request(
-            req.method(),
-            req.uri(),
-            req.headers(),
-            client_addr(&req),
-            send_default_pii,
-        ));
+        let request = Arc::new(LazyRequest::new(&req, client_addr(&req), send_default_pii));
         let (route, source) = route(&req);
-        let transaction_name = format!("{} {route}", req.method());
-        let url = request
-            .url
-            .clone()
+        let method = req.method().as_str();
+        let mut transaction_name = String::with_capacity(method.len() + 1 + route.len());
+        transaction_name.push_str(method);
+        transaction_name.push(' ');
+        transaction_name.push_str(route);
+        let url = url_without_query(req.uri(), req.headers())
             .unwrap_or_else(|| req.uri().path().to_owned());
         // With tracing on, a transaction times the request.
         let transaction = tracing.then(|| {
@@ -279,7 +275,7 @@ where
             if transaction.is_sampled() {
                 transaction.set_data("http.request.method", Value::from(req.method().as_str()));
                 transaction.set_data("url", Value::from(url.as_str()));
-                transaction.set_request((*request).clone());
+                transaction.set_request(request.get().clone());
             }
             transaction
         });
@@ -295,7 +291,7 @@ where
             scope.set_transaction(Some(&transaction_name));
             scope.add_event_processor(move |mut event| {
                 if event.request.is_none() {
-                    event.request = Some((*request).clone());
+                    event.request = Some(request.get().clone());
                 }
                 Some(event)
             });

@@ -86,7 +86,7 @@ impl Client {
             self.record_loss(DiscardReason::BufferOverflow, DataCategory::Span, shed);
         }
         let mut envelope = Envelope::from_transaction(transaction);
-        envelope.headers_mut().trace = Some(Arc::clone(&dsc.header));
+        envelope.headers_mut().trace = Some(Arc::clone(dsc.header()));
         self.fill_envelope_headers(&mut envelope);
         transport.send_envelope(envelope);
     }

@@ -91,9 +91,9 @@ impl TraceHeaders {
     pub(crate) fn of(ctx: &PropagationContext, options: Option<&ClientOptions>) -> TraceHeaders {
         let unfrozen;
         let baggage = match options {
-            Some(options) => &ctx.dsc(options).baggage,
+            Some(options) => ctx.dsc(options).baggage(),
             None => match ctx.dsc.get() {
-                Some(frozen) => &frozen.baggage,
+                Some(frozen) => frozen.baggage(),
                 None => {
                     unfrozen = context_dsc(ctx, None).to_baggage();
                     &unfrozen

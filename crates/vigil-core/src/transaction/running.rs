@@ -68,7 +68,7 @@ pub(crate) struct TransactionInner {
     origin: Option<String>,
     /// Wall clock at the start; ends are measured on `started`'s clock.
     start: SystemTime,
-    started: Instant,
+    pub(crate) started: Instant,
     incoming_dsc: Option<FrozenDsc>,
     dsc: OnceLock<FrozenDsc>,
     /// Children started (to count them when the transaction is sampled
@@ -280,7 +280,7 @@ impl TransactionInner {
             self.trace_id,
             span_id,
             sampled,
-            &self.dsc().baggage,
+            self.dsc().baggage(),
             self.options(),
         )
     }

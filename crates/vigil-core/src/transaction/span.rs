@@ -34,12 +34,19 @@ struct SpanInner {
 }
 
 struct SpanState {
+    status: Option<SpanStatus>,
+    finished: bool,
+    /// What is sent; `None` for a span of an unsampled transaction, which
+    /// records nothing.
+    record: Option<SpanRecord>,
+}
+
+/// The texts and data of a recorded span.
+struct SpanRecord {
     op: String,
     description: Option<String>,
-    status: Option<SpanStatus>,
     tags: BTreeMap<String, String>,
     data: Map<String, Value>,
-    finished: bool,
 }
 
 impl Span {
@@ -52,29 +59,29 @@ impl Span {
     ) -> Span {
         transaction.children.fetch_add(1, Ordering::Relaxed);
         // A span of an unsampled transaction is never sent: it keeps its
-        // ids (for the headers and events it carries) but not its texts.
-        let recording = transaction.decision.sampled;
-        let (op, description) = if recording {
-            (
-                op.to_owned(),
-                (!description.is_empty()).then(|| description.to_owned()),
-            )
+        // ids (for the headers and events it carries) but neither its
+        // texts nor the time it started.
+        let (record, started) = if transaction.decision.sampled {
+            let record = SpanRecord {
+                op: op.to_owned(),
+                description: (!description.is_empty()).then(|| description.to_owned()),
+                tags: BTreeMap::new(),
+                data: Map::new(),
+            };
+            (Some(record), Instant::now())
         } else {
-            (String::new(), None)
+            (None, transaction.started)
         };
         Span {
             inner: Arc::new(SpanInner {
                 transaction: Arc::clone(transaction),
                 span_id: SpanId::new(),
                 parent_span_id: parent,
-                started: Instant::now(),
+                started,
                 state: Mutex::new(SpanState {
-                    op,
-                    description,
                     status: None,
-                    tags: BTreeMap::new(),
-                    data: Map::new(),
                     finished: false,
+                    record,
                 }),
             }),
         }
@@ -124,35 +131,46 @@ impl Span {
     /// Sets a data entry (see Sentry's span data conventions, e.g.
     /// `db.system`, `http.response.status_code`).
     pub fn set_data(&self, key: &str, value: Value) {
-        self.lock().data.insert(key.to_owned(), value);
+        if let Some(record) = &mut self.lock().record {
+            record.data.insert(key.to_owned(), value);
+        }
     }
 
     /// Sets a tag.
     pub fn set_tag(&self, key: &str, value: impl fmt::Display) {
-        self.lock().tags.insert(key.to_owned(), value.to_string());
+        if let Some(record) = &mut self.lock().record {
+            record.tags.insert(key.to_owned(), value.to_string());
+        }
     }
 
     /// Sets the operation.
     pub fn set_op(&self, op: &str) {
-        self.lock().op = op.to_owned();
+        if let Some(record) = &mut self.lock().record {
+            record.op = op.to_owned();
+        }
     }
 
     /// Sets the description.
     pub fn set_description(&self, description: &str) {
-        self.lock().description = Some(description.to_owned());
+        if let Some(record) = &mut self.lock().record {
+            record.description = Some(description.to_owned());
+        }
     }
 
     /// Records the request a client span makes as span data (method and
     /// URL, as Sentry's span conventions name them).
     pub fn set_request(&self, request: Request) {
         let mut state = self.lock();
+        let Some(record) = &mut state.record else {
+            return;
+        };
         if let Some(method) = request.method {
-            state
+            record
                 .data
                 .insert("http.request.method".into(), method.into());
         }
         if let Some(url) = request.url {
-            state.data.insert("url".into(), url.into());
+            record.data.insert("url".into(), url.into());
         }
     }
 
@@ -165,12 +183,13 @@ impl Span {
     /// scope's span.
     pub fn get_trace_context(&self) -> TraceContext {
         let state = self.lock();
+        let record = state.record.as_ref();
         TraceContext {
             trace_id: self.trace_id(),
             span_id: self.inner.span_id,
             parent_span_id: Some(self.inner.parent_span_id),
-            op: (!state.op.is_empty()).then(|| state.op.clone()),
-            description: state.description.clone(),
+            op: record.map(|r| r.op.clone()).filter(|op| !op.is_empty()),
+            description: record.and_then(|r| r.description.clone()),
             status: state.status,
             origin: None,
             data: Map::new(),
@@ -193,22 +212,22 @@ impl Span {
                 return;
             }
             state.finished = true;
-            if !self.is_sampled() {
+            let Some(record) = state.record.take() else {
                 return;
-            }
+            };
             let transaction = &self.inner.transaction;
             let start = transaction.time_of(self.inner.started);
             ProtocolSpan {
                 span_id: self.inner.span_id,
                 trace_id: transaction.trace_id,
                 parent_span_id: Some(self.inner.parent_span_id),
-                op: Some(std::mem::take(&mut state.op)),
-                description: state.description.take(),
+                op: Some(record.op),
+                description: record.description,
                 start_timestamp: start,
                 timestamp: Some(transaction.time_of(end).max(start)),
                 status: Some(state.status.unwrap_or(SpanStatus::Ok)),
-                tags: std::mem::take(&mut state.tags),
-                data: std::mem::take(&mut state.data),
+                tags: record.tags,
+                data: record.data,
                 origin: Some("manual".to_owned()),
             }
         };

@@ -5,7 +5,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use uuid::Uuid;
 
 use crate::trace::error::TraceHeaderError;
 use crate::trace::hex::{self, Letters};
@@ -31,13 +30,12 @@ use crate::trace::hex::{self, Letters};
 pub struct SpanId([u8; 8]);
 
 impl SpanId {
-    /// A new random id: the two halves of a random (v4) UUID combined with
-    /// XOR, so that all 64 bits are random (a v4 UUID fixes 6 of its bits).
+    /// A new random id, drawn from the thread's fast generator
+    /// ([`fastrand`], seeded randomly per thread): ids need to be unique
+    /// and evenly spread, not unpredictable.
     pub fn new() -> SpanId {
         loop {
-            let uuid = Uuid::new_v4();
-            let (high, low) = uuid.as_u64_pair();
-            if let Some(id) = SpanId::from_bytes((high ^ low).to_be_bytes()) {
+            if let Some(id) = SpanId::from_bytes(fastrand::u64(..).to_be_bytes()) {
                 return id;
             }
         }

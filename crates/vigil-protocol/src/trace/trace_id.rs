@@ -5,7 +5,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use uuid::Uuid;
 
 use crate::trace::error::TraceHeaderError;
 use crate::trace::hex::{self, Letters};
@@ -32,10 +31,13 @@ use crate::trace::hex::{self, Letters};
 pub struct TraceId([u8; 16]);
 
 impl TraceId {
-    /// A new random id: the bytes of a random (v4) UUID.
+    /// A new random id, drawn from the thread's fast generator
+    /// ([`fastrand`], seeded randomly per thread): ids need to be unique
+    /// and evenly spread (the trace's `sample_rand` is derived from one),
+    /// not unpredictable.
     pub fn new() -> TraceId {
         loop {
-            if let Some(id) = TraceId::from_bytes(*Uuid::new_v4().as_bytes()) {
+            if let Some(id) = TraceId::from_bytes(fastrand::u128(..).to_be_bytes()) {
                 return id;
             }
         }
