@@ -14,7 +14,6 @@ mod targets;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use serde_json::{Map, Value};
 use vigil_protocol::{DynamicSamplingContext, SentryTrace, SpanId, TraceContext, TraceId};
 
 use crate::options::ClientOptions;
@@ -128,7 +127,7 @@ impl PropagationContext {
         self.dsc
             .get()
             .filter(|_| self.dsc_from_upstream)
-            .map(|frozen| &frozen.dsc)
+            .map(|frozen| &*frozen.dsc)
     }
 
     /// The DSC, frozen by this call if it was not yet: a trace that starts
@@ -173,15 +172,13 @@ impl fmt::Debug for PropagationContext {
     }
 }
 
-/// A DSC that no longer changes, with what the envelopes and outgoing
-/// requests of the trace need made once, when first asked for: its
-/// envelope-header form (shared by reference count) and its `baggage`
-/// text.
+/// A DSC that no longer changes: shared by reference count with every
+/// envelope of the trace (their `trace` header), with its `baggage` text
+/// made when first asked for.
 #[derive(Clone, Debug)]
 pub(crate) struct FrozenDsc {
-    pub(crate) dsc: DynamicSamplingContext,
+    pub(crate) dsc: Arc<DynamicSamplingContext>,
     pub(crate) trace_id: Option<TraceId>,
-    header: OnceLock<Arc<Map<String, Value>>>,
     baggage: OnceLock<String>,
 }
 
@@ -189,16 +186,14 @@ impl FrozenDsc {
     pub(crate) fn new(dsc: DynamicSamplingContext) -> FrozenDsc {
         FrozenDsc {
             trace_id: dsc.trace_id(),
-            dsc,
-            header: OnceLock::new(),
+            dsc: Arc::new(dsc),
             baggage: OnceLock::new(),
         }
     }
 
     /// The envelope header `trace`.
-    pub(crate) fn header(&self) -> &Arc<Map<String, Value>> {
-        self.header
-            .get_or_init(|| Arc::new(self.dsc.to_header_json()))
+    pub(crate) fn header(&self) -> &Arc<DynamicSamplingContext> {
+        &self.dsc
     }
 
     /// The `sentry-` entries of the `baggage` header.

@@ -244,7 +244,7 @@ impl TransactionInner {
         self.incoming_dsc
             .as_ref()
             .or_else(|| self.dsc.get())
-            .map(|frozen| &frozen.dsc)
+            .map(|frozen| &*frozen.dsc)
     }
 
     /// The trace's DSC, frozen by this call: the upstream's as received,

@@ -43,12 +43,6 @@ pub(crate) fn default_harness() -> Harness {
 
 /// The `trace` header (the DSC) of an envelope, as JSON.
 pub(crate) fn trace_header(envelope: &vigil_core::protocol::Envelope) -> serde_json::Value {
-    serde_json::Value::Object(
-        envelope
-            .headers()
-            .trace
-            .as_deref()
-            .cloned()
-            .expect("a trace header"),
-    )
+    serde_json::to_value(envelope.headers().trace.as_deref().expect("a trace header"))
+        .expect("a DSC serializes")
 }

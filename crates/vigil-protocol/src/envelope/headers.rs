@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::event::EventId;
 use crate::sdk::ClientSdkInfo;
+use crate::trace::dynamic_sampling_context::DynamicSamplingContext;
 
 /// The first line of an envelope.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -31,12 +32,11 @@ pub struct EnvelopeHeaders {
         with = "crate::time::rfc3339_opt"
     )]
     pub sent_at: Option<SystemTime>,
-    /// The dynamic sampling context, every value a string (see
-    /// [`DynamicSamplingContext::to_header_json`](crate::DynamicSamplingContext::to_header_json)).
-    /// Shared: a trace's context does not change once it is sent, so every
-    /// envelope of the trace holds the same one.
+    /// The trace's dynamic sampling context, written as an object of
+    /// strings. Shared: a trace's context does not change once it is sent,
+    /// so every envelope of the trace holds the same one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trace: Option<Arc<Map<String, Value>>>,
+    pub trace: Option<Arc<DynamicSamplingContext>>,
     /// Header fields this version does not know; kept when reading.
     #[serde(flatten)]
     pub other: Map<String, Value>,

@@ -1,6 +1,12 @@
 //! [`DynamicSamplingContext`]: the trace's sampling data, as the `sentry-`
 //! entries of `baggage` and the envelope header `trace`.
 
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::trace::trace_id::TraceId;
@@ -20,8 +26,11 @@ use crate::trace::trace_id::TraceId;
 /// header ([`from_baggage`](DynamicSamplingContext::from_baggage),
 /// [`to_baggage`](DynamicSamplingContext::to_baggage),
 /// [`merge_into_baggage`](DynamicSamplingContext::merge_into_baggage)) and
-/// as the `trace` object of an envelope header
-/// ([`to_header_json`](DynamicSamplingContext::to_header_json)).
+/// as the `trace` object of an envelope header (its `Serialize` form, also
+/// [`to_header_json`](DynamicSamplingContext::to_header_json)): an object
+/// of strings in entry order. Reading that object keeps string values,
+/// takes booleans and numbers as their JSON text (`true` → `"true"`, as
+/// Relay reads them) and skips anything else.
 ///
 /// ```
 /// use vigil_protocol::DynamicSamplingContext;
@@ -46,8 +55,9 @@ use crate::trace::trace_id::TraceId;
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DynamicSamplingContext {
-    /// Names are unique; in the order set or received.
-    entries: Vec<(String, String)>,
+    /// Names are unique; in the order set or received. The names this
+    /// crate sets are static text, so they cost no allocation.
+    entries: Vec<(Cow<'static, str>, String)>,
 }
 
 impl DynamicSamplingContext {
@@ -71,8 +81,8 @@ impl DynamicSamplingContext {
 
     /// Sets the entry `name` (without the `sentry-` prefix) to `value`: in
     /// its place when it exists, else at the end.
-    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        let (name, value) = (name.into(), value.into());
+    pub fn set(&mut self, name: impl AsRef<str>, value: impl Into<String>) {
+        let (name, value) = (known_name(name.as_ref()), value.into());
         match self.entries.iter_mut().find(|(n, _)| *n == name) {
             Some((_, old)) => *old = value,
             None => self.entries.push((name, value)),
@@ -89,7 +99,7 @@ impl DynamicSamplingContext {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.entries
             .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .map(|(name, value)| (name.as_ref(), value.as_str()))
     }
 
     /// The `trace_id` entry, read as Relay reads it (32 hex digits in
@@ -160,5 +170,71 @@ impl DynamicSamplingContext {
     pub fn format_sample_rate(rate: f64) -> String {
         let rate = if rate > 0.0 { rate.min(1.0) } else { 0.0 };
         rate.to_string()
+    }
+}
+
+/// The entry names the specification defines, kept without allocating.
+const KNOWN_NAMES: &[&str] = &[
+    "trace_id",
+    "public_key",
+    "sample_rate",
+    "sample_rand",
+    "sampled",
+    "release",
+    "environment",
+    "transaction",
+    "org_id",
+    "replay_id",
+];
+
+/// `name` as an entry name: one of [`KNOWN_NAMES`] borrowed, else a copy.
+fn known_name(name: &str) -> Cow<'static, str> {
+    match KNOWN_NAMES.iter().find(|known| **known == name) {
+        Some(known) => Cow::Borrowed(known),
+        None => Cow::Owned(name.to_owned()),
+    }
+}
+
+impl Serialize for DynamicSamplingContext {
+    /// The envelope header `trace`: an object of strings, in entry order.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
+        for (name, value) in &self.entries {
+            map.serialize_entry(name.as_ref(), value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for DynamicSamplingContext {
+    /// Reads the envelope header `trace`: string values as they are,
+    /// booleans and numbers as their JSON text, anything else skipped; a
+    /// repeated name keeps its last value.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HeaderVisitor;
+
+        impl<'de> Visitor<'de> for HeaderVisitor {
+            type Value = DynamicSamplingContext;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a dynamic sampling context object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut dsc = DynamicSamplingContext::new();
+                while let Some((name, value)) = map.next_entry::<String, Value>()? {
+                    let text = match value {
+                        Value::String(text) => text,
+                        Value::Bool(flag) => flag.to_string(),
+                        Value::Number(number) => number.to_string(),
+                        Value::Null | Value::Array(_) | Value::Object(_) => continue,
+                    };
+                    dsc.set(name, text);
+                }
+                Ok(dsc)
+            }
+        }
+
+        deserializer.deserialize_map(HeaderVisitor)
     }
 }

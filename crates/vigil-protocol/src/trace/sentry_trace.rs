@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::trace::error::TraceHeaderError;
+use crate::trace::hex;
 use crate::trace::ows::trim_ows;
 use crate::trace::span_id::SpanId;
 use crate::trace::trace_id::TraceId;
@@ -89,12 +90,18 @@ impl SentryTrace {
 }
 
 impl fmt::Display for SentryTrace {
+    /// Written in one piece, so that `to_string` allocates once.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.trace_id, self.span_id)?;
-        match self.sampled {
-            Some(true) => f.write_str("-1"),
-            Some(false) => f.write_str("-0"),
-            None => Ok(()),
-        }
+        let mut text = [b'-'; 51];
+        hex::encode(&self.trace_id.to_bytes(), &mut text[..32]);
+        hex::encode(&self.span_id.to_bytes(), &mut text[33..49]);
+        let len = match self.sampled {
+            Some(sampled) => {
+                text[50] = if sampled { b'1' } else { b'0' };
+                51
+            }
+            None => 49,
+        };
+        f.write_str(std::str::from_utf8(&text[..len]).map_err(|_| fmt::Error)?)
     }
 }

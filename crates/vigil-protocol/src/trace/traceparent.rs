@@ -60,12 +60,14 @@ impl SentryTrace {
     /// `00-{trace_id}-{span_id}-01` when sampled, `-00` when not sampled or
     /// deferred.
     pub fn to_traceparent(&self) -> String {
-        let flags = if self.sampled == Some(true) {
-            "01"
-        } else {
-            "00"
-        };
-        format!("00-{}-{}-{flags}", self.trace_id, self.span_id)
+        // `00-{trace id}-{span id}-{flags}`, written in one piece.
+        let mut text = *b"00-________________________________-________________-00";
+        hex::encode(&self.trace_id.to_bytes(), &mut text[3..35]);
+        hex::encode(&self.span_id.to_bytes(), &mut text[36..52]);
+        if self.sampled == Some(true) {
+            text[54] = b'1';
+        }
+        String::from_utf8_lossy(&text).into_owned()
     }
 }
 

@@ -239,7 +239,9 @@ fn envelope_for(mut transaction: Transaction) -> Envelope {
     });
     let mut envelope = Envelope::from_transaction(transaction);
     envelope.headers_mut().sent_at = Some(SystemTime::now());
-    envelope.headers_mut().trace = Some(std::sync::Arc::new(object(trace_header)));
+    envelope.headers_mut().trace = Some(std::sync::Arc::new(
+        serde_json::from_value(trace_header).expect("a DSC object"),
+    ));
     envelope
 }
 

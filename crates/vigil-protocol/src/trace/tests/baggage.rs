@@ -69,6 +69,40 @@ fn the_envelope_header_holds_every_entry_as_a_string() {
 }
 
 #[test]
+fn the_envelope_header_is_written_in_entry_order_and_read_back() {
+    let parsed = DynamicSamplingContext::from_baggage(EXAMPLE).unwrap();
+    let written = serde_json::to_string(&parsed).unwrap();
+    let expected: Vec<String> = EXAMPLE_ENTRIES
+        .iter()
+        .map(|(name, value)| format!("{}:{}", json!(name), json!(value)))
+        .collect();
+    assert_eq!(written, format!("{{{}}}", expected.join(",")));
+    let read: DynamicSamplingContext = serde_json::from_str(&written).unwrap();
+    assert_eq!(read, parsed);
+    assert_eq!(read.to_header_json(), parsed.to_header_json());
+}
+
+#[test]
+fn a_header_from_another_sdk_is_read_as_text() {
+    let text = format!(
+        r#"{{"trace_id":"{TRACE_ID}","sampled":true,"sample_rate":0.25,"replay_id":null,"nested":{{"a":1}},"custom":"kept"}}"#
+    );
+    let read: DynamicSamplingContext = serde_json::from_str(&text).unwrap();
+    let entries: Vec<(&str, &str)> = read.iter().collect();
+    assert_eq!(
+        entries,
+        [
+            ("trace_id", TRACE_ID),
+            ("sampled", "true"),
+            ("sample_rate", "0.25"),
+            ("custom", "kept"),
+        ]
+    );
+    assert_eq!(read.sampled(), Some(true));
+    assert!(serde_json::from_value::<DynamicSamplingContext>(json!("text")).is_err());
+}
+
+#[test]
 fn members_are_read_leniently_but_exactly() {
     let cases: [(&str, &[(&str, &str)]); 9] = [
         ("", &[]),
