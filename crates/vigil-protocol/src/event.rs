@@ -43,6 +43,11 @@ impl EventId {
     pub fn as_uuid(&self) -> &Uuid {
         &self.0
     }
+
+    /// The 32 lowercase hex digits of the id, as written.
+    pub(crate) fn to_hex(self) -> [u8; 32] {
+        crate::trace::hex::encode_array(self.0.as_bytes())
+    }
 }
 
 impl From<Uuid> for EventId {

@@ -40,6 +40,7 @@ mod dsn;
 mod envelope;
 mod event;
 mod exception;
+mod json_writer;
 mod level;
 pub mod limits;
 mod request;

@@ -90,7 +90,7 @@
 
 mod bags;
 pub(crate) mod fields;
-mod json_size;
+pub(crate) mod json_size;
 mod shedding;
 mod text;
 mod transaction;

@@ -50,53 +50,152 @@ pub(crate) const RFC3339_LEN: usize = 27;
 /// Writes [`format_rfc3339`]'s text into `buf` and returns it (no
 /// allocation: timestamps are written for every span of a transaction).
 pub(crate) fn write_rfc3339(t: SystemTime, buf: &mut [u8; RFC3339_LEN]) -> &str {
-    // Microseconds since the epoch, clamped to 0000-01-01..=9999-12-31.
-    const MIN: i64 = -62_167_219_200_000_000;
-    const MAX: i64 = 253_402_300_799_999_999;
-    let micros = match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_micros()).unwrap_or(MAX),
-        Err(e) => i64::try_from(e.duration().as_micros()).map_or(MIN, |m| -m),
-    }
-    .clamp(MIN, MAX);
-    let secs = micros.div_euclid(1_000_000);
-    let micro = micros.rem_euclid(1_000_000);
-    let (days, second_of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since the epoch (proleptic Gregorian).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let mut put = |at: usize, value: i64, width: usize| {
-        let mut v = value;
-        for i in (at..at + width).rev() {
-            buf[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    };
-    put(0, year, 4);
-    put(5, month, 2);
-    put(8, day, 2);
-    put(11, second_of_day / 3600, 2);
-    put(14, second_of_day / 60 % 60, 2);
-    put(17, second_of_day % 60, 2);
-    put(20, micro, 6);
-    for (at, c) in [
-        (4, b'-'),
-        (7, b'-'),
-        (10, b'T'),
-        (13, b':'),
-        (16, b':'),
-        (19, b'.'),
-        (26, b'Z'),
-    ] {
-        buf[at] = c;
-    }
+    *buf = rfc3339_bytes(t);
     std::str::from_utf8(buf).unwrap_or("1970-01-01T00:00:00.000000Z")
+}
+
+/// The two ASCII digits of every number below 100.
+const TWO_DIGITS: [[u8; 2]; 100] = {
+    let mut digits = [[0; 2]; 100];
+    let mut n = 0;
+    while n < 100 {
+        digits[n] = [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        n += 1;
+    }
+    digits
+};
+
+/// [`write_rfc3339`]'s text as bytes, for writers that copy it straight
+/// into their output.
+pub(crate) fn rfc3339_bytes(t: SystemTime) -> [u8; RFC3339_LEN] {
+    Rfc3339Formatter::default().format(t)
+}
+
+/// Writes [`write_rfc3339`]'s text for many timestamps, reusing what the
+/// last one had in common with it: the timestamps of a transaction and of
+/// its spans nearly always fall on the same day, and many in the same
+/// second.
+#[derive(Debug, Default)]
+pub(crate) struct Rfc3339Formatter {
+    /// The last second formatted (counted from 0000-01-01) and its
+    /// `YYYY-MM-DDTHH:MM:SS` text.
+    last_second: Option<(u64, [u8; 19])>,
+    /// The last day formatted (counted from 0000-01-01) and its
+    /// `YYYY-MM-DD` text.
+    last_date: Option<(u64, [u8; 10])>,
+}
+
+impl Rfc3339Formatter {
+    /// The text of `t`, as [`write_rfc3339`] writes it.
+    pub(crate) fn format(&mut self, t: SystemTime) -> [u8; RFC3339_LEN] {
+        let (second, micro) = split_time(t);
+        let up_to_second = match self.last_second {
+            Some((last, text)) if last == second => text,
+            _ => {
+                let text = self.second_text(second);
+                self.last_second = Some((second, text));
+                text
+            }
+        };
+        let mut text = *b"0000-00-00T00:00:00.000000Z";
+        text[..19].copy_from_slice(&up_to_second);
+        for (at, value) in [
+            (20, micro / 10_000),
+            (22, micro / 100 % 100),
+            (24, micro % 100),
+        ] {
+            text[at..at + 2].copy_from_slice(&two_digits(value));
+        }
+        text
+    }
+
+    /// The `YYYY-MM-DDTHH:MM:SS` text of a second counted from
+    /// 0000-01-01.
+    fn second_text(&mut self, second: u64) -> [u8; 19] {
+        let day = second / 86_400;
+        let date = match self.last_date {
+            Some((last, text)) if last == day => text,
+            _ => {
+                let text = date_text(day);
+                self.last_date = Some((day, text));
+                text
+            }
+        };
+        let second_of_day = (second % 86_400) as u32;
+        let mut text = *b"0000-00-00T00:00:00";
+        text[..10].copy_from_slice(&date);
+        for (at, value) in [
+            (11, second_of_day / 3600),
+            (14, second_of_day / 60 % 60),
+            (17, second_of_day % 60),
+        ] {
+            text[at..at + 2].copy_from_slice(&two_digits(value));
+        }
+        text
+    }
+}
+
+/// `t` as seconds since 0000-01-01 and the microsecond of that second,
+/// clamped to 0000-01-01..=9999-12-31. A time before the epoch is rounded
+/// towards it.
+fn split_time(t: SystemTime) -> (u64, u32) {
+    /// 1970-01-01 in seconds since 0000-01-01.
+    const EPOCH: u64 = 62_167_219_200;
+    /// 9999-12-31T23:59:59 in seconds since 0000-01-01.
+    const LAST: u64 = 315_569_519_999;
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => match d.as_secs().checked_add(EPOCH) {
+            Some(second) if second <= LAST => (second, d.subsec_micros()),
+            _ => (LAST, 999_999),
+        },
+        Err(e) => {
+            // Rounded towards the epoch: whole microseconds before it.
+            let d = e.duration();
+            let micros = d
+                .as_secs()
+                .saturating_mul(1_000_000)
+                .saturating_add(u64::from(d.subsec_micros()));
+            match (EPOCH * 1_000_000).checked_sub(micros) {
+                Some(since) => (since / 1_000_000, (since % 1_000_000) as u32),
+                None => (0, 0),
+            }
+        }
+    }
+}
+
+/// The `YYYY-MM-DD` text of a day counted from 0000-01-01 (proleptic
+/// Gregorian calendar).
+fn date_text(days: u64) -> [u8; 10] {
+    // At most 3_652_424 days: a `u32` holds every step below.
+    let days = u32::try_from(days).unwrap_or(u32::MAX / 2);
+    // Days since -0400-03-01: years start in March, so that the leap day
+    // ends them, and 400 years before 0000-03-01, so that January and
+    // February of the year 0 need no negative numbers. 0000-01-01 is day
+    // 146_097 - 60 of that count.
+    let z = days + 146_097 - 60;
+    let era = z / 146_097;
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let march_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * march_month + 2) / 5 + 1;
+    let month = if march_month < 10 {
+        march_month + 3
+    } else {
+        march_month - 9
+    };
+    let year = year_of_era + era * 400 + u32::from(month <= 2) - 400;
+    let mut text = *b"0000-00-00";
+    for (at, value) in [(0, year / 100), (2, year % 100), (5, month), (8, day)] {
+        text[at..at + 2].copy_from_slice(&two_digits(value));
+    }
+    text
+}
+
+/// The two ASCII digits of `value` below 100 (of `value % 100` otherwise).
+fn two_digits(value: u32) -> [u8; 2] {
+    TWO_DIGITS[value as usize % 100]
 }
 
 /// Parses an RFC 3339 timestamp; a missing offset is taken as UTC.
@@ -259,6 +358,29 @@ mod tests {
         assert_eq!(format_rfc3339(far), "9999-12-31T23:59:59.999999Z");
         let before = UNIX_EPOCH - Duration::from_secs(100_000_000_000);
         assert_eq!(format_rfc3339(before), "0000-01-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn a_formatter_reusing_its_last_second_and_date_writes_what_a_fresh_one_writes() {
+        let mut formatter = Rfc3339Formatter::default();
+        let mut rng = 0x0123_4567_89ab_cdefu64;
+        let mut t = UNIX_EPOCH + Duration::from_secs(1_714_564_000);
+        for _ in 0..20_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            // Steps below a second, so that seconds repeat, and of up to
+            // about 3 hours, so that days follow each other and repeat; now
+            // and then a jump anywhere, before 1970 too.
+            t = match rng % 1000 {
+                0 => UNIX_EPOCH + Duration::from_micros(rng % 4_000_000_000_000_000),
+                1 => UNIX_EPOCH - Duration::from_micros(rng % 70_000_000_000_000_000),
+                2..500 => t + Duration::from_micros(rng % 1_000_000),
+                _ => t + Duration::from_micros(rng % 10_000_000_000),
+            };
+            assert_eq!(formatter.format(t), rfc3339_bytes(t));
+            assert_eq!(&formatter.format(t)[..], format_rfc3339(t).as_bytes());
+        }
     }
 
     #[test]

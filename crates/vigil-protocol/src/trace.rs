@@ -21,7 +21,7 @@
 mod baggage;
 pub(crate) mod dynamic_sampling_context;
 pub(crate) mod error;
-mod hex;
+pub(crate) mod hex;
 mod ows;
 pub(crate) mod sentry_trace;
 pub(crate) mod span_id;

@@ -7,6 +7,7 @@ use serde_json::Map;
 use super::Envelope;
 use super::items::EnvelopeItem;
 use crate::event::Event;
+use crate::json_writer::{write_envelope_headers, write_transaction};
 use crate::limits::{MAX_EVENT_SIZE, shed_heavy_parts};
 
 impl Envelope {
@@ -52,7 +53,9 @@ impl Envelope {
     }
 
     fn write_with<W: Write>(&self, mut w: W, payload: &mut Vec<u8>) -> io::Result<()> {
-        serde_json::to_writer(&mut w, &self.headers)?;
+        payload.clear();
+        write_envelope_headers(&self.headers, payload)?;
+        w.write_all(payload)?;
         for item in &self.items {
             w.write_all(b"\n")?;
             payload.clear();
@@ -65,7 +68,7 @@ impl Envelope {
                     write!(w, r#"{{"type":"event","length":{}}}"#, payload.len())?;
                 }
                 EnvelopeItem::Transaction(transaction) => {
-                    serde_json::to_writer(&mut *payload, transaction)?;
+                    write_transaction(transaction, payload)?;
                     write!(w, r#"{{"type":"transaction","length":{}}}"#, payload.len())?;
                 }
                 EnvelopeItem::ClientReport(report) => {

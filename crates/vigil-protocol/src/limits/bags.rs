@@ -60,6 +60,17 @@ pub(super) fn limit_depth(value: &mut Value, level: usize, max_depth: usize) -> 
     }
 }
 
+/// Whether [`limit_depth`] would leave `value`, at `level`, unchanged: no
+/// array or object in it sits at `max_depth` or deeper.
+pub(super) fn within_depth(value: &Value, level: usize, max_depth: usize) -> bool {
+    match value {
+        Value::Array(_) | Value::Object(_) if level >= max_depth => false,
+        Value::Array(items) => items.iter().all(|v| within_depth(v, level + 1, max_depth)),
+        Value::Object(map) => map.values().all(|v| within_depth(v, level + 1, max_depth)),
+        _ => true,
+    }
+}
+
 /// Shrinks `value` so that [`json_size`] is at most `budget`: strings are
 /// cut, arrays and objects keep their leading entries. Returns `false` if
 /// not even a shortened value fits (the caller drops it).

@@ -5,7 +5,7 @@
 //! modules, SDK) are fitted here; the interfaces, the request, contexts,
 //! tags, spans and the transaction's attributes in the child modules.
 
-mod contexts;
+pub(super) mod contexts;
 pub(crate) mod interfaces;
 mod request;
 mod span;

@@ -10,6 +10,8 @@ use serde::Serialize;
 use serde_json::Value;
 use serde_json::ser::{CompactFormatter, Formatter};
 
+use crate::json_writer::escaped_size;
+
 /// The length of `c` inside a JSON string as `serde_json` writes it.
 pub(super) fn escaped_len(c: char) -> usize {
     match c {
@@ -21,13 +23,13 @@ pub(super) fn escaped_len(c: char) -> usize {
 
 /// The size of `s` as a JSON string, quotes included.
 pub(super) fn str_size(s: &str) -> usize {
-    2 + s.chars().map(escaped_len).sum::<usize>()
+    escaped_size(s)
 }
 
 /// The compact JSON size of `value`, counting each float as the longer of
 /// `serde_json`'s and `Display`'s forms (Relay uses the latter, which
 /// writes `1e300` with all its digits).
-pub(super) fn json_size(value: &Value) -> usize {
+pub(crate) fn json_size(value: &Value) -> usize {
     match value {
         Value::Null | Value::Bool(true) => 4,
         Value::Bool(false) => 5,
@@ -64,7 +66,7 @@ pub(super) fn map_size(map: &BTreeMap<String, Value>) -> usize {
 /// The size of `value` serialized as compact JSON, counted without keeping
 /// the bytes, each float as the longer of `serde_json`'s and `Display`'s
 /// forms (as [`json_size`] counts a [`Value`]).
-pub(super) fn serialized_size(value: &impl Serialize) -> usize {
+pub(crate) fn serialized_size<T: Serialize + ?Sized>(value: &T) -> usize {
     let mut count = Count(0);
     let mut serializer = serde_json::Serializer::with_formatter(&mut count, FloatsAtLongest);
     // Writing to `Count` cannot fail; a value that cannot be serialized

@@ -3,7 +3,7 @@
 
 use super::MAX_EVENT_SIZE;
 use super::fields::transaction::trim_transaction;
-use super::json_size::serialized_size;
+use crate::json_writer::{span_size, spans_size, transaction_size};
 use crate::span::Span;
 use crate::transaction::Transaction;
 
@@ -56,10 +56,10 @@ pub fn fit_transaction(transaction: &mut Transaction) -> u64 {
     trim_transaction(transaction);
     let spans = std::mem::take(&mut transaction.spans);
     // Everything but the spans, without the `[]` of the empty list.
-    let rest = serialized_size(transaction).saturating_sub(2);
+    let rest = transaction_size(transaction).saturating_sub(2);
     transaction.spans = spans;
     let mut budget = SpansBudget {
-        size: serialized_size(&transaction.spans),
+        size: spans_size(&transaction.spans),
         limit: SPANS_BYTES.min(MAX_EVENT_SIZE.saturating_sub(rest)),
     };
     if budget.fits() {
@@ -93,9 +93,9 @@ fn shed_spans(spans: &mut Vec<Span>, budget: &mut SpansBudget) -> u64 {
         }
         let span = &mut spans[i];
         if !span.data.is_empty() {
-            let before = serialized_size(span);
+            let before = span_size(span);
             span.data.clear();
-            budget.size -= before - serialized_size(span);
+            budget.size -= before - span_size(span);
         }
     }
 
@@ -107,7 +107,7 @@ fn shed_spans(spans: &mut Vec<Span>, budget: &mut SpansBudget) -> u64 {
         }
         left -= 1;
         // A span takes its JSON and, unless it is the only one, a comma.
-        budget.size -= serialized_size(&spans[i]) + usize::from(left > 0);
+        budget.size -= span_size(&spans[i]) + usize::from(left > 0);
         keep[i] = false;
     }
     let dropped = spans.len() - left;

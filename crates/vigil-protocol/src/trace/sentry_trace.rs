@@ -4,7 +4,6 @@
 use std::fmt;
 
 use crate::trace::error::TraceHeaderError;
-use crate::trace::hex;
 use crate::trace::ows::trim_ows;
 use crate::trace::span_id::SpanId;
 use crate::trace::trace_id::TraceId;
@@ -93,8 +92,8 @@ impl fmt::Display for SentryTrace {
     /// Written in one piece, so that `to_string` allocates once.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut text = [b'-'; 51];
-        hex::encode(&self.trace_id.to_bytes(), &mut text[..32]);
-        hex::encode(&self.span_id.to_bytes(), &mut text[33..49]);
+        text[..32].copy_from_slice(&self.trace_id.to_hex());
+        text[33..49].copy_from_slice(&self.span_id.to_hex());
         let len = match self.sampled {
             Some(sampled) => {
                 text[50] = if sampled { b'1' } else { b'0' };

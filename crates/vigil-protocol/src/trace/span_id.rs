@@ -56,6 +56,11 @@ impl SpanId {
         self.0
     }
 
+    /// The 16 lowercase hex digits of the id, as written.
+    pub(crate) fn to_hex(self) -> [u8; 16] {
+        hex::encode_array(&self.0)
+    }
+
     /// Reads the id as Relay does: 16 hex digits in either case, never all
     /// zeros.
     fn parse_lenient(text: &str) -> Result<SpanId, TraceHeaderError> {
@@ -74,7 +79,7 @@ impl Default for SpanId {
 
 impl fmt::Display for SpanId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(hex::encode(&self.0, &mut [0; 16]))
+        f.write_str(hex::as_text(&self.to_hex()))
     }
 }
 
@@ -97,7 +102,7 @@ impl FromStr for SpanId {
 
 impl Serialize for SpanId {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(hex::encode(&self.0, &mut [0; 16]))
+        s.serialize_str(hex::as_text(&self.to_hex()))
     }
 }
 

@@ -58,6 +58,11 @@ impl TraceId {
         self.0
     }
 
+    /// The 32 lowercase hex digits of the id, as written.
+    pub(crate) fn to_hex(self) -> [u8; 32] {
+        hex::encode_array(&self.0)
+    }
+
     /// Reads the id as Relay does: 32 hex digits in either case, or a UUID
     /// with dashes (`8-4-4-4-12`); never all zeros.
     pub(crate) fn parse_lenient(text: &str) -> Result<TraceId, TraceHeaderError> {
@@ -94,7 +99,7 @@ impl Default for TraceId {
 
 impl fmt::Display for TraceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(hex::encode(&self.0, &mut [0; 32]))
+        f.write_str(hex::as_text(&self.to_hex()))
     }
 }
 
@@ -117,7 +122,7 @@ impl FromStr for TraceId {
 
 impl Serialize for TraceId {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(hex::encode(&self.0, &mut [0; 32]))
+        s.serialize_str(hex::as_text(&self.to_hex()))
     }
 }
 

@@ -62,8 +62,8 @@ impl SentryTrace {
     pub fn to_traceparent(&self) -> String {
         // `00-{trace id}-{span id}-{flags}`, written in one piece.
         let mut text = *b"00-________________________________-________________-00";
-        hex::encode(&self.trace_id.to_bytes(), &mut text[3..35]);
-        hex::encode(&self.span_id.to_bytes(), &mut text[36..52]);
+        text[3..35].copy_from_slice(&self.trace_id.to_hex());
+        text[36..52].copy_from_slice(&self.span_id.to_hex());
         if self.sampled == Some(true) {
             text[54] = b'1';
         }

@@ -2,11 +2,12 @@
 //! fields Relay derives in `os` and `runtime`, valid `trace` fields (its
 //! `status` is valid by type: reading JSON drops unknown names).
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::span::{clean_origin, trim_op};
 use crate::context::Context;
-use crate::limits::bags::{fit_opt_str, fit_value, limit_depth};
+use crate::json_writer::context_size;
+use crate::limits::bags::{fit_opt_str, fit_value, limit_depth, within_depth};
 use crate::limits::json_size::{json_size, str_size};
 
 /// Caps `os`/`runtime` name-like fields (in bytes of JSON) so the room kept
@@ -17,10 +18,20 @@ const CONTEXT_BAG: (usize, usize) = (8 * 1024, 7);
 
 /// Fits the context called `name` to its size and depth limits, keeping
 /// its `type` and room for what Relay adds to it.
-pub(super) fn trim_context(name: &str, context: &mut Context) {
+pub(in crate::limits) fn trim_context(name: &str, context: &mut Context) {
+    let reserve = fit_fields(name, context);
     let (budget, depth) = CONTEXT_BAG;
-    // Relay adds fields to some contexts before it measures them.
-    let reserve = match context {
+    if clearly_within_limits(context, budget.saturating_sub(reserve), depth) {
+        return;
+    }
+    fit_as_value(context, reserve);
+}
+
+/// Applies the limits of the fields of a typed context and returns the
+/// room to keep for what Relay adds to the context called `name` before it
+/// measures it.
+pub(in crate::limits) fn fit_fields(name: &str, context: &mut Context) -> usize {
+    match context {
         Context::Os(os) => {
             for field in [
                 &mut os.name,
@@ -47,8 +58,15 @@ pub(super) fn trim_context(name: &str, context: &mut Context) {
         // Relay adds `"type": <name>` when it is missing.
         Context::Other(map) if !map.contains_key("type") => str_size(name) + str_size("type") + 2,
         _ => 0,
-    };
+    }
+}
 
+/// Fits `context` to its byte budget, less `reserve`, and depth as a JSON
+/// object, keeping its `type`; a context that needs no change is left as it
+/// is. This is the whole check, which [`trim_context`] skips for contexts
+/// that are [`clearly_within_limits`].
+pub(in crate::limits) fn fit_as_value(context: &mut Context, reserve: usize) {
+    let (budget, depth) = CONTEXT_BAG;
     let Ok(Value::Object(mut map)) = serde_json::to_value(&*context) else {
         return;
     };
@@ -74,6 +92,41 @@ pub(super) fn trim_context(name: &str, context: &mut Context) {
         map.insert("type".into(), ty);
     }
     *context = serde_json::from_value(Value::Object(map.clone())).unwrap_or(Context::Other(map));
+}
+
+/// Whether trimming `context` would certainly change nothing, found
+/// without building a [`Value`] of it (most contexts are far within their
+/// limits): no free value in it is nested as deep as `depth`, and its JSON
+/// is smaller than `room`, the budget less the reserve.
+///
+/// Measured with its `type` entry, the JSON is at least the size of the
+/// rest of it plus the `type` entry, less one byte (a context holding only
+/// `type` loses no comma), so `size < room` leaves the trimming below
+/// nothing to do. The size is counted as [`json_size`] counts, never less
+/// than the `Value` the trimming would measure (a key written twice by a
+/// flattened map counts twice here, once there).
+fn clearly_within_limits(context: &Context, room: usize, depth: usize) -> bool {
+    let (values, level) = free_values(context);
+    values
+        .values()
+        .all(|value| within_depth(value, level, depth))
+        && context_size(context) < room
+}
+
+/// The free JSON values of `context` and the level they sit at (the
+/// context is level 1); its other fields are strings, numbers and
+/// timestamps.
+fn free_values(context: &Context) -> (&Map<String, Value>, usize) {
+    match context {
+        // Flattened into the context.
+        Context::Os(os) => (&os.other, 2),
+        Context::Runtime(runtime) => (&runtime.other, 2),
+        Context::Device(device) => (&device.other, 2),
+        Context::App(app) => (&app.other, 2),
+        Context::Other(map) => (map, 2),
+        // Inside the context's `data` object.
+        Context::Trace(trace) => (&trace.data, 3),
+    }
 }
 
 /// Room for the fields Relay adds to an `os` or `runtime` context before

@@ -23,8 +23,10 @@ pub(super) fn trim_op(op: &mut Option<String>) {
 /// `a-zA-Z0-9_.` (Relay reports any other character as invalid data).
 pub(super) fn clean_origin(origin: &mut Option<String>) {
     truncate_opt(origin, OP_CHARS);
-    let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
-    if origin.as_deref().is_some_and(|o| !o.chars().all(valid)) {
+    // Bytes, not chars: every valid character is ASCII, and no byte of a
+    // longer UTF-8 character is.
+    let valid = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'.';
+    if origin.as_deref().is_some_and(|o| !o.bytes().all(valid)) {
         *origin = None;
     }
 }

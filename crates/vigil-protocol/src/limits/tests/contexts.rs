@@ -2,12 +2,14 @@
 
 use std::collections::BTreeMap;
 
+use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::{assert_cut, long, trimmed};
-use crate::context::{Context, OsContext, RuntimeContext, TraceContext};
+use crate::context::{AppContext, Context, DeviceContext, OsContext, RuntimeContext, TraceContext};
 use crate::event::Event;
-use crate::limits::json_size::str_size;
+use crate::limits::fields::contexts::{fit_as_value, fit_fields, trim_context};
+use crate::limits::json_size::{serialized_size, str_size};
 use crate::trace::span_status::SpanStatus;
 
 const TRACE_ID: &str = "0123456789abcdef0123456789abcdef";
@@ -183,4 +185,136 @@ fn context_values_deeper_than_7_levels_become_text() {
         serde_json::to_value(&event.contexts["custom"]).unwrap(),
         json!({"a": {"b": {"c": {"d": {"e": {"f": "{\"g\":1}"}}}}}})
     );
+}
+
+/// Free values of a context: strings with escapes, a float counted
+/// longer than written, nesting.
+fn bag_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<i64>().prop_map(Value::from),
+        Just(Value::from(1.5e300)),
+        "[a-z\"\\\n]{0,40}".prop_map(Value::from),
+        "[a-z\"]{0,3000}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 16, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::btree_map("[a-z]{0,4}", inner, 0..3)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn bag() -> impl Strategy<Value = Map<String, Value>> {
+    prop::collection::btree_map("type|[a-z]{0,6}", bag_value(), 0..5)
+        .prop_map(|m| m.into_iter().collect())
+}
+
+fn opt_long_text() -> impl Strategy<Value = Option<String>> {
+    prop::option::of("[a-z \"]{0,1500}")
+}
+
+fn any_context() -> impl Strategy<Value = Context> {
+    prop_oneof![
+        (opt_long_text(), opt_long_text(), bag()).prop_map(|(op, description, data)| {
+            Context::from(TraceContext {
+                op,
+                description,
+                data,
+                ..Default::default()
+            })
+        }),
+        (opt_long_text(), opt_long_text(), opt_long_text(), bag()).prop_map(
+            |(name, version, raw_description, other)| Context::from(OsContext {
+                name,
+                version,
+                raw_description,
+                other,
+                ..Default::default()
+            })
+        ),
+        (opt_long_text(), bag()).prop_map(|(name, other)| Context::from(RuntimeContext {
+            name,
+            other,
+            ..Default::default()
+        })),
+        (opt_long_text(), bag()).prop_map(|(arch, other)| Context::from(DeviceContext {
+            arch,
+            other,
+            ..Default::default()
+        })),
+        (opt_long_text(), bag()).prop_map(|(app_name, other)| Context::from(AppContext {
+            app_name,
+            other,
+            ..Default::default()
+        })),
+        bag().prop_map(Context::Other),
+    ]
+}
+
+/// The free values of `context`.
+fn free_values(context: &mut Context) -> &mut Map<String, Value> {
+    match context {
+        Context::Os(os) => &mut os.other,
+        Context::Runtime(runtime) => &mut runtime.other,
+        Context::Device(device) => &mut device.other,
+        Context::App(app) => &mut app.other,
+        Context::Trace(trace) => &mut trace.data,
+        Context::Other(map) => map,
+    }
+}
+
+/// A value with `levels` nested containers around a string.
+fn nested(levels: usize) -> Value {
+    (0..levels).fold(json!("leaf"), |inner, level| {
+        if level % 2 == 0 {
+            json!([inner])
+        } else {
+            json!({ "k": inner })
+        }
+    })
+}
+
+/// Named contexts on both sides of the limits: padded to within a few
+/// bytes of their budget (8 KiB less the room kept for what Relay adds) or
+/// within a few hundred, or holding a value nested around the depth limit.
+fn context_near_limits() -> impl Strategy<Value = (String, Context)> {
+    (
+        "trace|os|custom|[a-z\"]{0,300}",
+        any_context(),
+        prop::option::of(prop_oneof![-4isize..4, -900isize..0]),
+        prop::option::of(3usize..8),
+    )
+        .prop_map(|(name, mut context, offset, levels)| {
+            if let Some(levels) = levels {
+                free_values(&mut context).insert("deep".into(), nested(levels));
+            }
+            if let Some(offset) = offset {
+                let reserve = fit_fields(&name, &mut context.clone());
+                free_values(&mut context).insert("pad".into(), json!(""));
+                let size = serialized_size(&context) as isize;
+                let target = (8192 - reserve as isize + offset).max(size);
+                let pad = "p".repeat((target - size) as usize);
+                free_values(&mut context).insert("pad".into(), json!(pad));
+            }
+            (name, context)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// The shortcut for contexts that are clearly within their limits
+    /// changes nothing: trimming gives what the full check as a JSON value
+    /// gives.
+    #[test]
+    fn trimming_a_context_is_the_full_check((name, context) in context_near_limits()) {
+        let mut trimmed = context.clone();
+        trim_context(&name, &mut trimmed);
+        let mut checked = context;
+        let reserve = fit_fields(&name, &mut checked);
+        fit_as_value(&mut checked, reserve);
+        prop_assert_eq!(trimmed, checked);
+    }
 }

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::{SPAN_ID, TRACE_ID};
 use crate::trace::error::TraceHeaderError;
+use crate::trace::hex;
 use crate::trace::span_id::SpanId;
 use crate::trace::trace_id::TraceId;
 
@@ -154,4 +155,28 @@ fn new_ids_are_random_and_default_is_new() {
         (ones | bits, zeros | !bits)
     });
     assert_eq!((ones, zeros), (u64::MAX, u64::MAX));
+}
+
+#[test]
+fn ids_are_written_as_two_lowercase_hex_digits_per_byte() {
+    let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next_byte = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng as u8
+    };
+    let expected = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    for _ in 0..1000 {
+        let bytes: [u8; 16] = std::array::from_fn(|_| next_byte());
+        let digits: [u8; 32] = hex::encode_array(&bytes);
+        assert_eq!(std::str::from_utf8(&digits).unwrap(), expected(&bytes));
+        // A length that is no multiple of 4 takes the byte-by-byte path too.
+        let odd: [u8; 7] = std::array::from_fn(|_| next_byte());
+        let digits: [u8; 14] = hex::encode_array(&odd);
+        assert_eq!(std::str::from_utf8(&digits).unwrap(), expected(&odd));
+    }
+    let all: [u8; 16] = std::array::from_fn(|i| (i * 17) as u8);
+    let digits: [u8; 32] = hex::encode_array(&all);
+    assert_eq!(&digits, b"00112233445566778899aabbccddeeff");
 }

@@ -1,0 +1,97 @@
+//! A hand-written JSON writer for the transaction payload and the envelope
+//! headers: the fast path behind [`Envelope`](crate::Envelope) writing and
+//! the size limits.
+//!
+//! Serializing a transaction through `serde_json` scans every byte of every
+//! string for escapes, object keys, hex ids and timestamps included, and
+//! the size limits measured the same JSON in a second such pass. The
+//! writers here produce exactly the bytes `serde_json::to_vec` produces for
+//! the derived `Serialize` impls, but write the keys as literal bytes, copy
+//! ids and timestamps in without a scan, and escape the other strings a
+//! block of bytes at a time. The same writing code also *counts* the bytes
+//! without writing them ([`JsonSize`]), which is how the size limits
+//! measure a transaction.
+//!
+//! Parts that are rare in a transaction (the request, the contexts other
+//! than `trace`) and the numbers inside free JSON values (`extra`, `data`)
+//! are handed to `serde_json`. When counting, those parts and the free
+//! values are measured by the limits' own rule (`limits::json_size`: a
+//! float counts as the longer of its JSON and `Display` forms), so a count
+//! is never less than what is written.
+//!
+//! The derived `Serialize` impls stay the reference: users and tests call
+//! them, and the property test in `tests` checks that these writers agree
+//! with them byte for byte.
+
+mod escape;
+mod headers;
+mod interfaces;
+mod object;
+mod sink;
+mod transaction;
+
+pub(crate) use self::escape::escaped_size;
+use self::sink::{JsonBuffer, JsonSize};
+use crate::context::Context;
+use crate::envelope::EnvelopeHeaders;
+use crate::span::Span;
+use crate::transaction::Transaction;
+
+/// Appends the JSON of `transaction` to `out`: the bytes of
+/// `serde_json::to_writer(out, transaction)`.
+///
+/// # Errors
+/// An error of a part written through `serde_json` (none of the protocol's
+/// types fails in practice); `out` then holds incomplete JSON.
+pub(crate) fn write_transaction(
+    transaction: &Transaction,
+    out: &mut Vec<u8>,
+) -> Result<(), serde_json::Error> {
+    let mut buffer = JsonBuffer::new(out);
+    transaction::write_transaction(transaction, &mut buffer);
+    buffer.finish()
+}
+
+/// Appends the JSON of `headers` to `out`: the bytes of
+/// `serde_json::to_writer(out, headers)`.
+///
+/// # Errors
+/// As [`write_transaction`].
+pub(crate) fn write_envelope_headers(
+    headers: &EnvelopeHeaders,
+    out: &mut Vec<u8>,
+) -> Result<(), serde_json::Error> {
+    let mut buffer = JsonBuffer::new(out);
+    headers::write_envelope_headers(headers, &mut buffer);
+    buffer.finish()
+}
+
+/// The size of `transaction`'s JSON, counted as [`JsonSize`] counts.
+pub(crate) fn transaction_size(transaction: &Transaction) -> usize {
+    measure(|out| transaction::write_transaction(transaction, out))
+}
+
+/// The size of the JSON list of `spans`, counted as [`JsonSize`] counts.
+pub(crate) fn spans_size(spans: &[Span]) -> usize {
+    measure(|out| transaction::write_spans(spans, out))
+}
+
+/// The size of `span`'s JSON, counted as [`JsonSize`] counts.
+pub(crate) fn span_size(span: &Span) -> usize {
+    measure(|out| transaction::write_span(span, out))
+}
+
+/// The size of `context`'s JSON, counted as [`JsonSize`] counts.
+pub(crate) fn context_size(context: &Context) -> usize {
+    measure(|out| interfaces::write_context(context, out))
+}
+
+/// Runs `write` into a [`JsonSize`] and returns the count.
+fn measure(write: impl FnOnce(&mut JsonSize)) -> usize {
+    let mut size = JsonSize::default();
+    write(&mut size);
+    size.bytes()
+}
+
+#[cfg(test)]
+mod tests;

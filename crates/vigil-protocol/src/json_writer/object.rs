@@ -1,0 +1,74 @@
+//! Writing JSON objects: maps with string keys, and the fields of an
+//! object that may leave out its leading fields.
+
+use super::sink::JsonSink;
+
+/// Writes a map with string keys as a JSON object, each value with
+/// `write_value`.
+pub(super) fn write_map<'a, S, K, V, M>(
+    out: &mut S,
+    map: M,
+    mut write_value: impl FnMut(&mut S, &V),
+) where
+    S: JsonSink,
+    K: AsRef<str> + 'a,
+    V: 'a + ?Sized,
+    M: IntoIterator<Item = (&'a K, &'a V)>,
+{
+    out.raw(b"{");
+    for (index, (key, value)) in map.into_iter().enumerate() {
+        if index > 0 {
+            out.raw(b",");
+        }
+        out.string(key.as_ref());
+        out.raw(b":");
+        write_value(out, value);
+    }
+    out.raw(b"}");
+}
+
+/// The fields of an object none of which is always written, so that
+/// whether a comma goes before a key is only known as they are written
+/// (an object with a field that is always written first puts `,` in the
+/// literal keys after it instead).
+pub(super) struct Fields<'a, S> {
+    out: &'a mut S,
+    empty: bool,
+}
+
+impl<'a, S: JsonSink> Fields<'a, S> {
+    /// Opens the object.
+    pub(super) fn open(out: &'a mut S) -> Fields<'a, S> {
+        out.raw(b"{");
+        Fields { out, empty: true }
+    }
+
+    /// Writes `key` (the literal `"name":`), after a comma unless it is
+    /// the first, and returns the sink for its value.
+    pub(super) fn key(&mut self, key: &[u8]) -> &mut S {
+        if !self.empty {
+            self.out.raw(b",");
+        }
+        self.empty = false;
+        self.out.raw(key);
+        self.out
+    }
+
+    /// Starts an entry whose key the caller writes (an entry of a map
+    /// flattened into the object), after a comma unless it is the first.
+    pub(super) fn entry(&mut self) -> &mut S {
+        self.key(b"")
+    }
+
+    /// Writes `"name":"text"` when `text` is there.
+    pub(super) fn opt_string(&mut self, key: &[u8], text: &Option<String>) {
+        if let Some(text) = text {
+            self.key(key).string(text);
+        }
+    }
+
+    /// Closes the object.
+    pub(super) fn close(self) {
+        self.out.raw(b"}");
+    }
+}
