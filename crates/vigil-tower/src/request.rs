@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use http::header::{COOKIE, HOST, HeaderMap, SET_COOKIE};
+use http::header::{COOKIE, HOST, HeaderMap, HeaderValue, SET_COOKIE};
 use http::{Method, Uri};
 use vigil_core::protocol::Request;
 
@@ -48,14 +48,32 @@ const CLIENT_IP_HEADERS: &[&str] = &[
 ];
 
 /// Whether a header or cookie name is on the always-filtered list.
+///
+/// This runs for every header of every request that sends request data,
+/// so it is one pass over the name: only at a byte that starts one of the
+/// [`SENSITIVE`] words are the words compared (ASCII case ignored), with
+/// no lower-cased copy and no substring searcher built per word.
 pub(crate) fn is_sensitive(name: &str) -> bool {
-    // `http` header names are lower-case already; other callers may not be.
-    if name.bytes().any(|b| b.is_ascii_uppercase()) {
-        let lower = name.to_ascii_lowercase();
-        return SENSITIVE.iter().any(|s| lower.contains(s));
-    }
-    SENSITIVE.iter().any(|s| name.contains(s))
+    let name = name.as_bytes();
+    (0..name.len()).any(|start| {
+        let rest = &name[start..];
+        STARTS_A_SENSITIVE_WORD[usize::from(rest[0].to_ascii_lowercase())]
+            && SENSITIVE.iter().any(|word| {
+                rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word.as_bytes())
+            })
+    })
 }
+
+/// For each byte, whether one of the [`SENSITIVE`] words starts with it.
+const STARTS_A_SENSITIVE_WORD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < SENSITIVE.len() {
+        table[SENSITIVE[i].as_bytes()[0] as usize] = true;
+        i += 1;
+    }
+    table
+};
 
 /// The absolute URL without query string; userinfo is replaced by
 /// `[Filtered]:[Filtered]@`. Without an authority in the URI, the `Host`
@@ -216,16 +234,26 @@ pub(crate) fn filter_headers(
         } else if CLIENT_IP_HEADERS.contains(&key) && !send_default_pii {
             FILTERED.to_owned()
         } else {
-            let values: Vec<String> = headers
-                .get_all(name)
-                .iter()
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .collect();
-            values.join(", ")
+            joined_values(headers.get_all(name).iter())
         };
         out.insert(key.to_owned(), value);
     }
     out
+}
+
+/// The values of a repeated header joined with `, ` (bytes that are not
+/// UTF-8 replaced); a header sent once, the usual case, is copied once.
+fn joined_values<'a>(mut values: impl Iterator<Item = &'a HeaderValue>) -> String {
+    let text = |value: &'a HeaderValue| String::from_utf8_lossy(value.as_bytes());
+    let mut joined = values
+        .next()
+        .map(|v| text(v).into_owned())
+        .unwrap_or_default();
+    for value in values {
+        joined.push_str(", ");
+        joined.push_str(&text(value));
+    }
+    joined
 }
 
 /// Filters a `Cookie` (or, with `set_cookie`, a `Set-Cookie`) value cookie
@@ -322,5 +350,34 @@ mod tests {
         ] {
             assert!(!is_sensitive(name), "{name}");
         }
+    }
+
+    /// The one-pass matcher agrees with the plain definition (a lower-cased
+    /// copy containing one of the words) on every name built from word
+    /// fragments, cut words, case changes and other bytes.
+    #[test]
+    fn sensitive_matches_the_plain_definition() {
+        let plain = |name: &str| {
+            let lower = name.to_ascii_lowercase();
+            SENSITIVE.iter().any(|word| lower.contains(word))
+        };
+        let mut pieces: Vec<String> = vec!["".into(), "-".into(), "x".into(), "é".into()];
+        for word in SENSITIVE {
+            pieces.push((*word).to_owned());
+            pieces.push(word.to_ascii_uppercase());
+            pieces.push(word[..word.len() - 1].to_owned());
+            pieces.push(word[1..].to_owned());
+        }
+        let mut checked = 0;
+        for a in &pieces {
+            for b in &pieces {
+                for c in ["", "-id", "K", "S"] {
+                    let name = format!("{a}{b}{c}");
+                    assert_eq!(is_sensitive(&name), plain(&name), "{name:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 10_000);
     }
 }

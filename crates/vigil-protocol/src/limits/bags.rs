@@ -183,14 +183,16 @@ fn shrink_largest_first(
 pub(super) fn fit_string_pairs(map: &mut BTreeMap<String, String>, budget: usize) {
     // Relay counts about `["key","value"],` per header, one byte more than
     // that; the object form plus 4 bytes covers it.
-    let entries: Vec<(String, usize)> = map
-        .iter()
-        .map(|(k, v)| (k.clone(), str_size(k) + 1 + str_size(v) + PAIR_EXTRA))
-        .collect();
-    let size = 2 + entries.iter().map(|(_, s)| s).sum::<usize>() + entries.len().saturating_sub(1);
+    let entry_size = |k: &str, v: &str| str_size(k) + 1 + str_size(v) + PAIR_EXTRA;
+    let size =
+        2 + map.iter().map(|(k, v)| entry_size(k, v)).sum::<usize>() + map.len().saturating_sub(1);
     if size <= budget {
         return;
     }
+    let entries: Vec<(String, usize)> = map
+        .iter()
+        .map(|(k, v)| (k.clone(), entry_size(k, v)))
+        .collect();
     shrink_largest_first(entries, budget, |key, target| match target {
         // The pair overhead stays with the entry.
         Some(target) => map
