@@ -50,26 +50,33 @@ const CLIENT_IP_HEADERS: &[&str] = &[
 /// Whether a header or cookie name is on the always-filtered list.
 ///
 /// This runs for every header of every request that sends request data,
-/// so it is one pass over the name: only at a byte that starts one of the
-/// [`SENSITIVE`] words are the words compared (ASCII case ignored), with
-/// no lower-cased copy and no substring searcher built per word.
+/// so it is one pass over the name: at each byte only the [`SENSITIVE`]
+/// words starting with it are compared (ASCII case ignored), with no
+/// lower-cased copy and no substring searcher built per word.
 pub(crate) fn is_sensitive(name: &str) -> bool {
     let name = name.as_bytes();
     (0..name.len()).any(|start| {
         let rest = &name[start..];
-        STARTS_A_SENSITIVE_WORD[usize::from(rest[0].to_ascii_lowercase())]
-            && SENSITIVE.iter().any(|word| {
-                rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word.as_bytes())
-            })
+        let mut candidates = WORDS_STARTING_WITH[usize::from(rest[0].to_ascii_lowercase())];
+        while candidates != 0 {
+            let word = SENSITIVE[candidates.trailing_zeros() as usize].as_bytes();
+            if rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word) {
+                return true;
+            }
+            candidates &= candidates - 1;
+        }
+        false
     })
 }
 
-/// For each byte, whether one of the [`SENSITIVE`] words starts with it.
-const STARTS_A_SENSITIVE_WORD: [bool; 256] = {
-    let mut table = [false; 256];
+/// For each byte, the [`SENSITIVE`] words that start with it, as a set of
+/// indices (bit `i` for `SENSITIVE[i]`).
+const WORDS_STARTING_WITH: [u32; 256] = {
+    assert!(SENSITIVE.len() <= 32, "one bit per word");
+    let mut table = [0u32; 256];
     let mut i = 0;
     while i < SENSITIVE.len() {
-        table[SENSITIVE[i].as_bytes()[0] as usize] = true;
+        table[SENSITIVE[i].as_bytes()[0] as usize] |= 1 << i;
         i += 1;
     }
     table
@@ -109,47 +116,62 @@ pub(crate) fn url_without_query(uri: &Uri, headers: &HeaderMap) -> Option<String
     Some(url)
 }
 
-/// What a request's `request` interface is built from, kept until an event
-/// or a sampled transaction first needs it: most requests capture nothing,
-/// and filtering every header of each would be wasted work. The header map
-/// is a copy (its values are shared, not copied).
-pub(crate) struct LazyRequest {
+/// A request's `request` interface, built when an event or a sampled
+/// transaction first needs it: most requests capture nothing, and
+/// filtering every header of each would be wasted work.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per request, inside an Arc: boxing the parts would add an allocation"
+)]
+pub(crate) enum LazyRequest {
+    /// Built when first needed, from what the request said.
+    Later(RequestParts, OnceLock<Request>),
+    /// Built at once (a sampled transaction needs it anyway), with no copy
+    /// of the request kept.
+    Ready(Request),
+}
+
+/// What a request says about itself, kept until its interface is built.
+/// The header map is a copy (its values are shared, not copied).
+pub(crate) struct RequestParts {
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     client_addr: Option<SocketAddr>,
     send_default_pii: bool,
-    built: OnceLock<Request>,
 }
 
 impl LazyRequest {
-    /// Keeps what `req` says about itself.
+    /// Keeps what `req` says about itself, to build the interface later.
     pub(crate) fn new<B>(
         req: &http::Request<B>,
         client_addr: Option<SocketAddr>,
         send_default_pii: bool,
     ) -> LazyRequest {
-        LazyRequest {
+        let parts = RequestParts {
             method: req.method().clone(),
             uri: req.uri().clone(),
             headers: req.headers().clone(),
             client_addr,
             send_default_pii,
-            built: OnceLock::new(),
-        }
+        };
+        LazyRequest::Later(parts, OnceLock::new())
     }
 
     /// The `request` interface, built by the first call.
     pub(crate) fn get(&self) -> &Request {
-        self.built.get_or_init(|| {
-            build_request(
-                &self.method,
-                &self.uri,
-                &self.headers,
-                self.client_addr,
-                self.send_default_pii,
-            )
-        })
+        match self {
+            LazyRequest::Ready(request) => request,
+            LazyRequest::Later(parts, built) => built.get_or_init(|| {
+                build_request(
+                    &parts.method,
+                    &parts.uri,
+                    &parts.headers,
+                    parts.client_addr,
+                    parts.send_default_pii,
+                )
+            }),
+        }
     }
 }
 

@@ -22,7 +22,7 @@ use vigil_core::{
     TransactionContext, TransactionOrSpan,
 };
 
-use crate::request::{LazyRequest, url_without_query};
+use crate::request::{LazyRequest, build_request, url_without_query};
 
 /// The mechanism type of panics captured by this layer.
 const MECHANISM: &str = "auto.http.tower";
@@ -253,7 +253,6 @@ where
             None => PropagationContext::new(),
         };
         drop(client);
-        let request = Arc::new(LazyRequest::new(&req, client_addr(&req), send_default_pii));
         let (route, source) = route(&req);
         let method = req.method().as_str();
         let mut transaction_name = String::with_capacity(method.len() + 1 + route.len());
@@ -271,14 +270,27 @@ where
             );
             ctx.set_source(source);
             ctx.set_origin(MECHANISM);
-            let transaction = hub.start_transaction(ctx);
-            if transaction.is_sampled() {
+            hub.start_transaction(ctx)
+        });
+        // A sampled transaction sends the request data: build it now, from
+        // the request itself; else only when an event needs it.
+        let request = match transaction.as_ref().filter(|t| t.is_sampled()) {
+            Some(transaction) => {
+                let built = build_request(
+                    req.method(),
+                    req.uri(),
+                    req.headers(),
+                    client_addr(&req),
+                    send_default_pii,
+                );
                 transaction.set_data("http.request.method", Value::from(req.method().as_str()));
                 transaction.set_data("url", Value::from(url.as_str()));
-                transaction.set_request(request.get().clone());
+                transaction.set_request(built.clone());
+                LazyRequest::Ready(built)
             }
-            transaction
-        });
+            None => LazyRequest::new(&req, client_addr(&req), send_default_pii),
+        };
+        let request = Arc::new(request);
         let state = State {
             config: self.config,
             method: req.method().clone(),

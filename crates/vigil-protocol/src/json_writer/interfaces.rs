@@ -1,15 +1,17 @@
 //! The JSON of the interfaces a transaction carries: its contexts (the
-//! `trace` context by hand, the others through `serde_json`), the user and
-//! the SDK, byte for byte as the derived `Serialize` impls write them.
+//! `trace` context by hand, the others through `serde_json`), the user,
+//! the request and the SDK, byte for byte as the derived `Serialize` impls
+//! write them.
 //!
 //! Keep these writers in step with the `#[serde(...)]` attributes of
-//! `TraceContext`, `User`, `Geo`, `ClientSdkInfo` and `ClientSdkPackage`;
+//! `TraceContext`, `User`, `Geo`, `Request`, `ClientSdkInfo` and `ClientSdkPackage`;
 //! the property test in `json_writer::tests` compares them with
 //! `serde_json`.
 
 use super::object::{Fields, write_map};
 use super::sink::JsonSink;
 use crate::context::{Context, TraceContext};
+use crate::request::Request;
 use crate::sdk::ClientSdkInfo;
 use crate::user::{Geo, User};
 
@@ -69,6 +71,27 @@ pub(super) fn write_user<S: JsonSink>(user: &User, out: &mut S) {
         write_map(fields.key(br#""data":"#), &user.data, |out, value| {
             out.value(value);
         });
+    }
+    fields.close();
+}
+
+/// Writes `request` as its derived `Serialize` impl does.
+pub(super) fn write_request<S: JsonSink>(request: &Request, out: &mut S) {
+    let mut fields = Fields::open(out);
+    fields.opt_string(br#""url":"#, &request.url);
+    fields.opt_string(br#""method":"#, &request.method);
+    if let Some(data) = &request.data {
+        fields.key(br#""data":"#).value(data);
+    }
+    fields.opt_string(br#""query_string":"#, &request.query_string);
+    fields.opt_string(br#""cookies":"#, &request.cookies);
+    for (key, map) in [
+        (&br#""headers":"#[..], &request.headers),
+        (br#""env":"#, &request.env),
+    ] {
+        if !map.is_empty() {
+            write_map(fields.key(key), map, |out, value| out.string(value));
+        }
     }
     fields.close();
 }

@@ -11,7 +11,7 @@
 //! Both objects start with a field that is always written (the `type` tag,
 //! `span_id`), so each following field carries its own leading comma.
 
-use super::interfaces::{write_context, write_sdk, write_user};
+use super::interfaces::{write_context, write_request, write_sdk, write_user};
 use super::object::write_map;
 use super::sink::JsonSink;
 use crate::span::Span;
@@ -54,7 +54,7 @@ pub(super) fn write_transaction<S: JsonSink>(transaction: &Transaction, out: &mu
     }
     if let Some(request) = &t.request {
         out.raw(br#","request":"#);
-        out.serialized(request);
+        write_request(request, out);
     }
     if !t.tags.is_empty() {
         out.raw(br#","tags":"#);

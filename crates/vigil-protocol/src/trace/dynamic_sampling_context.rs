@@ -148,29 +148,77 @@ impl DynamicSamplingContext {
     /// for `0.1234567`. A value of 1 or more is written `0.999999`, one
     /// below 0 or NaN `0.000000`.
     pub fn format_sample_rand(rand: f64) -> String {
-        const LARGEST: &str = "0.999999";
         if rand >= 1.0 {
-            return LARGEST.to_owned();
+            return LARGEST_SAMPLE_RAND.to_owned();
         }
-        // `-0.0` and NaN fail `> 0.0` too; `Display` writes no exponent.
+        // `-0.0` and NaN fail `> 0.0` too.
         let rand = if rand > 0.0 { rand } else { 0.0 };
-        let shortest = rand.to_string();
-        let decimals = shortest
-            .split_once('.')
-            .map_or("", |(_, decimals)| decimals);
-        let mut text = String::with_capacity(LARGEST.len());
-        text.push_str("0.");
-        text.extend(decimals.chars().chain(std::iter::repeat('0')).take(6));
-        text
+        match whole_micros(rand) {
+            Some(micros) => {
+                let mut text = String::with_capacity(LARGEST_SAMPLE_RAND.len());
+                text.push_str("0.");
+                let mut digits = [b'0'; 6];
+                let mut rest = micros;
+                for digit in digits.iter_mut().rev() {
+                    *digit = b'0' + (rest % 10) as u8;
+                    rest /= 10;
+                }
+                text.extend(digits.iter().map(|&d| char::from(d)));
+                text
+            }
+            None => cut_shortest(rand),
+        }
     }
 
     /// `sample_rate` as the DSC writes it: the shortest decimal that reads
     /// back as `rate` (`0.25`, `1`, `0`, `0.0001`), which Relay parses as a
     /// float. A value above 1 is written `1`, one below 0 or NaN `0`.
     pub fn format_sample_rate(rate: f64) -> String {
-        let rate = if rate > 0.0 { rate.min(1.0) } else { 0.0 };
-        rate.to_string()
+        match rate {
+            // The common rates, without formatting a float.
+            r if r >= 1.0 => "1".to_owned(),
+            r if r > 0.0 => r.to_string(),
+            _ => "0".to_owned(),
+        }
     }
+}
+
+/// `sample_rand`'s largest text: every value of 1 or more is written so.
+const LARGEST_SAMPLE_RAND: &str = "0.999999";
+
+/// The millionths in `rand` (in `[0, 1)`), when they are sure to be the
+/// first six decimals of its shortest decimal form; else `None`.
+///
+/// - `rand` is the double nearest to a number of six decimals `n / 1e6`
+///   (as the SDK's own values are): then that number is the shortest form,
+///   since two numbers of six decimals are too far apart to round to the
+///   same double.
+/// - Else the shortest form is within half a unit in the last place of
+///   `rand` (below 1e-16), and `rand * 1e6` is off by a few units in its
+///   last place (below 1e-9): a product at least 1e-6 away from a whole
+///   number has the right whole part.
+pub(crate) fn whole_micros(rand: f64) -> Option<u32> {
+    let scaled = rand * 1e6;
+    let nearest = scaled.round();
+    if nearest / 1e6 == rand {
+        return Some(nearest as u32);
+    }
+    let whole = scaled.floor();
+    let margin = 1e-6;
+    (scaled - whole > margin && whole + 1.0 - scaled > margin).then_some(whole as u32)
+}
+
+/// `rand` (in `[0, 1)`) with the first six decimals of its shortest
+/// decimal form, which `Display` writes without an exponent.
+pub(crate) fn cut_shortest(rand: f64) -> String {
+    let shortest = rand.to_string();
+    let decimals = shortest
+        .split_once('.')
+        .map_or("", |(_, decimals)| decimals);
+    let mut text = String::with_capacity(LARGEST_SAMPLE_RAND.len());
+    text.push_str("0.");
+    text.extend(decimals.chars().chain(std::iter::repeat('0')).take(6));
+    text
 }
 
 /// The entry names the specification defines, kept without allocating.
@@ -189,7 +237,11 @@ const KNOWN_NAMES: &[&str] = &[
 
 /// `name` as an entry name: one of [`KNOWN_NAMES`] borrowed, else a copy.
 fn known_name(name: &str) -> Cow<'static, str> {
-    match KNOWN_NAMES.iter().find(|known| **known == name) {
+    // Most names set are known: compare lengths before bytes.
+    match KNOWN_NAMES
+        .iter()
+        .find(|known| known.len() == name.len() && **known == name)
+    {
         Some(known) => Cow::Borrowed(known),
         None => Cow::Owned(name.to_owned()),
     }

@@ -65,3 +65,51 @@ fn sample_rate_is_the_shortest_decimal() {
         assert!(written.parse::<f64>().is_ok());
     }
 }
+
+/// The arithmetic path gives the same six decimals as cutting the
+/// shortest decimal form, on random values, on six-decimal values (the
+/// SDK's own) and on their neighbours (where it must step aside).
+#[test]
+fn sample_rand_fast_path_agrees_with_cutting_the_shortest_form() {
+    use crate::trace::dynamic_sampling_context::{cut_shortest, whole_micros};
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut values: Vec<f64> = (0..200_000).map(|_| next()).collect();
+    for micros in (0..1_000_000).step_by(997) {
+        let exact = f64::from(micros) / 1e6;
+        let mut below = exact;
+        let mut above = exact;
+        for _ in 0..4 {
+            // The neighbouring doubles (all positive here, or zero).
+            below = if below > 0.0 {
+                f64::from_bits(below.to_bits() - 1)
+            } else {
+                below
+            };
+            above = f64::from_bits(above.to_bits() + 1);
+            values.extend([below, above]);
+        }
+        values.push(exact);
+    }
+    let mut fast = 0;
+    for rand in values.into_iter().filter(|r| (0.0..1.0).contains(r)) {
+        if let Some(micros) = whole_micros(rand) {
+            fast += 1;
+            assert_eq!(format!("0.{micros:06}"), cut_shortest(rand), "{rand:?}");
+        }
+        assert_eq!(
+            DynamicSamplingContext::format_sample_rand(rand),
+            cut_shortest(rand),
+            "{rand:?}"
+        );
+    }
+    assert!(fast > 200_000, "the fast path is taken: {fast}");
+    for micros in [0, 1, 999_999, 123_456, 500_000] {
+        assert_eq!(whole_micros(f64::from(micros) / 1e6), Some(micros));
+    }
+}
