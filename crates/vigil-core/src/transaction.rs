@@ -23,3 +23,9 @@ pub use self::either::TransactionOrSpan;
 pub use self::running::Transaction;
 pub use self::span::Span;
 pub use self::start::start_transaction;
+
+/// The origin of spans and transactions that code started by hand
+/// (Sentry's `manual`), kept inline (no allocation per span).
+pub(crate) fn manual_origin() -> vigil_protocol::SmolStr {
+    vigil_protocol::SmolStr::new_static("manual")
+}

@@ -3,6 +3,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use smol_str::SmolStr;
 
 use crate::trace::span_id::SpanId;
 use crate::trace::span_status::SpanStatus;
@@ -196,7 +197,7 @@ pub struct TraceContext {
     /// The operation, e.g. `http.server` (lowercase, dotted, low
     /// cardinality).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub op: Option<String>,
+    pub op: Option<SmolStr>,
     /// A description of the operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -209,7 +210,7 @@ pub struct TraceContext {
     pub status: Option<SpanStatus>,
     /// What created the span, e.g. `manual` or `auto.http.axum`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<String>,
+    pub origin: Option<SmolStr>,
     /// Further data about the span.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub data: Map<String, Value>,

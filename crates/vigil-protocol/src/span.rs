@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use smol_str::SmolStr;
 
 use crate::trace::span_id::SpanId;
 use crate::trace::span_status::SpanStatus;
@@ -55,7 +56,7 @@ pub struct Span {
     /// The kind of operation, e.g. `db.query` or `http.client`
     /// (lowercase, dotted, low cardinality).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub op: Option<String>,
+    pub op: Option<SmolStr>,
     /// What the operation did, e.g. the query or `GET https://...`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -86,7 +87,7 @@ pub struct Span {
     pub data: Map<String, Value>,
     /// What created the span, e.g. `manual` or `auto.db.sqlx`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<String>,
+    pub origin: Option<SmolStr>,
 }
 
 impl Default for Span {

@@ -2,7 +2,7 @@
 //! belongs to, and the sampling decision it may inherit.
 
 use serde_json::{Map, Value};
-use vigil_protocol::{DynamicSamplingContext, SpanId, TraceId, TransactionSource};
+use vigil_protocol::{DynamicSamplingContext, SmolStr, SpanId, TraceId, TransactionSource};
 
 use crate::options::ClientOptions;
 use crate::propagation::PropagationContext;
@@ -24,9 +24,9 @@ use crate::transaction::either::TransactionOrSpan;
 #[derive(Clone, Debug)]
 pub struct TransactionContext {
     pub(crate) name: String,
-    pub(crate) op: String,
+    pub(crate) op: SmolStr,
     pub(crate) source: TransactionSource,
-    pub(crate) origin: Option<String>,
+    pub(crate) origin: Option<SmolStr>,
     pub(crate) trace_id: TraceId,
     pub(crate) span_id: SpanId,
     pub(crate) parent_span_id: Option<SpanId>,
@@ -103,7 +103,7 @@ impl TransactionContext {
         let transaction = span.transaction_inner();
         TransactionContext {
             name: name.to_owned(),
-            op: op.to_owned(),
+            op: SmolStr::new(op),
             source: TransactionSource::Custom,
             origin: None,
             trace_id: transaction.trace_id,
@@ -124,7 +124,7 @@ impl TransactionContext {
     ) -> TransactionContext {
         TransactionContext {
             name: name.to_owned(),
-            op: op.to_owned(),
+            op: SmolStr::new(op),
             source: TransactionSource::Custom,
             origin: None,
             trace_id: propagation.trace_id(),
@@ -193,7 +193,7 @@ impl TransactionContext {
 
     /// Sets the origin (`auto.http.axum`, ...; `manual` when unset).
     pub fn set_origin(&mut self, origin: &str) {
-        self.origin = Some(origin.to_owned());
+        self.origin = Some(SmolStr::new(origin));
     }
 
     /// Data for the `traces_sampler` (not sent).

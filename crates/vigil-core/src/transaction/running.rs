@@ -18,8 +18,12 @@ use crate::client::Client;
 use crate::options::ClientOptions;
 use crate::propagation::{FrozenDsc, HeadTrace, TraceHeaders, head_dsc};
 use crate::transaction::context::TransactionContext;
+use crate::transaction::manual_origin;
 use crate::transaction::sampling::Decision;
 use crate::transaction::span::Span;
+
+/// How many finished spans a transaction makes room for with its first.
+const FIRST_SPANS_CAPACITY: usize = 32;
 
 /// A transaction: the root of the spans that time one unit of work (a
 /// request, a job), sent to Sentry when it is finished, if it is sampled.
@@ -64,15 +68,15 @@ pub(crate) struct TransactionInner {
     parent_span_id: Option<SpanId>,
     pub(crate) decision: Decision,
     pub(crate) sample_rand: f64,
-    op: String,
-    origin: Option<String>,
+    op: SmolStr,
+    origin: Option<SmolStr>,
     /// Wall clock at the start; ends are measured on `started`'s clock.
     start: SystemTime,
     pub(crate) started: Instant,
     incoming_dsc: Option<FrozenDsc>,
     dsc: OnceLock<FrozenDsc>,
-    /// Children started (to count them when the transaction is sampled
-    /// out).
+    /// Children started while unsampled (to count them as sampled out;
+    /// spans of a sampled transaction are not counted here).
     pub(crate) children: AtomicU64,
     state: Mutex<TransactionState>,
 }
@@ -293,7 +297,7 @@ impl TransactionInner {
             op: Some(self.op.clone()),
             description: None,
             status: Some(state.status.unwrap_or(SpanStatus::Ok)),
-            origin: Some(self.origin.clone().unwrap_or_else(|| "manual".to_owned())),
+            origin: Some(self.origin.clone().unwrap_or_else(manual_origin)),
             data: state.data.clone(),
         }
     }
@@ -306,6 +310,11 @@ impl TransactionInner {
             return;
         }
         if state.spans.len() < max {
+            if state.spans.capacity() == 0 {
+                // Room for a typical transaction's spans at once, rather
+                // than growing (and copying) them from 4.
+                state.spans.reserve_exact(FIRST_SPANS_CAPACITY.min(max));
+            }
             state.spans.push(span);
         } else {
             state.spans_over_limit += 1;

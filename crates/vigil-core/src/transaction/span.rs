@@ -7,9 +7,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use serde_json::{Map, Value};
-use vigil_protocol::{Request, Span as ProtocolSpan, SpanId, SpanStatus, TraceContext, TraceId};
+use vigil_protocol::{
+    Request, SmolStr, Span as ProtocolSpan, SpanId, SpanStatus, TraceContext, TraceId,
+};
 
 use crate::propagation::TraceHeaders;
+use crate::transaction::manual_origin;
 use crate::transaction::running::TransactionInner;
 
 /// A timed part of a transaction's work (a query, a call to another
@@ -43,7 +46,7 @@ struct SpanState {
 
 /// The texts and data of a recorded span.
 struct SpanRecord {
-    op: String,
+    op: SmolStr,
     description: Option<String>,
     tags: BTreeMap<String, String>,
     data: Map<String, Value>,
@@ -57,19 +60,19 @@ impl Span {
         op: &str,
         description: &str,
     ) -> Span {
-        transaction.children.fetch_add(1, Ordering::Relaxed);
         // A span of an unsampled transaction is never sent: it keeps its
         // ids (for the headers and events it carries) but neither its
-        // texts nor the time it started.
+        // texts nor the time it started; it is only counted.
         let (record, started) = if transaction.decision.sampled {
             let record = SpanRecord {
-                op: op.to_owned(),
+                op: SmolStr::new(op),
                 description: (!description.is_empty()).then(|| description.to_owned()),
                 tags: BTreeMap::new(),
                 data: Map::new(),
             };
             (Some(record), Instant::now())
         } else {
+            transaction.children.fetch_add(1, Ordering::Relaxed);
             (None, transaction.started)
         };
         Span {
@@ -146,7 +149,7 @@ impl Span {
     /// Sets the operation.
     pub fn set_op(&self, op: &str) {
         if let Some(record) = &mut self.lock().record {
-            record.op = op.to_owned();
+            record.op = SmolStr::new(op);
         }
     }
 
@@ -228,7 +231,7 @@ impl Span {
                 status: Some(state.status.unwrap_or(SpanStatus::Ok)),
                 tags: record.tags,
                 data: record.data,
-                origin: Some("manual".to_owned()),
+                origin: Some(manual_origin()),
             }
         };
         self.inner.transaction.record_span(span);

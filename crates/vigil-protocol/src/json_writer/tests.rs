@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
+use smol_str::SmolStr;
 
 use super::{
     context_size, span_size, spans_size, transaction_size, write_envelope_headers,
@@ -156,14 +157,14 @@ fn span(floats: Floats) -> impl Strategy<Value = Span> {
                 span_id,
                 trace_id,
                 parent_span_id,
-                op,
+                op: op.map(SmolStr::from),
                 description,
                 start_timestamp,
                 timestamp,
                 status,
                 tags,
                 data,
-                origin,
+                origin: origin.map(SmolStr::from),
             },
         )
 }
@@ -179,10 +180,10 @@ fn trace_context(floats: Floats) -> impl Strategy<Value = TraceContext> {
                     trace_id,
                     span_id,
                     parent_span_id,
-                    op,
+                    op: op.map(SmolStr::from),
                     description,
                     status,
-                    origin,
+                    origin: origin.map(SmolStr::from),
                     data,
                 }
             },

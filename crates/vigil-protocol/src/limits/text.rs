@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use smol_str::SmolStr;
+
 /// What a cut string ends in.
 pub(super) const ELLIPSIS: &str = "...";
 
@@ -23,6 +25,18 @@ pub(super) fn truncate_chars(s: &mut String, limit: usize) {
 pub(super) fn truncate_cow(s: &mut Cow<'static, str>, limit: usize) {
     if s.len() > limit {
         truncate_chars(s.to_mut(), limit);
+    }
+}
+
+/// [`truncate_chars`] for an optional short string (copied only when it
+/// is longer than `limit` bytes).
+pub(super) fn truncate_opt_smol(s: &mut Option<SmolStr>, limit: usize) {
+    if let Some(text) = s {
+        if text.len() > limit {
+            let mut owned = text.to_string();
+            truncate_chars(&mut owned, limit);
+            *text = SmolStr::from(owned);
+        }
     }
 }
 

@@ -211,8 +211,8 @@ fn kitchen_sink() -> Event {
         Context::from(TraceContext {
             trace_id: TRACE_ID.parse().unwrap(),
             span_id: SPAN_ID.parse().unwrap(),
-            op: Some(long(300)),
-            origin: Some(long(300)),
+            op: Some(long(300).into()),
+            origin: Some(long(300).into()),
             data: nested(10).as_object().unwrap().clone(),
             ..Default::default()
         }),

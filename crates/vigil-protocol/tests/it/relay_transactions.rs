@@ -184,13 +184,13 @@ fn hostile() -> Transaction {
         .map(|i| (format!("k{i}"), json!(long(20_000))))
         .collect();
     if let Some(Context::Trace(trace)) = transaction.contexts.get_mut("trace") {
-        trace.op = Some(long(300));
+        trace.op = Some(long(300).into());
         trace.origin = Some("auto http".into());
     }
     let mut spans = spans(&transaction, 10);
     for span in &mut spans {
-        span.op = Some(long(300));
-        span.origin = Some(format!("{} bad", long(300)));
+        span.op = Some(long(300).into());
+        span.origin = Some(format!("{} bad", long(300)).into());
         span.description = Some("d".repeat(5000));
         span.tags.insert("long".into(), long(1000));
         span.data = (0..30)

@@ -3,10 +3,11 @@
 //! tags and data.
 
 use serde_json::Map;
+use smol_str::SmolStr;
 
 use super::tags::TAG_VALUE_CHARS;
 use super::trim_extra;
-use crate::limits::text::{truncate_chars, truncate_opt};
+use crate::limits::text::{truncate_chars, truncate_opt, truncate_opt_smol};
 use crate::span::Span;
 
 /// The limit Relay puts on a span's `op` and `origin`.
@@ -15,14 +16,14 @@ const OP_CHARS: usize = 128;
 const DESCRIPTION_CHARS: usize = 1024;
 
 /// Cuts an `op` to Relay's 128 characters.
-pub(super) fn trim_op(op: &mut Option<String>) {
-    truncate_opt(op, OP_CHARS);
+pub(super) fn trim_op(op: &mut Option<SmolStr>) {
+    truncate_opt_smol(op, OP_CHARS);
 }
 
 /// Cuts an `origin` to 128 characters and removes it unless it is made of
 /// `a-zA-Z0-9_.` (Relay reports any other character as invalid data).
-pub(super) fn clean_origin(origin: &mut Option<String>) {
-    truncate_opt(origin, OP_CHARS);
+pub(super) fn clean_origin(origin: &mut Option<SmolStr>) {
+    truncate_opt_smol(origin, OP_CHARS);
     // Bytes, not chars: every valid character is ASCII, and no byte of a
     // longer UTF-8 character is.
     let valid = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'.';

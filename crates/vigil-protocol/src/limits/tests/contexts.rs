@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
+use smol_str::SmolStr;
 
 use super::{assert_cut, long, trimmed};
 use crate::context::{AppContext, Context, DeviceContext, OsContext, RuntimeContext, TraceContext};
@@ -123,8 +124,8 @@ fn trace_op_and_origin_are_limited_to_128_chars() {
     let trace = TraceContext {
         trace_id: TRACE_ID.parse().unwrap(),
         span_id: SPAN_ID.parse().unwrap(),
-        op: Some(long(300)),
-        origin: Some(long(200)),
+        op: Some(long(300).into()),
+        origin: Some(long(200).into()),
         ..Default::default()
     };
     let event = trimmed(Event {
@@ -219,7 +220,7 @@ fn any_context() -> impl Strategy<Value = Context> {
     prop_oneof![
         (opt_long_text(), opt_long_text(), bag()).prop_map(|(op, description, data)| {
             Context::from(TraceContext {
-                op,
+                op: op.map(SmolStr::from),
                 description,
                 data,
                 ..Default::default()

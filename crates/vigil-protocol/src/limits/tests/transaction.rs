@@ -94,7 +94,7 @@ fn a_small_transaction_is_untouched() {
 #[test]
 fn span_fields_are_limited() {
     let mut fitted = transaction(vec![Span {
-        op: Some(long(300)),
+        op: Some(long(300).into()),
         description: Some(long(2000)),
         origin: Some("auto.http axum".into()),
         tags: BTreeMap::from([("k".into(), long(500)), ("short".into(), "v".into())]),
@@ -137,7 +137,7 @@ fn transaction_fields_are_limited_like_an_event() {
         contexts: BTreeMap::from([(
             "trace".to_owned(),
             Context::from(TraceContext {
-                op: Some(long(300)),
+                op: Some(long(300).into()),
                 origin: Some("manual!".into()),
                 ..Default::default()
             }),
