@@ -427,7 +427,9 @@ fn finish(hub: &Arc<Hub>, state: State, status: Option<StatusCode>) {
         match status {
             Some(status) => {
                 transaction.set_status(SpanStatus::from_http_status(status.as_u16()));
-                transaction.set_data("http.response.status_code", Value::from(status.as_u16()));
+                if transaction.is_sampled() {
+                    transaction.set_data("http.response.status_code", Value::from(status.as_u16()));
+                }
             }
             None => transaction.set_status(SpanStatus::InternalError),
         }
