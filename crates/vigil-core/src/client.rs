@@ -49,6 +49,16 @@ pub struct Client {
     dsn_header: Option<String>,
 }
 
+impl Drop for Client {
+    /// A client dropped without [`close`](Client::close) stops counting as
+    /// enabled (its transport shuts down as it is dropped).
+    fn drop(&mut self) {
+        if self.enabled.swap(false, Ordering::AcqRel) {
+            crate::hub::count_enabled(false);
+        }
+    }
+}
+
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
@@ -117,10 +127,14 @@ impl Client {
             integrations: Vec::new(),
             packages: Vec::new(),
         };
+        let enabled = options.dsn.is_some() && transport.is_some();
+        if enabled {
+            crate::hub::count_enabled(true);
+        }
         Client {
             sdk_header,
             dsn_header,
-            enabled: AtomicBool::new(options.dsn.is_some() && transport.is_some()),
+            enabled: AtomicBool::new(enabled),
             options,
             transport,
             recorder,
@@ -379,6 +393,9 @@ impl Client {
     pub fn close(&self, timeout: impl Into<Option<Duration>>) -> bool {
         let timeout = timeout.into().unwrap_or(self.options.shutdown_timeout);
         let was_enabled = self.enabled.swap(false, Ordering::AcqRel);
+        if was_enabled {
+            crate::hub::count_enabled(false);
+        }
         match self.transport.as_ref().filter(|_| was_enabled) {
             Some(t) => {
                 call_guarded("transport shutdown", None, || t.shutdown(timeout)).unwrap_or(false)

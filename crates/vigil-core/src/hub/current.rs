@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use crate::client::Client;
@@ -13,9 +13,18 @@ use crate::hub::stack::lock;
 use crate::propagation::PropagationContext;
 use crate::scope::Scope;
 
-/// Set once any enabled client is bound anywhere: until then every API
-/// call is a single relaxed load.
-static ANY_CLIENT: AtomicBool = AtomicBool::new(false);
+/// Two counts in one word, so that the disabled fast path is one relaxed
+/// load: the high half counts the live handles that bind a client to a
+/// hub's layer, the low half the enabled clients (made with a DSN and a
+/// transport, not yet closed or dropped). While either half is zero no
+/// hub has an enabled client, now: every API call returns at once, also
+/// after a client was unbound or closed.
+static ACTIVITY: AtomicU64 = AtomicU64::new(0);
+
+/// One bound handle, in [`ACTIVITY`]'s high half.
+const ONE_BOUND: u64 = 1 << 32;
+/// One enabled client, in [`ACTIVITY`]'s low half.
+const ONE_ENABLED: u64 = 1;
 
 static MAIN: LazyLock<Arc<Hub>> =
     LazyLock::new(|| Arc::new(Hub::new(None, Arc::new(Scope::new()))));
@@ -24,17 +33,29 @@ thread_local! {
     static CURRENT: RefCell<Option<Arc<Hub>>> = const { RefCell::new(None) };
 }
 
-/// Whether any enabled client has been bound (the disabled fast path).
+/// Whether an enabled client may be bound somewhere: `false` means that
+/// none is (the disabled fast path); `true` that the hub must be asked.
 #[inline]
 pub(crate) fn any_client() -> bool {
-    ANY_CLIENT.load(Ordering::Relaxed)
+    let activity = ACTIVITY.load(Ordering::Relaxed);
+    activity >= ONE_BOUND && activity % ONE_BOUND != 0
 }
 
-/// Notes that `client` is being bound somewhere: once an enabled client
-/// is, the API stops taking the disabled fast path.
-pub(super) fn note_bound(client: Option<&Client>) {
-    if client.is_some_and(Client::is_enabled) {
-        ANY_CLIENT.store(true, Ordering::Relaxed);
+/// Counts a handle binding a client to a layer, while it lives.
+pub(super) fn count_bound(live: bool) {
+    if live {
+        ACTIVITY.fetch_add(ONE_BOUND, Ordering::Relaxed);
+    } else {
+        ACTIVITY.fetch_sub(ONE_BOUND, Ordering::Relaxed);
+    }
+}
+
+/// Counts an enabled client, from its creation to its close or drop.
+pub(crate) fn count_enabled(enabled: bool) {
+    if enabled {
+        ACTIVITY.fetch_add(ONE_ENABLED, Ordering::Relaxed);
+    } else {
+        ACTIVITY.fetch_sub(ONE_ENABLED, Ordering::Relaxed);
     }
 }
 
@@ -58,7 +79,7 @@ impl Hub {
         own.breadcrumbs.detach();
         // A thread is a unit of work of its own: its own trace.
         own.propagation = Arc::new(PropagationContext::new());
-        let client = client.map(|bound| bound.0.clone());
+        let client = client.map(|bound| bound.client().clone());
         let hub = Hub::new(client, Arc::new(own));
         hub.follows_main.store(true, Ordering::Relaxed);
         hub
@@ -173,4 +194,78 @@ pub fn bind_client_to_main(client: Arc<Client>) {
             _ => *current = Some(MAIN.clone()),
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::any_client;
+    use crate::client::Client;
+    use crate::hub::Hub;
+    use crate::options::ClientOptions;
+    use crate::scope::Scope;
+    use crate::test::TestTransport;
+    use crate::transport::{Transport, TransportContext};
+
+    fn enabled_client() -> Arc<Client> {
+        let transport = TestTransport::new();
+        Arc::new(Client::new(ClientOptions {
+            dsn: Some("https://public@example.invalid/1".parse().expect("valid")),
+            transport: Some(Arc::new(move |_: &TransportContext<'_>| {
+                transport.clone() as Arc<dyn Transport>
+            })),
+            ..ClientOptions::default()
+        }))
+    }
+
+    /// The fast path answers "no client" whenever no hub has an enabled
+    /// client now: before any is bound, after unbinding, after closing,
+    /// after dropping, and with only disabled clients bound. (The only
+    /// test of this crate's unit tests that binds clients: the counts are
+    /// process-wide.)
+    #[test]
+    fn the_disabled_path_follows_what_is_bound_now() {
+        assert!(!any_client(), "nothing bound yet");
+        let client = enabled_client();
+        let hub = Hub::new(Some(client.clone()), Arc::new(Scope::new()));
+        assert!(any_client(), "an enabled client is bound");
+        let pushed = hub.push_scope();
+        assert!(any_client());
+        drop(pushed);
+        hub.bind_client(None);
+        assert!(!any_client(), "unbound");
+        hub.bind_client(Some(client.clone()));
+        assert!(any_client(), "bound again");
+        client.close(None);
+        assert!(!any_client(), "closed while bound");
+
+        let disabled = Arc::new(Client::new(ClientOptions::default()));
+        let other = Hub::new(Some(disabled.clone()), Arc::new(Scope::new()));
+        assert!(!any_client(), "only disabled clients bound");
+        drop(other);
+
+        let client = enabled_client();
+        hub.bind_client(Some(client.clone()));
+        assert!(any_client());
+        drop(hub);
+        assert!(!any_client(), "the hub holding it dropped");
+        let hub = Hub::new(Some(client.clone()), Arc::new(Scope::new()));
+        assert!(any_client());
+        drop(client);
+        assert!(any_client(), "the hub still holds the client");
+        drop(hub);
+        assert!(!any_client(), "everything dropped");
+        let client = enabled_client();
+        assert!(!any_client(), "an enabled client bound nowhere");
+        // A disabled client bound on one hub while an enabled one is bound
+        // nowhere: the counts cannot tell, so the hub is asked (and
+        // answers correctly).
+        let other = Hub::new(Some(disabled), Arc::new(Scope::new()));
+        assert!(any_client());
+        assert!(!other.is_active());
+        drop(other);
+        drop(client);
+        assert!(!any_client());
+    }
 }

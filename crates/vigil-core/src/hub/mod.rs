@@ -21,7 +21,7 @@ use crate::panic_guard::call_guarded;
 use crate::scope::Scope;
 
 pub use self::current::bind_client_to_main;
-pub(crate) use self::current::{SwitchGuard, any_client};
+pub(crate) use self::current::{SwitchGuard, any_client, count_enabled};
 pub use self::stack::ScopeGuard;
 use self::stack::{Bound, Layer, PopOnDrop, Stack, lock};
 
@@ -72,11 +72,10 @@ impl fmt::Debug for Hub {
 impl Hub {
     /// A hub with one scope layer.
     pub fn new(client: Option<Arc<Client>>, scope: Arc<Scope>) -> Hub {
-        Hub::with_bound(client.map(|c| Arc::new(Bound(c))), scope)
+        Hub::with_bound(client.map(|c| Arc::new(Bound::new(c))), scope)
     }
 
     fn with_bound(client: Option<Arc<Bound>>, scope: Arc<Scope>) -> Hub {
-        current::note_bound(client.as_ref().map(|c| &*c.0));
         Hub {
             stack: Arc::new(Mutex::new(Stack::new(client, scope))),
             last_event_id: Mutex::new(None),
@@ -104,7 +103,7 @@ impl Hub {
     /// The client of the top scope (for an implicitly created thread hub
     /// without one: the main hub's client).
     pub fn client(&self) -> Option<Arc<Client>> {
-        self.bound().map(|bound| bound.0.clone())
+        self.bound().map(|bound| bound.client().clone())
     }
 
     /// Whether this hub has an enabled client: the one answer to "is a
@@ -146,9 +145,8 @@ impl Hub {
     /// Binds a client to the top scope (`None` unbinds). The hub stops
     /// falling back to the main hub's client.
     pub fn bind_client(&self, client: Option<Arc<Client>>) {
-        current::note_bound(client.as_deref());
         self.follows_main.store(false, Ordering::Relaxed);
-        let client = client.map(|c| Arc::new(Bound(c)));
+        let client = client.map(|c| Arc::new(Bound::new(c)));
         let mut stack = lock(&self.stack);
         let top = stack.top_mut();
         top.client = client;

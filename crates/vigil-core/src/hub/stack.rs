@@ -11,7 +11,27 @@ use crate::scope::Scope;
 /// pushing scopes and capturing count on the hub's own counter, not on the
 /// client's, which every thread's hub shares.
 #[derive(Debug)]
-pub(super) struct Bound(pub(super) Arc<Client>);
+pub(super) struct Bound(Arc<Client>);
+
+impl Bound {
+    /// Binds `client`; the handle is counted (for the disabled fast path)
+    /// until it is dropped.
+    pub(super) fn new(client: Arc<Client>) -> Bound {
+        super::current::count_bound(true);
+        Bound(client)
+    }
+
+    /// The bound client.
+    pub(super) fn client(&self) -> &Arc<Client> {
+        &self.0
+    }
+}
+
+impl Drop for Bound {
+    fn drop(&mut self) {
+        super::current::count_bound(false);
+    }
+}
 
 impl std::ops::Deref for Bound {
     type Target = Client;
