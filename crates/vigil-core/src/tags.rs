@@ -139,7 +139,24 @@ impl Tags {
             return;
         }
         // Full: rewrite the list with every change, then keep this one.
-        // The strings are shared, not copied.
+        self.fold();
+        match change {
+            (key, Some(value)) => self.insert(&key, value),
+            (key, None) => self.remove(&key),
+        }
+    }
+
+    /// Whether changes are kept beside the shared list.
+    pub(crate) fn has_changes(&self) -> bool {
+        self.changes().next().is_some()
+    }
+
+    /// Writes the changes into a new list, leaving every change slot free;
+    /// the tags stay the same. The strings are shared, not copied.
+    pub(crate) fn fold(&mut self) {
+        if !self.has_changes() {
+            return;
+        }
         let mut merged: Vec<Entry> = self
             .base()
             .iter()
@@ -153,10 +170,6 @@ impl Tags {
         merged.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         self.base = (!merged.is_empty()).then(|| merged.into());
         self.overlay = Default::default();
-        match change {
-            (key, Some(value)) => self.insert(&key, value),
-            (key, None) => self.remove(&key),
-        }
     }
 
     /// Adds to `map` every tag it does not have.
@@ -273,6 +286,41 @@ mod tests {
             current.iter().collect::<Vec<_>>(),
             [("keep", "1"), ("mine", "y"), ("theirs", "x")]
         );
+    }
+
+    #[test]
+    fn folding_keeps_the_tags_and_frees_every_change_slot() {
+        let mut folded = tags(&[("b", "2"), ("a", "1")]);
+        let mut spilled = folded.clone();
+        spilled.fold();
+        spilled.remove("b");
+        spilled.insert("c", "3".into());
+        folded.remove("b");
+        folded.insert("c", "3".into());
+        let before: Vec<(String, String)> = folded
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        folded.fold();
+        assert!(!folded.has_changes());
+        assert_eq!(
+            folded.iter().collect::<Vec<_>>(),
+            before
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(folded, spilled);
+        // A copy of the folded tags takes four changes without a new list.
+        let mut child = folded.clone();
+        for key in ["w", "x", "y", "z"] {
+            child.insert(key, "v".into());
+        }
+        assert!(Arc::ptr_eq(
+            child.base.as_ref().expect("a list"),
+            folded.base.as_ref().expect("a list")
+        ));
+        assert_eq!(child.len(), 6);
     }
 
     #[test]

@@ -71,8 +71,9 @@ impl Hub {
     /// shared with other threads.
     fn new_thread_hub() -> Hub {
         let (client, scope) = {
-            let stack = lock(&MAIN.stack);
-            let top = stack.top();
+            let mut stack = lock(&MAIN.stack);
+            let top = stack.top_mut();
+            super::fold_tags_for_forks(&mut top.scope);
             (top.client.clone(), top.scope.clone())
         };
         let mut own = (*scope).clone();

@@ -88,8 +88,9 @@ impl Hub {
     pub fn new_from_top<H: AsRef<Hub>>(other: H) -> Hub {
         let other = other.as_ref();
         let (client, scope) = {
-            let stack = lock(&other.stack);
-            let top = stack.top();
+            let mut stack = lock(&other.stack);
+            let top = stack.top_mut();
+            fold_tags_for_forks(&mut top.scope);
             (top.client.clone(), top.scope.clone())
         };
         let hub = Hub::with_bound(client, scope);
@@ -333,5 +334,21 @@ impl Hub {
 impl AsRef<Hub> for Hub {
     fn as_ref(&self) -> &Hub {
         self
+    }
+}
+
+/// Before a scope is copied into a new hub (a request's, a thread's),
+/// writes its pending tag changes into its shared list, once: the copies
+/// then start with every change slot free, and a request setting a few
+/// tags of its own never rewrites the list. Only the representation
+/// changes, so the layer's version stays (a `configure_scope` running
+/// meanwhile writes back or merges as it would have). The scope it
+/// replaces shares every user value with the folded one, so dropping it
+/// here, under the hub's lock, runs no user code.
+pub(super) fn fold_tags_for_forks(scope: &mut Arc<Scope>) {
+    if scope.tags.has_changes() {
+        let mut folded = (**scope).clone();
+        folded.tags.fold();
+        *scope = Arc::new(folded);
     }
 }
