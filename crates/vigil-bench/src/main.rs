@@ -14,14 +14,18 @@
 //! | op | what one operation is |
 //! |---|---|
 //! | op1 | `configure_scope(|s| s.set_tag(..))` |
+//! | op1r | op1 on a scope that holds the 2 service tags and has since had 6 tags set, one `configure_scope` each |
 //! | op2 | `with_scope(|s| s.set_tag(..), || ..)`: push, set a tag, pop |
+//! | op2r | op2 on the scope of op1r |
 //! | op3 | `add_breadcrumb` with the scope at its 100-breadcrumb cap |
 //! | op4 | `capture_message`, transport serializing the envelope to bytes |
 //! | op5 | `capture_message`, transport dropping the envelope unserialized |
 //! | op6 | `capture_message` with no client bound (the disabled SDK) |
+//! | op6r | `capture_message` after `init` and then `Hub::current().bind_client(None)` on both SDKs |
 //! | op7 | `Hub::current()` |
 //! | op8 | `capture_message` from 2 threads at once (ns per event), and Vigil's 2-thread / 1-thread throughput |
 //! | op9 | a request: `Hub::new_from_top(Hub::current())` + `Hub::run`, 3 tags, 5 breadcrumbs, a capture in 1 request of 10 |
+//! | op9r | op9 from the service scope (2 tags, no user, no breadcrumbs), the 3 tags a request id unique to the request (16 hex digits) + 2 constant ones |
 //! | tx1 | `start_transaction` + 10 child spans (`start_child` + `finish`) + `finish`, sampled, the transaction serialized |
 //! | tx2 | one `start_child` + `finish` on a running sampled transaction (replaced, unsent, every 100 spans) |
 //! | tx3 | `configure_scope(\|s\| s.iter_trace_propagation_headers().collect())` with a sampled transaction as the scope's span (Vigil: `sentry-trace` + `baggage`; sentry 0.49: `sentry-trace` only) |
@@ -33,8 +37,11 @@
 //! plus the memory of a pushed scope after one breadcrumb when its parent
 //! holds 20 (bytes allocated by `push_scope` + `add_breadcrumb`).
 //!
-//! Every operation except op6 starts from the same scope on both SDKs: 5
-//! tags, a user and 20 breadcrumbs. Both SDKs are initialised with the
+//! Every operation except op6 and the realistic variants op1r, op2r and
+//! op9r starts from the same scope on both SDKs: 5 tags, a user and 20
+//! breadcrumbs. The realistic variants start from what a service sets at
+//! start-up: 2 tags (`service`, `region`), no user, no breadcrumbs; each
+//! sits right after its base operation in the tables. Both SDKs are initialised with the
 //! same DSN, `default_integrations` off, a release, and a transport of this
 //! crate ([`transports`]) that serializes each envelope to a `Vec<u8>` and
 //! drops it (op5: drops it without serializing). The suite checks that
@@ -61,9 +68,9 @@
 //! - **Allocations** ([`alloc`]): a counting `#[global_allocator]` around
 //!   `System` counts, for the measuring thread only, the calls and bytes
 //!   of 1000 iterations of each operation.
-//! - **Floors**: op3 and op6 also time what both SDKs' numbers contain
-//!   that is not SDK work (op3: building and dropping a breadcrumb; op6:
-//!   the loop and `black_box`), and print the ratio of the time above the
+//! - **Floors**: op3, op6 and op6r also time what both SDKs' numbers
+//!   contain that is not SDK work (op3: building and dropping a
+//!   breadcrumb; op6, op6r: the loop and `black_box`), and print the ratio of the time above the
 //!   floor, for information.
 //! - **Scaling** (op8): two persistent worker threads; the same pool also
 //!   times a register-only spin loop on one and two threads, the machine's
@@ -180,7 +187,7 @@ fn usage() -> ! {
         "usage: vigil-bench suite [--rounds N] [--batch-ms MS] [--no-callgrind] [--profile] [--ops op1,tx1,...]"
     );
     eprintln!(
-        "       vigil-bench op OP [--rounds N] [--batch-ms MS]   (OP: op1..op9, tx1..tx5, tx1u, tx5u, scope-mem)"
+        "       vigil-bench op OP [--rounds N] [--batch-ms MS]   (OP: op1..op9, op1r, op2r, op6r, op9r, tx1..tx5, tx1u, tx5u, scope-mem)"
     );
     eprintln!("       vigil-bench callgrind OP vigil|sentry N");
     eprintln!("       vigil-bench delivery [EVENTS]");

@@ -35,7 +35,8 @@ const CALLGRIND_WARMUP: u64 = 300;
 /// One operation of the suite.
 #[derive(Debug)]
 pub(crate) struct OpSpec {
-    /// Short id, used on the command line (`op1` .. `op9`).
+    /// Short id, used on the command line (`op1` .. `op9`; an `r` suffix
+    /// marks the realistic variant of an operation, e.g. `op9r`).
     pub(crate) id: &'static str,
     /// What it does.
     pub(crate) title: &'static str,
@@ -44,15 +45,25 @@ pub(crate) struct OpSpec {
 }
 
 /// The operations, in table order.
-pub(crate) const OPS: [OpSpec; 16] = [
+pub(crate) const OPS: [OpSpec; 20] = [
     OpSpec {
         id: "op1",
         title: "configure_scope + set_tag",
         callgrind_n: Some(20_000),
     },
     OpSpec {
+        id: "op1r",
+        title: "op1, scope with 2 tags + 6 tag changes",
+        callgrind_n: Some(20_000),
+    },
+    OpSpec {
         id: "op2",
         title: "with_scope (push, set_tag, pop)",
+        callgrind_n: Some(20_000),
+    },
+    OpSpec {
+        id: "op2r",
+        title: "op2, scope with 2 tags + 6 tag changes",
         callgrind_n: Some(20_000),
     },
     OpSpec {
@@ -76,6 +87,11 @@ pub(crate) const OPS: [OpSpec; 16] = [
         callgrind_n: Some(100_000),
     },
     OpSpec {
+        id: "op6r",
+        title: "capture_message, client bound then unbound",
+        callgrind_n: Some(100_000),
+    },
+    OpSpec {
         id: "op7",
         title: "Hub::current()",
         callgrind_n: Some(100_000),
@@ -88,6 +104,11 @@ pub(crate) const OPS: [OpSpec; 16] = [
     OpSpec {
         id: "op9",
         title: "request (hub, 3 tags, 5 crumbs, 1/10 capture)",
+        callgrind_n: Some(2_000),
+    },
+    OpSpec {
+        id: "op9r",
+        title: "request, realistic (2 global tags, request id + 2 tags, 5 crumbs, 1/10 capture)",
         callgrind_n: Some(2_000),
     },
     OpSpec {
@@ -189,6 +210,16 @@ pub(crate) enum Tracing {
     Unsampled,
 }
 
+/// What the main hub's scope holds once both SDKs are initialised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BaseScope {
+    /// [`standard_scope`]: 5 tags, a user and 20 breadcrumbs.
+    Standard,
+    /// [`service_scope`]: the 2 tags a service sets at start-up, no user,
+    /// no breadcrumbs (the realistic variants start from it).
+    Service,
+}
+
 /// Initialises both SDKs with a transport in `mode` (`None`: no SDK is
 /// initialised, both stay disabled) and, when initialised, fills the
 /// standard scope on both. Tracing is off.
@@ -198,6 +229,11 @@ pub(crate) fn setup(mode: Option<Mode>) -> Env {
 
 /// [`setup`] with tracing as `tracing` says.
 pub(crate) fn setup_traced(mode: Option<Mode>, tracing: Tracing) -> Env {
+    setup_from(mode, tracing, BaseScope::Standard)
+}
+
+/// [`setup_traced`], filling the main scope as `base` says.
+fn setup_from(mode: Option<Mode>, tracing: Tracing, base: BaseScope) -> Env {
     let vigil_seen = Arc::new(Observed::default());
     let sentry_seen = Arc::new(Observed::default());
     let Some(mode) = mode else {
@@ -240,7 +276,10 @@ pub(crate) fn setup_traced(mode: Option<Mode>, tracing: Tracing) -> Env {
     let sentry_guard = sentry::init((DSN, options));
     assert!(sentry_guard.is_enabled(), "sentry did not initialise");
 
-    standard_scope();
+    match base {
+        BaseScope::Standard => standard_scope(),
+        BaseScope::Service => service_scope(),
+    }
     Env {
         _vigil: Some(vigil_guard),
         _sentry: Some(sentry_guard),
@@ -286,6 +325,61 @@ fn standard_scope() {
         vigil::add_breadcrumb(vigil_crumb(format!("GET /api/items/{i} -> 200")));
         sentry::add_breadcrumb(sentry_crumb(format!("GET /api/items/{i} -> 200")));
     }
+}
+
+/// The tags a service sets once at start-up: the first 2 of [`TAGS`].
+const SERVICE_TAGS: [(&str, &str); 2] = [TAGS[0], TAGS[1]];
+
+/// The scope the realistic variants start from: [`SERVICE_TAGS`] only,
+/// the same on both SDKs.
+fn service_scope() {
+    vigil::configure_scope(|scope| {
+        for (k, v) in SERVICE_TAGS {
+            scope.set_tag(k, v);
+        }
+    });
+    sentry::configure_scope(|scope| {
+        for (k, v) in SERVICE_TAGS {
+            scope.set_tag(k, v);
+        }
+    });
+}
+
+/// The tags op1r and op2r set on the scope before they are measured, each
+/// in a `configure_scope` call of its own: 6 changes, more than a scope
+/// keeps beside its shared list in Vigil.
+const TAG_CHANGES: [(&str, &str); 6] = [
+    ("tenant", "acme"),
+    ("plan", "enterprise"),
+    ("feature", "checkout-v2"),
+    ("locale", "en-GB"),
+    ("shard", "7"),
+    ("user_tier", "pro"),
+];
+
+/// Sets each of [`TAG_CHANGES`] on the current scope of both SDKs, one
+/// `configure_scope` call per tag.
+fn change_tags() {
+    for (k, v) in TAG_CHANGES {
+        vigil::configure_scope(|scope| scope.set_tag(k, v));
+        sentry::configure_scope(|scope| scope.set_tag(k, v));
+    }
+}
+
+/// Unbinds the client from the current hub of both SDKs (the main hub, on
+/// the thread that initialised them), leaving both initialised but with
+/// no client to capture with.
+fn unbind_clients() {
+    vigil::Hub::current().bind_client(None);
+    sentry::Hub::current().bind_client(None);
+    assert!(
+        vigil::Hub::current().client().is_none(),
+        "vigil kept a client"
+    );
+    assert!(
+        sentry::Hub::current().client().is_none(),
+        "sentry kept a client"
+    );
 }
 
 // Both breadcrumbs are built field by field: `..Default::default()` would
@@ -369,19 +463,75 @@ fn sentry_request(i: &mut u64) {
     });
 }
 
+/// One realistic request: a fresh hub from the current one (the main hub,
+/// holding [`SERVICE_TAGS`]), 3 tags (a request id unique to the request
+/// and 2 constant ones), 5 breadcrumbs, and a captured message every 10th
+/// request.
+fn vigil_request_realistic(i: &mut u64) {
+    *i += 1;
+    let capture = *i % 10 == 0;
+    let request_id = format!("{:016x}", *i);
+    let hub = Arc::new(vigil::Hub::new_from_top(vigil::Hub::current()));
+    vigil::Hub::run(hub, || {
+        vigil::configure_scope(|scope| {
+            scope.set_tag("request_id", request_id);
+            scope.set_tag("route", "/api/items/{id}");
+            scope.set_tag("method", "GET");
+        });
+        for _ in 0..5 {
+            vigil::add_breadcrumb(vigil_crumb("SELECT * FROM items WHERE id = $1".into()));
+        }
+        if capture {
+            vigil_capture();
+        }
+    });
+}
+
+fn sentry_request_realistic(i: &mut u64) {
+    *i += 1;
+    let capture = *i % 10 == 0;
+    let request_id = format!("{:016x}", *i);
+    let hub = Arc::new(sentry::Hub::new_from_top(sentry::Hub::current()));
+    sentry::Hub::run(hub, || {
+        sentry::configure_scope(|scope| {
+            scope.set_tag("request_id", request_id);
+            scope.set_tag("route", "/api/items/{id}");
+            scope.set_tag("method", "GET");
+        });
+        for _ in 0..5 {
+            sentry::add_breadcrumb(sentry_crumb("SELECT * FROM items WHERE id = $1".into()));
+        }
+        if capture {
+            sentry_capture();
+        }
+    });
+}
+
+/// The environment of op1, op2 and their realistic variants: the standard
+/// scope, or (`op1r`, `op2r`) the service scope after 6 tag changes.
+fn scope_env(op: &str) -> Env {
+    if matches!(op, "op1r" | "op2r") {
+        let env = setup_from(Some(Mode::Serialize), Tracing::Off, BaseScope::Service);
+        change_tags();
+        env
+    } else {
+        setup(Some(Mode::Serialize))
+    }
+}
+
 /// Sets up `op` and performs `action` on it; returns the child's report.
 pub(crate) fn run(op: &str, action: Action) -> Value {
     let mut report = match op {
-        "op1" => {
-            let _env = setup(Some(Mode::Serialize));
+        "op1" | "op1r" => {
+            let _env = scope_env(op);
             drive(
                 action,
                 || vigil::configure_scope(|s| s.set_tag("op", "configure")),
                 || sentry::configure_scope(|s| s.set_tag("op", "configure")),
             )
         }
-        "op2" => {
-            let _env = setup(Some(Mode::Serialize));
+        "op2" | "op2r" => {
+            let _env = scope_env(op);
             drive(
                 action,
                 || {
@@ -438,8 +588,15 @@ pub(crate) fn run(op: &str, action: Action) -> Value {
             }
             report
         }
-        "op6" => {
-            let _env = setup(None);
+        "op6" | "op6r" => {
+            // op6r: both initialised, then the client unbound.
+            let _env = if op == "op6" {
+                setup(None)
+            } else {
+                let env = setup(Some(Mode::Serialize));
+                unbind_clients();
+                env
+            };
             let mut report = drive(action, vigil_capture, sentry_capture);
             // The loop and `black_box` traffic around the call, no SDK.
             let empty = || {
@@ -470,24 +627,16 @@ pub(crate) fn run(op: &str, action: Action) -> Value {
         }
         "op9" => {
             let env = setup(Some(Mode::Serialize));
-            let mut vi = 0;
-            let mut si = 0;
-            let mut report = drive(
+            requests(action, &env, vigil_request, sentry_request)
+        }
+        "op9r" => {
+            let env = setup_from(Some(Mode::Serialize), Tracing::Off, BaseScope::Service);
+            requests(
                 action,
-                || vigil_request(&mut vi),
-                || sentry_request(&mut si),
-            );
-            if matches!(action, Action::Measure(_)) {
-                env.vigil_seen.keep_next();
-                env.sentry_seen.keep_next();
-                for _ in 0..10 {
-                    vigil_request(&mut vi);
-                    sentry_request(&mut si);
-                }
-                report["vigil_event"] = describe(env.vigil_seen.take_kept());
-                report["sentry_event"] = describe(env.sentry_seen.take_kept());
-            }
-            report
+                &env,
+                vigil_request_realistic,
+                sentry_request_realistic,
+            )
         }
         "scope-mem" => {
             let _env = setup(Some(Mode::Serialize));
@@ -497,6 +646,31 @@ pub(crate) fn run(op: &str, action: Action) -> Value {
         other => panic!("unknown operation {other}"),
     };
     report["op"] = json!(op);
+    report
+}
+
+/// Drives op9 or op9r: `vigil` and `sentry` each perform one request,
+/// numbered by the counter they increment. When measuring, 10 more
+/// requests each (one captures) show the event each SDK sent.
+fn requests<V: FnMut(&mut u64), S: FnMut(&mut u64)>(
+    action: Action,
+    env: &Env,
+    mut vigil: V,
+    mut sentry: S,
+) -> Value {
+    let mut vi = 0;
+    let mut si = 0;
+    let mut report = drive(action, || vigil(&mut vi), || sentry(&mut si));
+    if matches!(action, Action::Measure(_)) {
+        env.vigil_seen.keep_next();
+        env.sentry_seen.keep_next();
+        for _ in 0..10 {
+            vigil(&mut vi);
+            sentry(&mut si);
+        }
+        report["vigil_event"] = describe(env.vigil_seen.take_kept());
+        report["sentry_event"] = describe(env.sentry_seen.take_kept());
+    }
     report
 }
 

@@ -45,11 +45,20 @@ fn both_sdks_send_the_same_event() {
         assert_eq!(event["breadcrumbs"], 25, "{sdk}: {r}");
         assert_eq!(event["tags"], 8, "{sdk}: {r}");
     }
+    let r = quick("op9r");
+    for sdk in ["vigil", "sentry"] {
+        let event = &r[format!("{sdk}_event")];
+        assert_eq!(event["breadcrumbs"], 5, "{sdk}: {r}");
+        assert_eq!(event["tags"], 5, "{sdk}: {r}");
+        assert_eq!(event["user"], false, "{sdk}: {r}");
+    }
 }
 
 #[test]
 fn every_single_thread_op_reports_both_sdks() {
-    for op in ["op1", "op2", "op3", "op5", "op6", "op7"] {
+    for op in [
+        "op1", "op1r", "op2", "op2r", "op3", "op5", "op6", "op6r", "op7",
+    ] {
         let r = quick(op);
         assert_eq!(r["op"], op);
         for key in [
@@ -62,10 +71,12 @@ fn every_single_thread_op_reports_both_sdks() {
             assert!(r[key].as_f64().is_some(), "{op}: no {key} in {r}");
         }
     }
-    // No client: nothing allocates.
-    let r = quick("op6");
-    assert_eq!(r["vigil_bytes"], 0.0);
-    assert_eq!(r["sentry_bytes"], 0.0);
+    // No client (never bound, or unbound): nothing allocates.
+    for op in ["op6", "op6r"] {
+        let r = quick(op);
+        assert_eq!(r["vigil_bytes"], 0.0, "{op}: {r}");
+        assert_eq!(r["sentry_bytes"], 0.0, "{op}: {r}");
+    }
 }
 
 #[test]
