@@ -174,10 +174,10 @@ fn is_system_frame(frame: &Frame, paths: &[String]) -> bool {
         return true;
     }
     let file = frame.abs_path.as_deref().or(frame.filename.as_deref());
-    if let Some(file) = file {
-        if relative_filename(file).1 != Origin::Other {
-            return true;
-        }
+    if let Some(file) = file
+        && relative_filename(file).1 != Origin::Other
+    {
+        return true;
     }
     // A function without a path that is not Rust source: C code such as
     // `__call_tls_dtors` or `start_thread`.

@@ -50,13 +50,15 @@ impl Integration for AttachStacktraceIntegration {
     }
 
     fn process_event(&self, mut event: Event, options: &ClientOptions) -> Option<Event> {
-        if options.attach_stacktrace && event.exception.is_empty() && event.threads.is_empty() {
-            if let Some(stacktrace) = current_stacktrace(options) {
-                let mut thread = current_thread();
-                thread.current = Some(true);
-                thread.stacktrace = Some(stacktrace);
-                event.threads.values.push(thread);
-            }
+        if options.attach_stacktrace
+            && event.exception.is_empty()
+            && event.threads.is_empty()
+            && let Some(stacktrace) = current_stacktrace(options)
+        {
+            let mut thread = current_thread();
+            thread.current = Some(true);
+            thread.stacktrace = Some(stacktrace);
+            event.threads.values.push(thread);
         }
         Some(event)
     }

@@ -427,7 +427,7 @@ pub(crate) fn sentry_capture() {
 /// and a captured message every 10th request.
 fn vigil_request(i: &mut u64) {
     *i += 1;
-    let capture = *i % 10 == 0;
+    let capture = (*i).is_multiple_of(10);
     let hub = Arc::new(vigil::Hub::new_from_top(vigil::Hub::current()));
     vigil::Hub::run(hub, || {
         vigil::configure_scope(|scope| {
@@ -446,7 +446,7 @@ fn vigil_request(i: &mut u64) {
 
 fn sentry_request(i: &mut u64) {
     *i += 1;
-    let capture = *i % 10 == 0;
+    let capture = (*i).is_multiple_of(10);
     let hub = Arc::new(sentry::Hub::new_from_top(sentry::Hub::current()));
     sentry::Hub::run(hub, || {
         sentry::configure_scope(|scope| {
@@ -469,7 +469,7 @@ fn sentry_request(i: &mut u64) {
 /// request.
 fn vigil_request_realistic(i: &mut u64) {
     *i += 1;
-    let capture = *i % 10 == 0;
+    let capture = (*i).is_multiple_of(10);
     let request_id = format!("{:016x}", *i);
     let hub = Arc::new(vigil::Hub::new_from_top(vigil::Hub::current()));
     vigil::Hub::run(hub, || {
@@ -489,7 +489,7 @@ fn vigil_request_realistic(i: &mut u64) {
 
 fn sentry_request_realistic(i: &mut u64) {
     *i += 1;
-    let capture = *i % 10 == 0;
+    let capture = (*i).is_multiple_of(10);
     let request_id = format!("{:016x}", *i);
     let hub = Arc::new(sentry::Hub::new_from_top(sentry::Hub::current()));
     sentry::Hub::run(hub, || {

@@ -420,10 +420,10 @@ impl ClientOptions {
     /// # Errors
     /// As [`apply_env`](ClientOptions::apply_env).
     pub fn apply_env_from(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), DsnError> {
-        if self.dsn.is_none() {
-            if let Some(dsn) = var("SENTRY_DSN") {
-                self.dsn = parse_optional_dsn(&dsn)?;
-            }
+        if self.dsn.is_none()
+            && let Some(dsn) = var("SENTRY_DSN")
+        {
+            self.dsn = parse_optional_dsn(&dsn)?;
         }
         let nonempty = |name: &str| var(name).filter(|v| !v.trim().is_empty());
         if self.release.is_none() {
@@ -434,15 +434,15 @@ impl ClientOptions {
         }
         if let Some(rate) =
             nonempty("SENTRY_SAMPLE_RATE").and_then(|r| r.trim().parse::<f32>().ok())
+            && self.sample_rate >= 1.0
+            && rate.is_finite()
         {
-            if self.sample_rate >= 1.0 && rate.is_finite() {
-                self.sample_rate = rate.clamp(0.0, 1.0);
-            }
+            self.sample_rate = rate.clamp(0.0, 1.0);
         }
-        if !self.debug {
-            if let Some(v) = nonempty("SENTRY_DEBUG") {
-                self.debug = matches!(v.trim(), "1" | "true" | "TRUE" | "True" | "yes" | "on");
-            }
+        if !self.debug
+            && let Some(v) = nonempty("SENTRY_DEBUG")
+        {
+            self.debug = matches!(v.trim(), "1" | "true" | "TRUE" | "True" | "yes" | "on");
         }
         Ok(())
     }

@@ -272,15 +272,15 @@ impl Scope {
             &mut event.extra,
             &mut event.contexts,
         );
-        if event.transaction.is_none() {
-            if let Some(t) = &self.rest.transaction {
-                event.transaction = Some((**t).to_owned());
-            }
+        if event.transaction.is_none()
+            && let Some(t) = &self.rest.transaction
+        {
+            event.transaction = Some((**t).to_owned());
         }
-        if event.fingerprint.is_empty() {
-            if let Some(f) = &self.rest.fingerprint {
-                event.fingerprint = f.to_vec();
-            }
+        if event.fingerprint.is_empty()
+            && let Some(f) = &self.rest.fingerprint
+        {
+            event.fingerprint = f.to_vec();
         }
         if !event.contexts.contains_key("trace") {
             let trace = match &self.span {
@@ -320,10 +320,10 @@ impl Scope {
         extra: &mut BTreeMap<String, Value>,
         contexts: &mut BTreeMap<String, Context>,
     ) {
-        if user.is_none() {
-            if let Some(scope_user) = &self.rest.user {
-                *user = Some((**scope_user).clone());
-            }
+        if user.is_none()
+            && let Some(scope_user) = &self.rest.user
+        {
+            *user = Some((**scope_user).clone());
         }
         self.tags.fill_missing(tags);
         merge_missing(extra, &self.rest.extra);

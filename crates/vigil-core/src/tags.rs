@@ -151,6 +151,12 @@ impl Tags {
         self.changes().next().is_some()
     }
 
+    /// Whether the changes take half of the slots or more: copies would
+    /// start with few free, so writing them into the list first pays.
+    pub(crate) fn worth_folding(&self) -> bool {
+        self.changes().count() >= OVERLAY / 2
+    }
+
     /// Writes the changes into a new list, leaving every change slot free;
     /// the tags stay the same. The strings are shared, not copied.
     pub(crate) fn fold(&mut self) {

@@ -199,12 +199,11 @@ impl ChildProcess {
             if let Ok(id) = id.trim().parse() {
                 self.ids.push(id);
             }
-        } else if let Some(stat) = line.strip_prefix("STAT ") {
-            if let Some((key, value)) = stat.split_once(' ') {
-                if let Ok(value) = value.trim().parse() {
-                    self.stats.insert(key.to_owned(), value);
-                }
-            }
+        } else if let Some(stat) = line.strip_prefix("STAT ")
+            && let Some((key, value)) = stat.split_once(' ')
+            && let Ok(value) = value.trim().parse()
+        {
+            self.stats.insert(key.to_owned(), value);
         }
     }
 

@@ -204,10 +204,10 @@ async fn read_response(reader: &mut BufReader<TcpStream>) -> (u16, String) {
         if header.is_empty() {
             break;
         }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().expect("a length");
-            }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().expect("a length");
         }
     }
     let mut body = vec![0; length];

@@ -424,12 +424,11 @@ where
         let mut fields = Fields::for_event(action.event());
         event.record(&mut fields);
         let mut id = EventId::nil();
-        if action.event() {
-            if let Some(vigil_event) =
+        if action.event()
+            && let Some(vigil_event) =
                 self.build_event(event, &mut fields, spans, action.breadcrumb())
-            {
-                id = hub.capture_event(vigil_event);
-            }
+        {
+            id = hub.capture_event(vigil_event);
         }
         if action.breadcrumb() {
             hub.add_breadcrumb(|| self.build_breadcrumb(event, fields, id));

@@ -60,10 +60,10 @@ fn parse_limit(limit: &str) -> Option<Limit> {
             continue;
         }
         named_any = true;
-        if let Some(category) = DataCategory::from_name(name) {
-            if !categories.contains(&category) {
-                categories.push(category);
-            }
+        if let Some(category) = DataCategory::from_name(name)
+            && !categories.contains(&category)
+        {
+            categories.push(category);
         }
     }
     if named_any && categories.is_empty() {

@@ -215,12 +215,11 @@ impl<J: Job> Worker<J> {
         let deadline = deadline_after(timeout);
         self.closed.store(true, Ordering::SeqCst);
         let _registered = self.control.register(deadline);
-        if let Some(sender) = &self.sender {
-            if !self.shutdown_queued.load(Ordering::SeqCst)
-                && self.queue_control(sender, Task::Shutdown, deadline)
-            {
-                self.shutdown_queued.store(true, Ordering::SeqCst);
-            }
+        if let Some(sender) = &self.sender
+            && !self.shutdown_queued.load(Ordering::SeqCst)
+            && self.queue_control(sender, Task::Shutdown, deadline)
+        {
+            self.shutdown_queued.store(true, Ordering::SeqCst);
         }
         if !self.control.wait_finished(deadline) {
             vigil_core::vigil_debug!("transport did not finish within {timeout:?}");

@@ -38,7 +38,7 @@ thread_local! {
 #[inline]
 pub(crate) fn any_client() -> bool {
     let activity = ACTIVITY.load(Ordering::Relaxed);
-    activity >= ONE_BOUND && activity % ONE_BOUND != 0
+    activity >= ONE_BOUND && !activity.is_multiple_of(ONE_BOUND)
 }
 
 /// Counts a handle binding a client to a layer, while it lives.
@@ -73,7 +73,7 @@ impl Hub {
         let (client, scope) = {
             let mut stack = lock(&MAIN.stack);
             let top = stack.top_mut();
-            super::fold_tags_for_forks(&mut top.scope);
+            super::fold_tags_for_copies(&mut top.scope);
             (top.client.clone(), top.scope.clone())
         };
         let mut own = (*scope).clone();

@@ -90,7 +90,7 @@ impl Hub {
         let (client, scope) = {
             let mut stack = lock(&other.stack);
             let top = stack.top_mut();
-            fold_tags_for_forks(&mut top.scope);
+            fold_tags_for_copies(&mut top.scope);
             (top.client.clone(), top.scope.clone())
         };
         let hub = Hub::with_bound(client, scope);
@@ -215,8 +215,9 @@ impl Hub {
     /// and nothing is pushed). Returns the layer's id.
     fn push_layer(&self, config: Option<impl FnOnce(&mut Scope)>) -> u64 {
         let (client, top_scope) = {
-            let stack = lock(&self.stack);
-            let top = stack.top();
+            let mut stack = lock(&self.stack);
+            let top = stack.top_mut();
+            fold_tags_for_copies(&mut top.scope);
             (top.client.clone(), top.scope.clone())
         };
         let scope = match config {
@@ -337,16 +338,19 @@ impl AsRef<Hub> for Hub {
     }
 }
 
-/// Before a scope is copied into a new hub (a request's, a thread's),
-/// writes its pending tag changes into its shared list, once: the copies
-/// then start with every change slot free, and a request setting a few
-/// tags of its own never rewrites the list. Only the representation
-/// changes, so the layer's version stays (a `configure_scope` running
-/// meanwhile writes back or merges as it would have). The scope it
-/// replaces shares every user value with the folded one, so dropping it
-/// here, under the hub's lock, runs no user code.
-pub(super) fn fold_tags_for_forks(scope: &mut Arc<Scope>) {
-    if scope.tags.has_changes() {
+/// Before a scope is copied (into a new hub, a request's or a thread's,
+/// or into a pushed layer), writes its pending tag changes into its shared
+/// list once they take half of the change slots: the copies then start
+/// with every slot free, and a request or `with_scope` setting a few tags
+/// of its own never rewrites the list. Fewer changes stay where they are
+/// (a scope that changes one tag between copies is not rewritten each
+/// time). Only the representation changes, so the layer's version stays
+/// (a `configure_scope` running meanwhile writes back or merges as it
+/// would have). The scope it replaces shares every user value with the
+/// folded one, so dropping it here, under the hub's lock, runs no user
+/// code.
+pub(super) fn fold_tags_for_copies(scope: &mut Arc<Scope>) {
+    if scope.tags.worth_folding() {
         let mut folded = (**scope).clone();
         folded.tags.fold();
         *scope = Arc::new(folded);

@@ -85,10 +85,10 @@ impl ClientOptions {
     /// is `None`, none when it is empty, else the URLs one of its targets
     /// matches.
     pub fn should_propagate_trace_to(&self, url: &str) -> bool {
-        if let Some(dsn) = &self.dsn {
-            if host_of(url).is_some_and(|host| host.eq_ignore_ascii_case(dsn.host())) {
-                return false;
-            }
+        if let Some(dsn) = &self.dsn
+            && host_of(url).is_some_and(|host| host.eq_ignore_ascii_case(dsn.host()))
+        {
+            return false;
         }
         match &self.trace_propagation_targets {
             None => true,

@@ -29,10 +29,10 @@ pub(crate) fn decide(ctx: &TransactionContext, options: &ClientOptions) -> Decis
             considered: true,
         };
     }
-    if let Some(sampler) = &options.traces_sampler {
-        if let Some(rate) = call_guarded("traces_sampler", None, || sampler(ctx)) {
-            return by_rate(ctx, f64::from(rate));
-        }
+    if let Some(sampler) = &options.traces_sampler
+        && let Some(rate) = call_guarded("traces_sampler", None, || sampler(ctx))
+    {
+        return by_rate(ctx, f64::from(rate));
     }
     let tracing = options.is_tracing_enabled();
     match ctx.parent_sampled {

@@ -42,10 +42,10 @@ impl Envelope {
         let result = self.write_with(w, &mut payload);
         if payload.capacity() <= KEEP_SCRATCH {
             let _ = SCRATCH.try_with(|cell| {
-                if let Ok(mut b) = cell.try_borrow_mut() {
-                    if b.capacity() < payload.capacity() {
-                        *b = payload;
-                    }
+                if let Ok(mut b) = cell.try_borrow_mut()
+                    && b.capacity() < payload.capacity()
+                {
+                    *b = payload;
                 }
             });
         }

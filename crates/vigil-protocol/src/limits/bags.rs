@@ -135,10 +135,10 @@ fn fit_str(s: &mut String, budget: usize) -> bool {
 
 /// [`fit_str`] for an optional string, removing it when nothing of it fits.
 pub(super) fn fit_opt_str(s: &mut Option<String>, bytes: usize) {
-    if let Some(text) = s {
-        if !fit_str(text, bytes) {
-            *s = None;
-        }
+    if let Some(text) = s
+        && !fit_str(text, bytes)
+    {
+        *s = None;
     }
 }
 

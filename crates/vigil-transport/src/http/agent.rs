@@ -77,10 +77,11 @@ impl ureq::unversioned::resolver::Resolver for CachingResolver {
         );
         {
             let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(c) = cache.as_ref() {
-                if c.key == key && c.at.elapsed() < RESOLVE_TTL {
-                    return Ok(c.addrs.clone());
-                }
+            if let Some(c) = cache.as_ref()
+                && c.key == key
+                && c.at.elapsed() < RESOLVE_TTL
+            {
+                return Ok(c.addrs.clone());
             }
         }
         let addrs = self.inner.resolve(uri, config, timeout)?;

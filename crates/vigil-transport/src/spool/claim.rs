@@ -179,10 +179,10 @@ impl Claimed {
     pub(crate) fn complete(mut self) {
         if let Some(file) = self.file.take() {
             let _ = file.set_len(0);
-            if let Err(e) = fs::remove_file(&self.path) {
-                if e.kind() != io::ErrorKind::NotFound {
-                    vigil_core::vigil_debug!("cannot remove {}: {e}", self.path.display());
-                }
+            if let Err(e) = fs::remove_file(&self.path)
+                && e.kind() != io::ErrorKind::NotFound
+            {
+                vigil_core::vigil_debug!("cannot remove {}: {e}", self.path.display());
             }
             drop(file);
         }

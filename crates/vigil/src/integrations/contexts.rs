@@ -260,10 +260,10 @@ fn plist_string(plist: &str, key: &str) -> Option<String> {
 /// The host name: `/proc/sys/kernel/hostname` on Linux, `COMPUTERNAME` on
 /// Windows, elsewhere `HOSTNAME` or the output of `uname -n`.
 fn hostname() -> Option<String> {
-    if cfg!(any(target_os = "linux", target_os = "android")) {
-        if let Some(name) = read_trimmed("/proc/sys/kernel/hostname") {
-            return Some(name);
-        }
+    if cfg!(any(target_os = "linux", target_os = "android"))
+        && let Some(name) = read_trimmed("/proc/sys/kernel/hostname")
+    {
+        return Some(name);
     }
     let from_env = |var: &str| {
         std::env::var(var)

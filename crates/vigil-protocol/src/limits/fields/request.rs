@@ -18,10 +18,10 @@ pub(super) fn trim_request(request: &mut Request) {
     if let Some(url) = &mut request.url {
         truncate_url(url, URL_CHARS);
     }
-    if let Some(data) = &mut request.data {
-        if !fit_bag(data, REQUEST_DATA_BAG, 1) {
-            request.data = None;
-        }
+    if let Some(data) = &mut request.data
+        && !fit_bag(data, REQUEST_DATA_BAG, 1)
+    {
+        request.data = None;
     }
     if let Some(query) = &mut request.query_string {
         fit_pair_list(query, '&', QUERY_STRING_BYTES);
@@ -65,12 +65,12 @@ fn percent_decodes(s: &str) -> bool {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| char::from(b).to_digit(16);
-        if let (b'%', Some(&hi), Some(&lo)) = (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
-            if let (Some(hi), Some(lo)) = (hex(hi), hex(lo)) {
-                decoded.push((hi * 16 + lo) as u8);
-                i += 3;
-                continue;
-            }
+        if let (b'%', Some(&hi), Some(&lo)) = (bytes[i], bytes.get(i + 1), bytes.get(i + 2))
+            && let (Some(hi), Some(lo)) = (hex(hi), hex(lo))
+        {
+            decoded.push((hi * 16 + lo) as u8);
+            i += 3;
+            continue;
         }
         decoded.push(bytes[i]);
         i += 1;
