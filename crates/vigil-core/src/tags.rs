@@ -28,7 +28,7 @@ type Change = (SmolStr, Option<SmolStr>);
 /// scope's tags are read through it ([`get`](Tags::get), iteration) and
 /// changed through the scope (`set_tag`, `remove_tag`). Its layout is a
 /// performance detail and may change.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Tags {
     /// Sorted by key, keys unique.
     base: Option<Arc<[Entry]>>,
@@ -222,6 +222,23 @@ impl Tags {
             _ => false,
         };
         same_base && self.overlay == other.overlay
+    }
+}
+
+impl Clone for Tags {
+    /// Copies the list's handle and the used change slots; a free slot is
+    /// not visited (scopes are copied for every `configure_scope`).
+    fn clone(&self) -> Tags {
+        let mut overlay: [Option<Change>; OVERLAY] = Default::default();
+        for (copy, change) in overlay.iter_mut().zip(&self.overlay) {
+            if let Some(change) = change {
+                *copy = Some(change.clone());
+            }
+        }
+        Tags {
+            base: self.base.clone(),
+            overlay,
+        }
     }
 }
 

@@ -223,12 +223,15 @@ impl Hub {
         let scope = match config {
             None => top_scope,
             Some(config) => {
-                let mut edited = (*top_scope).clone();
+                // The layer still holds `top_scope`: this copies it, straight
+                // into the new layer's allocation.
+                let mut scope = top_scope;
+                let edited = Arc::make_mut(&mut scope);
                 if let Some(client) = &client {
                     edited.max_breadcrumbs = Some(client.options().max_breadcrumbs);
                 }
-                config(&mut edited);
-                Arc::new(edited)
+                config(edited);
+                scope
             }
         };
         lock(&self.stack).push(client, scope)
@@ -280,13 +283,13 @@ impl Hub {
         let mut stack = lock(&self.stack);
         // What the write-back replaces is dropped after the lock is released:
         // it may hold the last reference to user values (event processors).
-        let mut replaced = None;
         if let Some(layer) = stack.layer_mut(id) {
             if layer.version == version {
                 drop(base);
                 match Arc::get_mut(&mut layer.scope) {
-                    // Nobody else holds the scope: reuse its allocation.
-                    Some(scope) => replaced = Some(std::mem::replace(scope, edited)),
+                    // Nobody else holds the scope: reuse its allocation
+                    // (`edited` then holds the old scope).
+                    Some(scope) => std::mem::swap(scope, &mut edited),
                     None => layer.scope = Arc::new(edited),
                 }
             } else {
@@ -295,7 +298,8 @@ impl Hub {
             layer.version += 1;
         }
         drop(stack);
-        drop(replaced);
+        // `edited`, unless it was moved into the layer, is dropped here,
+        // with no lock held.
         result
     }
 
