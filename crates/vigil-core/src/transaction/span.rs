@@ -208,7 +208,11 @@ impl Span {
     /// Ends the span and records it in its transaction (when sampled and
     /// still running). Finishing again does nothing.
     pub fn finish(self) {
-        let end = Instant::now();
+        // A span of an unsampled transaction is not sent: no clock read.
+        let Some(end) = self.is_sampled().then(Instant::now) else {
+            self.lock().finished = true;
+            return;
+        };
         let span = {
             let mut state = self.lock();
             if state.finished {
