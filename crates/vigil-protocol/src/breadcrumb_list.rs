@@ -9,6 +9,8 @@ mod wire;
 use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
 
+use serde_json::value::RawValue;
+
 use self::entry::Entry;
 pub use self::iter::Iter;
 use crate::breadcrumb::Breadcrumb;
@@ -321,6 +323,15 @@ impl Breadcrumbs {
             }
         }
         true
+    }
+
+    /// Each breadcrumb with its JSON, oldest first, as the list's
+    /// `Serialize` impl writes them: the cached JSON, written and cached
+    /// first where there is none yet; `None` for a breadcrumb `serde_json`
+    /// cannot write.
+    pub(crate) fn crumbs_with_json(&self) -> impl Iterator<Item = (&Breadcrumb, Option<&str>)> {
+        self.entries()
+            .map(|entry| (&entry.crumb, entry.json().map(RawValue::get)))
     }
 
     /// The breadcrumbs as an owned vector, oldest first.

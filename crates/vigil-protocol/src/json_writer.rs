@@ -1,20 +1,21 @@
-//! A hand-written JSON writer for the transaction payload and the envelope
-//! headers: the fast path behind [`Envelope`](crate::Envelope) writing and
-//! the size limits.
+//! A hand-written JSON writer for the event and transaction payloads and
+//! the envelope headers: the fast path behind [`Envelope`](crate::Envelope)
+//! writing and the size limits.
 //!
-//! Serializing a transaction through `serde_json` scans every byte of every
-//! string for escapes, object keys, hex ids and timestamps included, and
-//! the size limits measured the same JSON in a second such pass. The
-//! writers here produce exactly the bytes `serde_json::to_vec` produces for
-//! the derived `Serialize` impls, but write the keys as literal bytes, copy
-//! ids and timestamps in without a scan, and escape the other strings a
-//! block of bytes at a time. The same writing code also *counts* the bytes
-//! without writing them ([`JsonSize`]), which is how the size limits
-//! measure a transaction.
+//! Serializing an event or a transaction through `serde_json` scans every
+//! byte of every string for escapes, object keys, hex ids and timestamps
+//! included, and the size limits measured the same JSON in a second such
+//! pass. The writers here produce exactly the bytes `serde_json::to_vec`
+//! produces for the derived `Serialize` impls, but write the keys as
+//! literal bytes, copy ids and timestamps in without a scan, and escape
+//! the other strings a block of bytes at a time. The same writing code
+//! also *counts* the bytes without writing them ([`JsonSize`]), which is
+//! how the size limits measure a transaction.
 //!
-//! Parts that are rare in a transaction (the request, the contexts other
-//! than `trace`) and the numbers inside free JSON values (`extra`, `data`)
-//! are handed to `serde_json`. When counting, those parts and the free
+//! Parts that are rare in a transaction or an event (the contexts other
+//! than `trace`) and numbers (those inside free JSON values such as
+//! `extra` and `data`, an event's float timestamp, line numbers) are
+//! handed to `serde_json`. When counting, those parts and the free
 //! values are measured by the limits' own rule (`limits::json_size`: a
 //! float counts as the longer of its JSON and `Display` forms), so a count
 //! is never less than what is written.
@@ -24,6 +25,8 @@
 //! with them byte for byte.
 
 mod escape;
+mod event;
+mod exception;
 mod headers;
 mod interfaces;
 mod object;
@@ -34,8 +37,20 @@ pub(crate) use self::escape::escaped_size;
 use self::sink::{JsonBuffer, JsonSize};
 use crate::context::Context;
 use crate::envelope::EnvelopeHeaders;
+use crate::event::Event;
 use crate::span::Span;
 use crate::transaction::Transaction;
+
+/// Appends the JSON of `event` to `out`: the bytes of
+/// `serde_json::to_writer(out, event)`.
+///
+/// # Errors
+/// As [`write_transaction`].
+pub(crate) fn write_event(event: &Event, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    let mut buffer = JsonBuffer::new(out);
+    event::write_event(event, &mut buffer);
+    buffer.finish()
+}
 
 /// Appends the JSON of `transaction` to `out`: the bytes of
 /// `serde_json::to_writer(out, transaction)`.

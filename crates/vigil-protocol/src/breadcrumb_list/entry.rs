@@ -41,6 +41,16 @@ impl Entry {
         entry.json = OnceLock::new();
         &mut entry.crumb
     }
+
+    /// The breadcrumb's JSON: the cached copy, written and cached first if
+    /// there is none yet; `None` when `serde_json` cannot write it.
+    pub(super) fn json(&self) -> Option<&RawValue> {
+        if let Some(json) = self.json.get() {
+            return Some(json);
+        }
+        let json = serde_json::value::to_raw_value(&self.crumb).ok()?;
+        Some(self.json.get_or_init(|| json))
+    }
 }
 
 impl Clone for Entry {
@@ -55,12 +65,9 @@ impl Clone for Entry {
 
 impl Serialize for Entry {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if let Some(json) = self.json.get() {
-            return json.serialize(serializer);
-        }
-        match serde_json::value::to_raw_value(&self.crumb) {
-            Ok(json) => self.json.get_or_init(|| json).serialize(serializer),
-            Err(_) => self.crumb.serialize(serializer),
+        match self.json() {
+            Some(json) => json.serialize(serializer),
+            None => self.crumb.serialize(serializer),
         }
     }
 }

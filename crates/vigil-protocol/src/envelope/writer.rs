@@ -7,7 +7,7 @@ use serde_json::Map;
 use super::Envelope;
 use super::items::EnvelopeItem;
 use crate::event::Event;
-use crate::json_writer::{write_envelope_headers, write_transaction};
+use crate::json_writer::{write_envelope_headers, write_event, write_transaction};
 use crate::limits::{MAX_EVENT_SIZE, shed_heavy_parts};
 
 impl Envelope {
@@ -61,7 +61,7 @@ impl Envelope {
             payload.clear();
             match item {
                 EnvelopeItem::Event(event) => {
-                    serde_json::to_writer(&mut *payload, event)?;
+                    write_event(event, payload)?;
                     if payload.len() > MAX_EVENT_SIZE {
                         shed_until_it_fits(event, payload)?;
                     }
@@ -142,7 +142,7 @@ fn shed_until_it_fits(event: &Event, payload: &mut Vec<u8>) -> io::Result<()> {
             ));
         }
         payload.clear();
-        serde_json::to_writer(&mut *payload, &event)?;
+        write_event(&event, payload)?;
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! Writing JSON objects: maps with string keys, and the fields of an
-//! object that may leave out its leading fields.
+//! Writing JSON objects and lists: maps with string keys, lists, and the
+//! fields of an object that may leave out its leading fields.
 
 use super::sink::JsonSink;
 
@@ -25,6 +25,30 @@ pub(super) fn write_map<'a, S, K, V, M>(
         write_value(out, value);
     }
     out.raw(b"}");
+}
+
+/// Writes `flag` as `true` or `false`.
+pub(super) fn write_bool<S: JsonSink>(flag: bool, out: &mut S) {
+    out.raw(if flag { b"true" } else { b"false" });
+}
+
+/// Writes `items` as a JSON list, each item with `write_item`.
+pub(super) fn write_list<'a, S, T>(
+    out: &mut S,
+    items: impl IntoIterator<Item = &'a T>,
+    mut write_item: impl FnMut(&mut S, &T),
+) where
+    S: JsonSink,
+    T: 'a + ?Sized,
+{
+    out.raw(b"[");
+    for (index, item) in items.into_iter().enumerate() {
+        if index > 0 {
+            out.raw(b",");
+        }
+        write_item(out, item);
+    }
+    out.raw(b"]");
 }
 
 /// The fields of an object none of which is always written, so that
@@ -64,6 +88,20 @@ impl<'a, S: JsonSink> Fields<'a, S> {
     pub(super) fn opt_string(&mut self, key: &[u8], text: &Option<String>) {
         if let Some(text) = text {
             self.key(key).string(text);
+        }
+    }
+
+    /// Writes `"name":true` or `"name":false` when `flag` is there.
+    pub(super) fn opt_bool(&mut self, key: &[u8], flag: Option<bool>) {
+        if let Some(flag) = flag {
+            write_bool(flag, self.key(key));
+        }
+    }
+
+    /// Writes `"name":number` when `number` is there.
+    pub(super) fn opt_number(&mut self, key: &[u8], number: Option<u64>) {
+        if let Some(number) = number {
+            self.key(key).serialized(&number);
         }
     }
 

@@ -449,3 +449,5 @@ fn a_default_transaction_and_span_are_written_as_serde_json_writes_them() {
     );
     assert_eq!(transaction_size(&transaction), written(&transaction).len());
 }
+
+mod event;
