@@ -12,7 +12,7 @@
 //! `span_id`), so each following field carries its own leading comma.
 
 use super::interfaces::{write_context, write_request, write_sdk, write_user};
-use super::object::write_map;
+use super::object::{write_list, write_map};
 use super::sink::JsonSink;
 use crate::span::Span;
 use crate::transaction::Transaction;
@@ -79,14 +79,7 @@ pub(super) fn write_transaction<S: JsonSink>(transaction: &Transaction, out: &mu
 
 /// Writes `spans` as a JSON list.
 pub(super) fn write_spans<S: JsonSink>(spans: &[Span], out: &mut S) {
-    out.raw(b"[");
-    for (index, span) in spans.iter().enumerate() {
-        if index > 0 {
-            out.raw(b",");
-        }
-        write_span(span, out);
-    }
-    out.raw(b"]");
+    write_list(out, spans, |out, span| write_span(span, out));
 }
 
 /// Writes `span` as its derived `Serialize` impl does.
