@@ -178,7 +178,6 @@ impl Breadcrumbs {
             self.clear();
             return;
         }
-        let entry = Entry::new(crumb);
         let deque = self.shared.get_or_insert_with(Arc::default);
         if let Some(unique) = Arc::get_mut(deque) {
             // Nobody else holds the deque: work in it directly.
@@ -187,13 +186,15 @@ impl Breadcrumbs {
                 self.skip = 0;
                 unique.extend(self.own.drain(..));
             }
+            // The last entry dropped to make room lends its allocation.
+            let mut spare = None;
             while unique.len() >= max {
-                unique.pop_front();
+                spare = unique.pop_front();
             }
-            unique.push_back(entry);
+            unique.push_back(Entry::new_in(spare, crumb));
             return;
         }
-        self.own.push(entry);
+        self.own.push(Entry::new(crumb));
         self.keep_newest(max);
         if self.own.len() > OWN_MAX {
             self.entries_mut();

@@ -33,6 +33,27 @@ impl Entry {
         })
     }
 
+    /// [`Entry::new`] in the allocation of `spare` (an entry just dropped
+    /// from a list) when nothing else holds it: its breadcrumb is dropped
+    /// in place and `crumb` takes its room, saving an allocation and a
+    /// free per breadcrumb in a full list.
+    pub(super) fn new_in(spare: Option<Arc<Entry>>, crumb: Breadcrumb) -> Arc<Entry> {
+        let Some(mut spare) = spare else {
+            return Entry::new(crumb);
+        };
+        let Some(entry) = Arc::get_mut(&mut spare) else {
+            return Entry::new(crumb);
+        };
+        let mut crumb = crumb;
+        trim_breadcrumb(&mut crumb);
+        *entry = Entry {
+            crumb,
+            fitted: true,
+            json: OnceLock::new(),
+        };
+        spare
+    }
+
     /// The breadcrumb for writing: the copy (if shared) loses its cache and
     /// is re-fitted when the event is trimmed.
     pub(super) fn make_mut(entry: &mut Arc<Entry>) -> &mut Breadcrumb {

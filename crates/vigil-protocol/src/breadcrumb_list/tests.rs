@@ -26,6 +26,37 @@ fn capped_push_keeps_newest_in_order() {
     assert!(b.is_empty());
 }
 
+/// A full list reuses the allocation of the entry it drops, but never one
+/// that an event (a copy of the list) still holds; and the reused entry
+/// starts with an empty JSON cache.
+#[test]
+fn a_full_list_reuses_only_entries_nobody_else_holds() {
+    let mut b = Breadcrumbs::new();
+    for i in 0..3 {
+        b.push_capped(crumb(i), 3);
+    }
+    let oldest = Arc::as_ptr(b.entries().next().unwrap());
+    b.push_capped(crumb(3), 3);
+    assert_eq!(messages(&b), ["1", "2", "3"]);
+    assert_eq!(Arc::as_ptr(b.entries().last().unwrap()), oldest, "reused");
+    let json = serde_json::to_value(&b).unwrap();
+    let last = json.get("values").unwrap_or(&json)[2].clone();
+    assert_eq!(last["message"], serde_json::json!("3"), "{json}");
+
+    let event = b.clone();
+    // The copy shares the deque: the list writes beside it from now on.
+    b.push_capped(crumb(4), 3);
+    b.push_capped(crumb(5), 3);
+    // A deque of its own again, still holding "3", which the event holds
+    // too: dropping it must not lend its allocation.
+    b.entries_mut();
+    for i in 6..9 {
+        b.push_capped(crumb(i), 3);
+    }
+    assert_eq!(messages(&event), ["1", "2", "3"]);
+    assert_eq!(messages(&b), ["6", "7", "8"]);
+}
+
 #[test]
 fn a_clone_shares_and_diverges() {
     let mut parent = Breadcrumbs::new();
