@@ -53,9 +53,7 @@ impl Drop for Client {
     /// A client dropped without [`close`](Client::close) stops counting as
     /// enabled (its transport shuts down as it is dropped).
     fn drop(&mut self) {
-        if self.enabled.swap(false, Ordering::AcqRel) {
-            crate::hub::count_enabled(false);
-        }
+        self.disable();
     }
 }
 
@@ -141,6 +139,16 @@ impl Client {
             integrations,
             sdk,
         }
+    }
+
+    /// Disables the client, once: returns whether it was enabled (and so
+    /// stops counting as enabled for the disabled fast path).
+    fn disable(&self) -> bool {
+        let was_enabled = self.enabled.swap(false, Ordering::AcqRel);
+        if was_enabled {
+            crate::hub::count_enabled(false);
+        }
+        was_enabled
     }
 
     /// Same as [`Client::new`].
@@ -392,10 +400,7 @@ impl Client {
     /// everything queued was handled.
     pub fn close(&self, timeout: impl Into<Option<Duration>>) -> bool {
         let timeout = timeout.into().unwrap_or(self.options.shutdown_timeout);
-        let was_enabled = self.enabled.swap(false, Ordering::AcqRel);
-        if was_enabled {
-            crate::hub::count_enabled(false);
-        }
+        let was_enabled = self.disable();
         match self.transport.as_ref().filter(|_| was_enabled) {
             Some(t) => {
                 call_guarded("transport shutdown", None, || t.shutdown(timeout)).unwrap_or(false)

@@ -17,7 +17,7 @@
 
 use super::exception::{write_exceptions, write_threads};
 use super::interfaces::{write_context, write_request, write_sdk, write_user};
-use super::object::{Fields, write_list, write_map};
+use super::object::{Fields, write_list, write_map, write_opt_string};
 use super::sink::JsonSink;
 use crate::breadcrumb_list::Breadcrumbs;
 use crate::event::{Event, LogEntry};
@@ -89,14 +89,6 @@ pub(super) fn write_event<S: JsonSink>(event: &Event, out: &mut S) {
         write_sdk(sdk, out);
     }
     out.raw(b"}");
-}
-
-/// Writes `key` (the literal `,"name":`) and `text` when `text` is there.
-fn write_opt_string<S: JsonSink>(out: &mut S, key: &[u8], text: &Option<String>) {
-    if let Some(text) = text {
-        out.raw(key);
-        out.string(text);
-    }
 }
 
 /// Writes `logentry` as its derived `Serialize` impl does.

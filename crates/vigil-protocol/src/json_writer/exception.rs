@@ -7,26 +7,31 @@
 //! the property test in `json_writer::tests::event` compares them with
 //! `serde_json`.
 
-use super::object::{Fields, write_bool, write_list, write_map};
+use super::object::{Fields, write_bool, write_list, write_map, write_opt_string};
 use super::sink::JsonSink;
 use crate::event::Values;
 use crate::exception::{Exception, Frame, Mechanism, Stacktrace, Thread};
 
 /// Writes `exceptions` as `{"values":[...]}`.
 pub(super) fn write_exceptions<S: JsonSink>(exceptions: &Values<Exception>, out: &mut S) {
-    out.raw(br#"{"values":"#);
-    write_list(out, &exceptions.values, |out, exception| {
+    write_values(exceptions, out, |out, exception| {
         write_exception(exception, out);
     });
-    out.raw(b"}");
 }
 
 /// Writes `threads` as `{"values":[...]}`.
 pub(super) fn write_threads<S: JsonSink>(threads: &Values<Thread>, out: &mut S) {
+    write_values(threads, out, |out, thread| write_thread(thread, out));
+}
+
+/// Writes `values` as `{"values":[...]}`, each item with `write_item`.
+fn write_values<S: JsonSink, T>(
+    values: &Values<T>,
+    out: &mut S,
+    write_item: impl FnMut(&mut S, &T),
+) {
     out.raw(br#"{"values":"#);
-    write_list(out, &threads.values, |out, thread| {
-        write_thread(thread, out)
-    });
+    write_list(out, &values.values, write_item);
     out.raw(b"}");
 }
 
@@ -79,10 +84,7 @@ fn write_mechanism<S: JsonSink>(mechanism: &Mechanism, out: &mut S) {
             out.serialized(&number);
         }
     }
-    if let Some(source) = &mechanism.source {
-        out.raw(br#","source":"#);
-        out.string(source);
-    }
+    write_opt_string(out, br#","source":"#, &mechanism.source);
     if !mechanism.data.is_empty() {
         out.raw(br#","data":"#);
         write_map(out, &mechanism.data, |out, value| out.value(value));

@@ -8,7 +8,7 @@
 //! the property test in `json_writer::tests` compares them with
 //! `serde_json`.
 
-use super::object::{Fields, write_map};
+use super::object::{Fields, write_map, write_opt_string};
 use super::sink::JsonSink;
 use crate::context::{Context, TraceContext};
 use crate::request::Request;
@@ -34,22 +34,13 @@ fn write_trace_context<S: JsonSink>(trace: &TraceContext, out: &mut S) {
         out.raw(br#","parent_span_id":"#);
         out.verbatim_string(|| parent.to_hex());
     }
-    if let Some(op) = &trace.op {
-        out.raw(br#","op":"#);
-        out.string(op);
-    }
-    if let Some(description) = &trace.description {
-        out.raw(br#","description":"#);
-        out.string(description);
-    }
+    write_opt_string(out, br#","op":"#, &trace.op);
+    write_opt_string(out, br#","description":"#, &trace.description);
     if let Some(status) = trace.status {
         out.raw(br#","status":"#);
         out.plain_string(status.as_str());
     }
-    if let Some(origin) = &trace.origin {
-        out.raw(br#","origin":"#);
-        out.string(origin);
-    }
+    write_opt_string(out, br#","origin":"#, &trace.origin);
     if !trace.data.is_empty() {
         out.raw(br#","data":"#);
         write_map(out, &trace.data, |out, value| out.value(value));

@@ -51,6 +51,20 @@ pub(super) fn write_list<'a, S, T>(
     out.raw(b"]");
 }
 
+/// Writes `key` (a literal such as `,"name":`, comma included) and `text`
+/// when `text` is there: an optional string field after a field that is
+/// always written.
+pub(super) fn write_opt_string<S: JsonSink, T: AsRef<str>>(
+    out: &mut S,
+    key: &[u8],
+    text: &Option<T>,
+) {
+    if let Some(text) = text {
+        out.raw(key);
+        out.string(text.as_ref());
+    }
+}
+
 /// The fields of an object none of which is always written, so that
 /// whether a comma goes before a key is only known as they are written
 /// (an object with a field that is always written first puts `,` in the

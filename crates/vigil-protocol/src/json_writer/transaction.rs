@@ -12,7 +12,7 @@
 //! `span_id`), so each following field carries its own leading comma.
 
 use super::interfaces::{write_context, write_request, write_sdk, write_user};
-use super::object::{write_list, write_map};
+use super::object::{write_list, write_map, write_opt_string};
 use super::sink::JsonSink;
 use crate::span::Span;
 use crate::transaction::Transaction;
@@ -22,10 +22,7 @@ pub(super) fn write_transaction<S: JsonSink>(transaction: &Transaction, out: &mu
     let t = transaction;
     out.raw(br#"{"type":"transaction","event_id":"#);
     out.verbatim_string(|| t.event_id.to_hex());
-    if let Some(name) = &t.name {
-        out.raw(br#","transaction":"#);
-        out.string(name);
-    }
+    write_opt_string(out, br#","transaction":"#, &t.name);
     if let Some(info) = &t.transaction_info {
         out.raw(br#","transaction_info":{"source":"#);
         out.plain_string(info.source.as_str());
@@ -37,17 +34,10 @@ pub(super) fn write_transaction<S: JsonSink>(transaction: &Transaction, out: &mu
     out.timestamp(t.start_timestamp);
     out.raw(br#","timestamp":"#);
     out.timestamp(t.timestamp);
-    for (key, field) in [
-        (&br#","release":"#[..], &t.release),
-        (br#","dist":"#, &t.dist),
-        (br#","environment":"#, &t.environment),
-        (br#","server_name":"#, &t.server_name),
-    ] {
-        if let Some(text) = field {
-            out.raw(key);
-            out.string(text);
-        }
-    }
+    write_opt_string(out, br#","release":"#, &t.release);
+    write_opt_string(out, br#","dist":"#, &t.dist);
+    write_opt_string(out, br#","environment":"#, &t.environment);
+    write_opt_string(out, br#","server_name":"#, &t.server_name);
     if let Some(user) = &t.user {
         out.raw(br#","user":"#);
         write_user(user, out);
@@ -92,14 +82,8 @@ pub(super) fn write_span<S: JsonSink>(span: &Span, out: &mut S) {
         out.raw(br#","parent_span_id":"#);
         out.verbatim_string(|| parent.to_hex());
     }
-    if let Some(op) = &span.op {
-        out.raw(br#","op":"#);
-        out.string(op);
-    }
-    if let Some(description) = &span.description {
-        out.raw(br#","description":"#);
-        out.string(description);
-    }
+    write_opt_string(out, br#","op":"#, &span.op);
+    write_opt_string(out, br#","description":"#, &span.description);
     out.raw(br#","start_timestamp":"#);
     out.timestamp(span.start_timestamp);
     if let Some(end) = span.timestamp {
@@ -118,9 +102,6 @@ pub(super) fn write_span<S: JsonSink>(span: &Span, out: &mut S) {
         out.raw(br#","data":"#);
         write_map(out, &span.data, |out, value| out.value(value));
     }
-    if let Some(origin) = &span.origin {
-        out.raw(br#","origin":"#);
-        out.string(origin);
-    }
+    write_opt_string(out, br#","origin":"#, &span.origin);
     out.raw(b"}");
 }
