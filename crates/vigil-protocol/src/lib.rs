@@ -67,7 +67,9 @@ pub use crate::exception::{Exception, Frame, Mechanism, Stacktrace, Thread};
 pub use crate::level::{Level, ParseLevelError};
 pub use crate::request::Request;
 pub use crate::sdk::{ClientSdkInfo, ClientSdkPackage};
-pub use crate::session::{SessionAttributes, SessionStatus, SessionUpdate};
+pub use crate::session::{
+    SessionAggregateItem, SessionAggregates, SessionAttributes, SessionStatus, SessionUpdate,
+};
 pub use crate::span::Span;
 pub use crate::trace::dynamic_sampling_context::DynamicSamplingContext;
 pub use crate::trace::error::TraceHeaderError;

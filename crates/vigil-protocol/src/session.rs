@@ -110,3 +110,85 @@ impl SessionUpdate {
         }
     }
 }
+
+/// A `sessions` item: sessions of one release and environment, counted
+/// per minute instead of sent one by one (request mode, for servers).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SessionAggregates {
+    /// The buckets, one per start minute and distinct id.
+    pub aggregates: Vec<SessionAggregateItem>,
+    /// The attributes every session counted here shares.
+    #[serde(rename = "attrs")]
+    pub attributes: SessionAttributes,
+}
+
+impl SessionAggregates {
+    /// Aggregates of sessions with `attributes`, no bucket yet.
+    pub fn new(attributes: SessionAttributes) -> SessionAggregates {
+        SessionAggregates {
+            aggregates: Vec::new(),
+            attributes,
+        }
+    }
+
+    /// How many sessions the buckets count in all.
+    pub fn total(&self) -> u64 {
+        self.aggregates
+            .iter()
+            .map(SessionAggregateItem::total)
+            .sum()
+    }
+}
+
+/// One bucket of [`SessionAggregates`]: the sessions that started in one
+/// minute (and had one distinct id), counted by how they ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SessionAggregateItem {
+    /// The start minute (seconds below the minute are zero).
+    #[serde(with = "crate::time::rfc3339")]
+    pub started: SystemTime,
+    /// The distinct user or device id the sessions had, if any.
+    #[serde(rename = "did", default, skip_serializing_if = "Option::is_none")]
+    pub distinct_id: Option<String>,
+    /// Sessions that ended normally with no error.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub exited: u32,
+    /// Sessions that ended normally after at least one error.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub errored: u32,
+    /// Sessions whose end is unknown.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub abnormal: u32,
+    /// Sessions ended by an unhandled error.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub crashed: u32,
+}
+
+impl SessionAggregateItem {
+    /// An empty bucket for sessions started at `started` (taken as is: round
+    /// it down to the minute first) with `distinct_id`.
+    pub fn new(started: SystemTime, distinct_id: Option<String>) -> SessionAggregateItem {
+        SessionAggregateItem {
+            started,
+            distinct_id,
+            exited: 0,
+            errored: 0,
+            abnormal: 0,
+            crashed: 0,
+        }
+    }
+
+    /// How many sessions the bucket counts.
+    pub fn total(&self) -> u64 {
+        [self.exited, self.errored, self.abnormal, self.crashed]
+            .iter()
+            .map(|&n| u64::from(n))
+            .sum()
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::attachment::Attachment;
 use crate::client_report::{ClientReport, DataCategory};
 use crate::event::Event;
-use crate::session::SessionUpdate;
+use crate::session::{SessionAggregates, SessionUpdate};
 use crate::transaction::Transaction;
 
 /// An item of a type this version does not model, kept as raw bytes.
@@ -42,6 +42,8 @@ pub enum EnvelopeItem {
     ClientReport(ClientReport),
     /// A session update.
     Session(Box<SessionUpdate>),
+    /// Sessions counted per minute (request mode).
+    SessionAggregates(Box<SessionAggregates>),
     /// Any other item, kept verbatim.
     Raw(RawItem),
 }
@@ -55,6 +57,7 @@ impl EnvelopeItem {
             EnvelopeItem::Attachment(_) => "attachment",
             EnvelopeItem::ClientReport(_) => "client_report",
             EnvelopeItem::Session(_) => "session",
+            EnvelopeItem::SessionAggregates(_) => "sessions",
             EnvelopeItem::Raw(raw) => raw.ty(),
         }
     }
@@ -143,5 +146,11 @@ impl From<ClientReport> for EnvelopeItem {
 impl From<SessionUpdate> for EnvelopeItem {
     fn from(s: SessionUpdate) -> EnvelopeItem {
         EnvelopeItem::Session(Box::new(s))
+    }
+}
+
+impl From<SessionAggregates> for EnvelopeItem {
+    fn from(s: SessionAggregates) -> EnvelopeItem {
+        EnvelopeItem::SessionAggregates(Box::new(s))
     }
 }

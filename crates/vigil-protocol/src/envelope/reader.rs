@@ -140,6 +140,9 @@ fn parse_item(
         "session" => {
             EnvelopeItem::Session(Box::new(serde_json::from_slice(payload).map_err(invalid)?))
         }
+        "sessions" => EnvelopeItem::SessionAggregates(Box::new(
+            serde_json::from_slice(payload).map_err(invalid)?,
+        )),
         "attachment" => {
             let filename = match headers.get("filename") {
                 Some(Value::String(f)) => f.clone(),

@@ -83,6 +83,10 @@ impl Envelope {
                     serde_json::to_writer(&mut *payload, session)?;
                     write!(w, r#"{{"type":"session","length":{}}}"#, payload.len())?;
                 }
+                EnvelopeItem::SessionAggregates(sessions) => {
+                    serde_json::to_writer(&mut *payload, sessions)?;
+                    write!(w, r#"{{"type":"sessions","length":{}}}"#, payload.len())?;
+                }
                 EnvelopeItem::Attachment(a) => {
                     let mut headers = Map::new();
                     headers.insert("type".into(), "attachment".into());
