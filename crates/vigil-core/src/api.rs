@@ -183,3 +183,25 @@ pub fn flush(timeout: impl Into<Option<Duration>>) -> bool {
         None => true,
     }
 }
+
+/// Starts a release-health session on the current hub's top scope, ending
+/// the one it had (see [`Hub::start_session`]). `init` starts one itself
+/// when `auto_session_tracking` is on.
+#[inline]
+pub fn start_session() {
+    Hub::with_active(|hub| hub.start_session());
+}
+
+/// Ends the current scope's session as `exited` (see
+/// [`Hub::end_session`]).
+#[inline]
+pub fn end_session() {
+    Hub::with_active(|hub| hub.end_session());
+}
+
+/// Ends the current scope's session with `status` (see
+/// [`Hub::end_session_with_status`]).
+#[inline]
+pub fn end_session_with_status(status: crate::SessionStatus) {
+    Hub::with_active(|hub| hub.end_session_with_status(status));
+}

@@ -1,5 +1,6 @@
 //! The client: options, the capture pipeline and the transport.
 
+mod sessions;
 mod transactions;
 
 use std::fmt;
@@ -47,12 +48,14 @@ pub struct Client {
     sdk_header: ClientSdkInfo,
     /// The DSN as written into envelope headers, formatted once.
     dsn_header: Option<String>,
+    sessions: sessions::ClientSessions,
 }
 
 impl Drop for Client {
     /// A client dropped without [`close`](Client::close) stops counting as
     /// enabled (its transport shuts down as it is dropped).
     fn drop(&mut self) {
+        self.close_sessions();
         self.disable();
     }
 }
@@ -130,6 +133,7 @@ impl Client {
             crate::hub::count_enabled(true);
         }
         Client {
+            sessions: sessions::ClientSessions::new(&options),
             sdk_header,
             dsn_header,
             enabled: AtomicBool::new(enabled),
@@ -337,8 +341,15 @@ impl Client {
         let Some(mut event) = self.prepare_with_global(event, scope, global.as_deref()) else {
             return EventId::nil();
         };
+        // Sampled out or not, the event counts for the session.
+        let session_update = scope
+            .and_then(|s| s.session.as_deref())
+            .and_then(|session| session.update_from_event(&event));
         if !self.sampled() {
             self.record(DiscardReason::SampleRate);
+            if let Some(update) = session_update {
+                self.send_session_update(update);
+            }
             return EventId::nil();
         }
         // Field limits here; the 1 MiB size limit is enforced where the bytes
@@ -359,6 +370,9 @@ impl Client {
             for attachment in s.rest.attachments.iter() {
                 envelope.add_item((**attachment).clone());
             }
+        }
+        if let Some(update) = session_update {
+            envelope.add_item(update);
         }
         self.fill_envelope_headers(&mut envelope);
         transport.send_envelope(envelope);
@@ -389,6 +403,7 @@ impl Client {
     /// was handled. The client stays usable.
     pub fn flush(&self, timeout: impl Into<Option<Duration>>) -> bool {
         let timeout = timeout.into().unwrap_or(self.options.shutdown_timeout);
+        self.send_session_aggregates();
         match self.transport() {
             Some(t) => call_guarded("transport flush", None, || t.flush(timeout)).unwrap_or(false),
             None => true,
@@ -400,6 +415,7 @@ impl Client {
     /// everything queued was handled.
     pub fn close(&self, timeout: impl Into<Option<Duration>>) -> bool {
         let timeout = timeout.into().unwrap_or(self.options.shutdown_timeout);
+        self.close_sessions();
         let was_enabled = self.disable();
         match self.transport.as_ref().filter(|_| was_enabled) {
             Some(t) => {

@@ -50,6 +50,7 @@ mod panic_guard;
 mod propagation;
 mod reports;
 mod scope;
+mod session;
 mod suppress;
 mod tags;
 mod transaction;
@@ -59,8 +60,8 @@ mod transport;
 pub mod test;
 
 pub use crate::api::{
-    add_breadcrumb, capture_error, capture_event, capture_message, configure_scope, flush,
-    last_event_id, push_scope, with_scope,
+    add_breadcrumb, capture_error, capture_event, capture_message, configure_scope, end_session,
+    end_session_with_status, flush, last_event_id, push_scope, start_session, with_scope,
 };
 pub use crate::breadcrumbs::IntoBreadcrumbs;
 pub use crate::client::{Client, SDK_NAME, SDK_VERSION, USER_AGENT};
@@ -78,6 +79,7 @@ pub use crate::propagation::{
 };
 pub use crate::reports::LossRecorder;
 pub use crate::scope::Scope;
+pub use crate::session::{SessionMode, SessionStatus};
 pub use crate::suppress::{ReentrancyGuard, is_sdk_target, is_sdk_thread};
 pub use crate::tags::Tags;
 pub use crate::transaction::{

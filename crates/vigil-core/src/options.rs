@@ -9,6 +9,7 @@ use vigil_protocol::{Breadcrumb, Dsn, DsnError, Event, Transaction as ProtocolTr
 
 use crate::integration::Integration;
 use crate::propagation::TracePropagationTarget;
+use crate::session::SessionMode;
 use crate::transaction::TransactionContext;
 use crate::transport::TransportFactory;
 
@@ -139,6 +140,14 @@ pub struct ClientOptions {
     /// The most spans a transaction keeps (1,000); the ones finished past
     /// it are dropped and counted as `buffer_overflow`.
     pub max_spans: usize,
+    /// Track release health sessions on their own (on by default): `init`
+    /// starts the process's session, server integrations one per request,
+    /// as [`session_mode`](ClientOptions::session_mode) says. Sessions need
+    /// a [`release`](ClientOptions::release). See [`crate::SessionMode`].
+    pub auto_session_tracking: bool,
+    /// Per process run or per request ([`SessionMode::Auto`] by default:
+    /// per request once a server integration handles one).
+    pub session_mode: SessionMode,
 }
 
 impl Default for ClientOptions {
@@ -174,6 +183,8 @@ impl Default for ClientOptions {
             before_send_transaction: None,
             ignore_transactions: Vec::new(),
             max_spans: 1000,
+            auto_session_tracking: true,
+            session_mode: SessionMode::Auto,
         }
     }
 }
@@ -227,6 +238,8 @@ impl fmt::Debug for ClientOptions {
             )
             .field("ignore_transactions", &self.ignore_transactions)
             .field("max_spans", &self.max_spans)
+            .field("auto_session_tracking", &self.auto_session_tracking)
+            .field("session_mode", &self.session_mode)
             .finish()
     }
 }
@@ -402,6 +415,18 @@ impl ClientOptions {
     /// Sets [`max_spans`](ClientOptions::max_spans).
     pub fn max_spans(mut self, max: usize) -> ClientOptions {
         self.max_spans = max;
+        self
+    }
+
+    /// Sets [`auto_session_tracking`](ClientOptions::auto_session_tracking).
+    pub fn auto_session_tracking(mut self, on: bool) -> ClientOptions {
+        self.auto_session_tracking = on;
+        self
+    }
+
+    /// Sets [`session_mode`](ClientOptions::session_mode).
+    pub fn session_mode(mut self, mode: SessionMode) -> ClientOptions {
+        self.session_mode = mode;
         self
     }
 

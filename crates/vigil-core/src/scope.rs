@@ -7,6 +7,7 @@ use std::sync::Arc;
 use smol_str::ToSmolStr;
 
 use crate::propagation::PropagationContext;
+use crate::session::Session;
 use crate::tags::Tags;
 use crate::transaction::TransactionOrSpan;
 use vigil_protocol::{
@@ -43,6 +44,8 @@ pub struct Scope {
     pub(crate) propagation: Arc<PropagationContext>,
     /// The running transaction or span, if one was set.
     pub(crate) span: Option<TransactionOrSpan>,
+    /// The release-health session events captured here count for.
+    pub(crate) session: Option<Arc<Session>>,
 }
 
 #[derive(Clone, Default)]
@@ -73,6 +76,7 @@ impl fmt::Debug for Scope {
             .field("attachments", &self.rest.attachments)
             .field("propagation", &self.propagation)
             .field("span", &self.span)
+            .field("session", &self.session.is_some())
             .finish()
     }
 }
@@ -94,7 +98,9 @@ impl Scope {
     pub fn clear(&mut self) {
         let processors = self.rest.event_processors.clone();
         let max = self.max_breadcrumbs;
+        let session = self.session.take();
         *self = Scope::default();
+        self.session = session;
         if !processors.is_empty() {
             self.rest_mut().event_processors = processors;
         }

@@ -31,11 +31,13 @@ pub enum DiscardReason {
     /// A buffer or container was full: spans past a transaction's span
     /// limit, or shed so the transaction fits 1 MiB.
     BufferOverflow,
+    /// Something the item needs was missing: a session without a release.
+    InsufficientData,
 }
 
 impl DiscardReason {
     /// Every reason, in declaration order.
-    pub const ALL: [DiscardReason; 11] = [
+    pub const ALL: [DiscardReason; 12] = [
         DiscardReason::QueueOverflow,
         DiscardReason::CacheOverflow,
         DiscardReason::RatelimitBackoff,
@@ -47,6 +49,7 @@ impl DiscardReason {
         DiscardReason::InternalSdkError,
         DiscardReason::Backpressure,
         DiscardReason::BufferOverflow,
+        DiscardReason::InsufficientData,
     ];
 
     /// The wire name, e.g. `queue_overflow`.
@@ -61,6 +64,7 @@ impl DiscardReason {
             DiscardReason::EventProcessor => "event_processor",
             DiscardReason::SendError => "send_error",
             DiscardReason::InternalSdkError => "internal_sdk_error",
+            DiscardReason::InsufficientData => "insufficient_data",
             DiscardReason::Backpressure => "backpressure",
             DiscardReason::BufferOverflow => "buffer_overflow",
         }

@@ -296,6 +296,7 @@ where
             method: req.method().clone(),
             url,
             transaction: transaction.clone(),
+            session: RequestSession::start(&hub),
         };
         hub.configure_scope(|scope| {
             scope.set_propagation_context(propagation);
@@ -339,6 +340,27 @@ struct State {
     url: String,
     /// The request's transaction, with tracing on.
     transaction: Option<Transaction>,
+    /// Dropped last, after the outcome was recorded.
+    session: Option<RequestSession>,
+}
+
+/// The request's release-health session (request mode): ended when the
+/// state is dropped, i.e. once the response is ready and recorded, or when
+/// the request is dropped unfinished or panics (a panic captured on the
+/// request's hub has already made it `crashed`).
+struct RequestSession(Arc<Hub>);
+
+impl RequestSession {
+    fn start(hub: &Arc<Hub>) -> Option<RequestSession> {
+        hub.start_request_session()
+            .then(|| RequestSession(Arc::clone(hub)))
+    }
+}
+
+impl Drop for RequestSession {
+    fn drop(&mut self) {
+        self.0.end_session();
+    }
 }
 
 pin_project! {
@@ -435,6 +457,8 @@ fn finish(hub: &Arc<Hub>, state: State, status: Option<StatusCode>) {
         }
         Hub::run(hub.clone(), || transaction.finish());
     }
+    // The request is over: its session ends now.
+    drop(state.session);
 }
 
 /// Records the breadcrumb and the 5xx event.

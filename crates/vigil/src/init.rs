@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use vigil_core::protocol::DsnError;
-use vigil_core::{Client, ClientOptions, IntoClientOptions};
+use vigil_core::{Client, ClientOptions, IntoClientOptions, SessionMode};
 
 /// Why [`try_init`] failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +141,10 @@ fn init_with_options(mut options: ClientOptions) -> InitGuard {
     let client = Arc::new(Client::new(options));
     vigil_core::__private::bind_client_to_main(client.clone());
     continue_trace_from_env(|name| std::env::var(name).ok());
+    let options = client.options();
+    if options.auto_session_tracking && options.session_mode != SessionMode::Request {
+        vigil_core::Hub::main().start_session();
+    }
     InitGuard {
         client: Some(client),
     }

@@ -6,6 +6,7 @@
 
 mod current;
 mod propagation;
+mod session;
 mod stack;
 
 use std::error::Error;
