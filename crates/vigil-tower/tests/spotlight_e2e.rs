@@ -113,7 +113,9 @@ fn items_of_release(dir: &Path, release: &str) -> Vec<Item> {
             panic!("an envelope without an item list: {line}");
         };
         for pair in list {
-            if pair[1]["release"] == release {
+            // Events and transactions name the release at the top,
+            // session items in their attributes.
+            if pair[1]["release"] == release || pair[1]["attrs"]["release"] == release {
                 items.push(Item {
                     envelope: envelope[0].clone(),
                     header: pair[0].clone(),
@@ -182,7 +184,9 @@ fn an_axum_request_with_an_error_is_one_transaction_and_one_error_of_one_trace()
         "the HTTP transport delivers both envelopes within 20 s"
     );
     let stats = client.delivery_stats();
-    assert_eq!(stats.envelopes_sent, 2, "{stats:?}");
+    // The error event, the transaction, and the request's session counted
+    // in an aggregate (sent by the flush).
+    assert_eq!(stats.envelopes_sent, 3, "{stats:?}");
     assert_eq!(stats.events_sent, 1, "{stats:?}");
     assert!(stats.dropped.is_empty(), "{stats:?}");
     Hub::main().bind_client(None);
@@ -194,12 +198,12 @@ fn an_axum_request_with_an_error_is_one_transaction_and_one_error_of_one_trace()
     let items = loop {
         let items = items_of_release(&dir, &release);
         let has = |ty: &str| items.iter().any(|i| i.header["type"] == ty);
-        if has("transaction") && has("event") {
+        if has("transaction") && has("event") && has("sessions") {
             break items;
         }
         assert!(
             Instant::now() < deadline,
-            "Spotlight did not show a transaction and an event of release {release} within {ARRIVAL:?}; it has {} items of it:\n{}",
+            "Spotlight did not show a transaction, an event and a sessions item of release {release} within {ARRIVAL:?}; it has {} items of it:\n{}",
             items.len(),
             items
                 .iter()
@@ -219,8 +223,28 @@ fn an_axum_request_with_an_error_is_one_transaction_and_one_error_of_one_trace()
     let (transactions, errors) = (of_type("transaction"), of_type("event"));
     assert_eq!(transactions.len(), 1, "exactly one transaction");
     assert_eq!(errors.len(), 1, "exactly one error event");
-    assert_eq!(items.len(), 2, "nothing else");
+    let sessions = of_type("sessions");
+    assert_eq!(sessions.len(), 1, "exactly one sessions item");
+    assert_eq!(items.len(), 3, "nothing else");
     let (tx, error) = (transactions[0], errors[0]);
+
+    // Request mode (the default for a server): the request is one session,
+    // errored by the error captured in it.
+    let aggregates = &sessions[0].payload;
+    assert_eq!(aggregates["attrs"]["environment"], "production");
+    let buckets = aggregates["aggregates"].as_array().expect("buckets");
+    assert_eq!(buckets.len(), 1, "{aggregates}");
+    assert_eq!(buckets[0]["errored"], 1, "{aggregates}");
+    for outcome in ["exited", "crashed", "abnormal"] {
+        assert!(buckets[0].get(outcome).is_none(), "{aggregates}");
+    }
+    let minute = buckets[0]["started"].as_str().expect("a start minute");
+    let seconds = minute.split(':').nth(2).unwrap_or_default();
+    assert!(
+        seconds.starts_with("00")
+            && !seconds[2..].contains(|c: char| c.is_ascii_digit() && c != '0'),
+        "rounded down to the minute: {minute}"
+    );
 
     assert_eq!(tx.payload["type"], "transaction");
     assert_eq!(tx.payload["transaction"], "GET /users/{id}");

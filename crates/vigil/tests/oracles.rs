@@ -1,22 +1,31 @@
 //! Independent oracles: every envelope Vigil writes must be accepted by
 //! Sentry's own Relay normalizer (`shared/interop/relay-validate.py
-//! --strict`) and by the crates.io `sentry-types` envelope parser.
+//! --strict`) and by the crates.io `sentry-types` envelope parser, and
+//! its `session` / `sessions` items by a port of Relay's session rules
+//! (`oracles/relay_sessions.rs`; no Python binding validates sessions).
 //!
 //! `produced_envelopes_pass_both_oracles` checks a representative set made
-//! here. `every_dumped_envelope_passes_both_oracles` (ignored by default)
-//! is run by `scripts/test.sh` after the whole suite, over every envelope
-//! the suite wrote to `$VIGIL_ENVELOPE_DUMP_DIR`.
+//! here, `session_items_pass_the_oracles` the session items the envelope
+//! writer produces. `every_dumped_envelope_passes_both_oracles` (ignored by
+//! default) is run by `scripts/test.sh` after the whole suite, over every
+//! envelope the suite wrote to `$VIGIL_ENVELOPE_DUMP_DIR`.
 
 use std::collections::BTreeMap;
 use std::error::Error;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use vigil::protocol::{
-    Attachment, Breadcrumb, Context, Envelope, EnvelopeItem, OsContext, RuntimeContext, Value,
+    Attachment, Breadcrumb, Context, Envelope, EnvelopeItem, OsContext, RuntimeContext,
+    SessionAggregateItem, SessionAggregates, SessionAttributes, SessionStatus, SessionUpdate,
+    Value,
 };
-use vigil::{Level, User};
+use vigil::{EventId, Level, User};
+
+#[path = "oracles/relay_sessions.rs"]
+mod relay_sessions;
 
 fn relay_validator() -> Option<PathBuf> {
     let path =
@@ -51,6 +60,13 @@ fn check_with_sentry_types(bytes: &[u8], what: &str) {
             "sentry-types sees a different event id in {what}"
         );
     }
+}
+
+/// Checks the `session` and `sessions` items of one envelope, received at
+/// `received_at`, with the session oracle; returns how many it checked.
+fn check_sessions(bytes: &[u8], received_at: SystemTime, what: &str) -> usize {
+    relay_sessions::check_envelope_sessions(bytes, received_at)
+        .unwrap_or_else(|e| panic!("the session oracle rejected {what}: {e}"))
 }
 
 fn run_relay(validator: &Path, files: &[PathBuf]) {
@@ -157,8 +173,9 @@ fn produced_envelopes_pass_both_oracles() {
     let dir = std::env::temp_dir().join(format!("vigil-oracle-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut files = Vec::new();
+    let mut sessions = 0;
     for (i, mut envelope) in envelopes.into_iter().enumerate() {
-        envelope.headers_mut().sent_at = Some(std::time::SystemTime::now());
+        envelope.headers_mut().sent_at = Some(SystemTime::now());
         assert!(
             envelope
                 .items()
@@ -167,6 +184,7 @@ fn produced_envelopes_pass_both_oracles() {
         );
         let bytes = envelope.to_vec().unwrap();
         check_with_sentry_types(&bytes, &format!("envelope {i}"));
+        sessions += check_sessions(&bytes, SystemTime::now(), &format!("envelope {i}"));
         let path = dir.join(format!("{i}.envelope"));
         std::fs::write(&path, &bytes).unwrap();
         files.push(path);
@@ -175,6 +193,109 @@ fn produced_envelopes_pass_both_oracles() {
         run_relay(&validator, &files);
     }
     let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "the oracles accepted {} envelopes; the session oracle checked {sessions} session items",
+        files.len()
+    );
+}
+
+/// `at` rounded down to its minute, as aggregate buckets are.
+fn minute_of(at: SystemTime) -> SystemTime {
+    let secs = at.duration_since(UNIX_EPOCH).unwrap().as_secs();
+    UNIX_EPOCH + Duration::from_secs(secs - secs % 60)
+}
+
+/// An envelope of the given items, no event.
+fn envelope_of(items: impl IntoIterator<Item = EnvelopeItem>) -> Envelope {
+    let mut envelope = Envelope::new();
+    for item in items {
+        envelope.add_item(item);
+    }
+    envelope
+}
+
+/// Envelopes carrying every shape of session item the writer produces:
+/// an application-mode session from its first update to a crash (sent
+/// with the crash event), an exited one, an abnormal one with only the
+/// required fields, and request-mode aggregates.
+fn session_envelopes() -> Vec<Envelope> {
+    let now = SystemTime::now();
+    let started = now - Duration::from_secs(42);
+    let mut attrs = SessionAttributes::new("oracle@1.0.0");
+    attrs.environment = Some("test".into());
+    let sid = EventId::new();
+
+    let mut first = SessionUpdate::new(sid, started, attrs.clone());
+    first.init = true;
+    first.distinct_id = Some("user-42".into());
+    first.timestamp = Some(started);
+
+    let mut crashed = SessionUpdate::new(sid, started, attrs.clone());
+    crashed.sequence = Some(1);
+    crashed.timestamp = Some(now);
+    crashed.duration = Some(42.0);
+    crashed.status = SessionStatus::Crashed;
+    crashed.errors = 1;
+    let mut crash = Envelope::from_event(vigil::Event::from_message("crash", Level::Fatal));
+    crash.add_item(crashed);
+
+    let mut exited = SessionUpdate::new(EventId::new(), started, attrs.clone());
+    exited.init = true;
+    exited.timestamp = Some(now);
+    exited.duration = Some(42.0);
+    exited.status = SessionStatus::Exited;
+    exited.errors = 3;
+
+    let mut abnormal = SessionUpdate::new(
+        EventId::new(),
+        started,
+        SessionAttributes::new("oracle@1.0.0"),
+    );
+    abnormal.status = SessionStatus::Abnormal;
+
+    let mut aggregates = SessionAggregates::new(attrs);
+    let mut bucket = SessionAggregateItem::new(minute_of(started), None);
+    bucket.exited = 5;
+    bucket.errored = 2;
+    bucket.crashed = 1;
+    aggregates.aggregates.push(bucket);
+    let mut with_user = SessionAggregateItem::new(minute_of(now), Some("user-42".into()));
+    with_user.abnormal = 1;
+    aggregates.aggregates.push(with_user);
+
+    vec![
+        envelope_of([first.into()]),
+        crash,
+        envelope_of([exited.into(), abnormal.into()]),
+        envelope_of([aggregates.into()]),
+    ]
+}
+
+#[test]
+fn session_items_pass_the_oracles() {
+    let dir = std::env::temp_dir().join(format!("vigil-oracle-sessions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    let mut sessions = 0;
+    for (i, mut envelope) in session_envelopes().into_iter().enumerate() {
+        envelope.headers_mut().sent_at = Some(SystemTime::now());
+        let bytes = envelope.to_vec().unwrap();
+        let what = format!("session envelope {i}");
+        check_with_sentry_types(&bytes, &what);
+        sessions += check_sessions(&bytes, SystemTime::now(), &what);
+        let path = dir.join(format!("{i}.envelope"));
+        std::fs::write(&path, &bytes).unwrap();
+        files.push(path);
+    }
+    assert_eq!(sessions, 5, "every session item reached the session oracle");
+    if let Some(validator) = relay_validator() {
+        run_relay(&validator, &files);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "the oracles accepted {sessions} session items in {} envelopes",
+        files.len()
+    );
 }
 
 #[test]
@@ -194,11 +315,21 @@ fn every_dumped_envelope_passes_both_oracles() {
         "the suite wrote no envelopes to {}",
         dir.display()
     );
+    let mut sessions = 0;
     for f in &files {
-        check_with_sentry_types(&std::fs::read(f).unwrap(), &f.display().to_string());
+        let bytes = std::fs::read(f).unwrap();
+        let what = f.display().to_string();
+        check_with_sentry_types(&bytes, &what);
+        // The dump is written when the envelope is sent (with `sent_at`
+        // set just before), so the file's time stands for the receive time.
+        let received_at = std::fs::metadata(f).unwrap().modified().unwrap();
+        sessions += check_sessions(&bytes, received_at, &what);
     }
     if let Some(validator) = relay_validator() {
         run_relay(&validator, &files);
     }
-    println!("both oracles accepted {} envelopes", files.len());
+    println!(
+        "both oracles accepted {} envelopes; the session oracle checked {sessions} session items",
+        files.len()
+    );
 }
