@@ -33,6 +33,8 @@
 //! | tx5 | an `http::Request` (unique `x-request-id`) through `VigilLayer` / `NewSentryLayer` + `SentryHttpLayer::enable_transaction()` around a `service_fn` that sets a tag, adds a breadcrumb and captures in 1 request of 10; one transaction per request, serialized |
 //! | tx1u | tx1 with the transaction sampled out (a `traces_sampler` answering 0.0) |
 //! | tx5u | tx5 with the transactions sampled out (a `traces_sampler` answering 0.0) |
+//! | rs0 | tx5's request with tracing off and no sessions (`sentry-tower` without its transaction layer) |
+//! | rs1 | rs0 with request-mode sessions: Vigil's defaults; `sentry` with `auto_session_tracking`, `SessionMode::Request` and a handler calling `start_session`/`end_session` (`sentry-tower` 0.49 starts none) |
 //!
 //! plus the memory of a pushed scope after one breadcrumb when its parent
 //! holds 20 (bytes allocated by `push_scope` + `add_breadcrumb`).
@@ -187,7 +189,7 @@ fn usage() -> ! {
         "usage: vigil-bench suite [--rounds N] [--batch-ms MS] [--no-callgrind] [--profile] [--ops op1,tx1,...]"
     );
     eprintln!(
-        "       vigil-bench op OP [--rounds N] [--batch-ms MS]   (OP: op1..op9, op1r, op2r, op6r, op9r, tx1..tx5, tx1u, tx5u, scope-mem)"
+        "       vigil-bench op OP [--rounds N] [--batch-ms MS]   (OP: op1..op9, op1r, op2r, op6r, op9r, tx1..tx5, tx1u, tx5u, rs0, rs1, scope-mem)"
     );
     eprintln!("       vigil-bench callgrind OP vigil|sentry N");
     eprintln!("       vigil-bench delivery [EVENTS]");

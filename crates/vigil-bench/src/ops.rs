@@ -45,7 +45,7 @@ pub(crate) struct OpSpec {
 }
 
 /// The operations, in table order.
-pub(crate) const OPS: [OpSpec; 20] = [
+pub(crate) const OPS: [OpSpec; 22] = [
     OpSpec {
         id: "op1",
         title: "configure_scope + set_tag",
@@ -146,6 +146,16 @@ pub(crate) const OPS: [OpSpec; 20] = [
         title: "tx5, transactions sampled out",
         callgrind_n: Some(2_000),
     },
+    OpSpec {
+        id: "rs0",
+        title: "tower request, untraced, no sessions (1/10 capture)",
+        callgrind_n: Some(2_000),
+    },
+    OpSpec {
+        id: "rs1",
+        title: "rs0 with request-mode sessions",
+        callgrind_n: Some(2_000),
+    },
 ];
 
 /// Which SDK.
@@ -229,11 +239,29 @@ pub(crate) fn setup(mode: Option<Mode>) -> Env {
 
 /// [`setup`] with tracing as `tracing` says.
 pub(crate) fn setup_traced(mode: Option<Mode>, tracing: Tracing) -> Env {
-    setup_from(mode, tracing, BaseScope::Standard)
+    setup_from(mode, tracing, BaseScope::Standard, Sessions::Off)
 }
 
-/// [`setup_traced`], filling the main scope as `base` says.
-fn setup_from(mode: Option<Mode>, tracing: Tracing, base: BaseScope) -> Env {
+/// Whether the SDKs track release-health sessions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sessions {
+    /// Neither does (`sentry`'s default; Vigil's `auto_session_tracking`
+    /// turned off), so that every other op compares the same work.
+    Off,
+    /// Both count requests: Vigil's defaults (`auto_session_tracking`,
+    /// `SessionMode::Auto`: request mode once the tower layer serves),
+    /// `sentry` with `auto_session_tracking` and `SessionMode::Request`.
+    Requests,
+}
+
+/// [`setup_traced`], filling the main scope as `base` says, with sessions
+/// as `sessions` says.
+pub(crate) fn setup_from(
+    mode: Option<Mode>,
+    tracing: Tracing,
+    base: BaseScope,
+    sessions: Sessions,
+) -> Env {
     let vigil_seen = Arc::new(Observed::default());
     let sentry_seen = Arc::new(Observed::default());
     let Some(mode) = mode else {
@@ -257,13 +285,18 @@ fn setup_from(mode: Option<Mode>, tracing: Tracing, base: BaseScope) -> Env {
         Tracing::Off => options,
         Tracing::Sampled => options.traces_sample_rate(1.0),
         Tracing::Unsampled => options.traces_sampler(|_| 0.0),
-    };
+    }
+    .auto_session_tracking(sessions == Sessions::Requests);
     let vigil_guard = vigil::init((DSN, options));
     assert!(vigil_guard.is_enabled(), "vigil did not initialise");
 
     let mut options = sentry::ClientOptions::default();
     options.release = Some("bench@1.0.0".into());
     options.default_integrations = false;
+    if sessions == Sessions::Requests {
+        options.auto_session_tracking = true;
+        options.session_mode = sentry::SessionMode::Request;
+    }
     options.transport = Some(Arc::new(Arc::new(SentryTransport::new(
         mode,
         sentry_seen.clone(),
@@ -511,7 +544,12 @@ fn sentry_request_realistic(i: &mut u64) {
 /// scope, or (`op1r`, `op2r`) the service scope after 6 tag changes.
 fn scope_env(op: &str) -> Env {
     if matches!(op, "op1r" | "op2r") {
-        let env = setup_from(Some(Mode::Serialize), Tracing::Off, BaseScope::Service);
+        let env = setup_from(
+            Some(Mode::Serialize),
+            Tracing::Off,
+            BaseScope::Service,
+            Sessions::Off,
+        );
         change_tags();
         env
     } else {
@@ -630,7 +668,12 @@ pub(crate) fn run(op: &str, action: Action) -> Value {
             requests(action, &env, vigil_request, sentry_request)
         }
         "op9r" => {
-            let env = setup_from(Some(Mode::Serialize), Tracing::Off, BaseScope::Service);
+            let env = setup_from(
+            Some(Mode::Serialize),
+            Tracing::Off,
+            BaseScope::Service,
+            Sessions::Off,
+        );
             requests(
                 action,
                 &env,
@@ -643,6 +686,7 @@ pub(crate) fn run(op: &str, action: Action) -> Value {
             scope_memory()
         }
         tx if tx.starts_with("tx") => traces::run(tx, action),
+        "rs0" | "rs1" => traces::run(op, action),
         other => panic!("unknown operation {other}"),
     };
     report["op"] = json!(op);

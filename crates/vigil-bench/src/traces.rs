@@ -23,8 +23,8 @@ use serde_json::{Value, json};
 use tower::{Layer, Service};
 
 use crate::ops::{
-    Action, Env, Tracing, drive, sentry_capture, sentry_crumb, setup_traced, vigil_capture,
-    vigil_crumb,
+    Action, BaseScope, Env, Sessions, Tracing, drive, sentry_capture, sentry_crumb, setup_from,
+    setup_traced, vigil_capture, vigil_crumb,
 };
 use crate::transports::{Mode, Observed};
 
@@ -93,6 +93,13 @@ fn note(op: &str) -> &'static str {
              response (on a hub dropped right after); Vigil's event envelopes carry the \
              sampling context, sentry 0.49's none; the request data holds the same headers \
              (Vigil puts the query in query_string, sentry in the url)"
+        }
+        "rs0" | "rs1" => {
+            "tracing off. rs1: Vigil counts each request as a session with its defaults \
+             (VigilLayer starts and ends it); sentry-tower 0.49 starts no session itself, so \
+             its handler calls sentry::start_session() first and sentry::end_session() last, \
+             with session_mode Request; both aggregate per minute. VigilLayer also names the \
+             scope's transaction and records an http breadcrumb per response"
         }
         _ => "",
     }
@@ -243,6 +250,49 @@ fn measure(op: &str, action: Action) -> Value {
                     &mut report,
                     &env,
                     11,
+                    move || {
+                        for _ in 0..CAPTURE_EVERY {
+                            serve(&mut vigil, &mut vi);
+                        }
+                    },
+                    move || {
+                        for _ in 0..CAPTURE_EVERY {
+                            serve(&mut sentry, &mut si);
+                        }
+                    },
+                );
+            }
+            report
+        }
+        // A request through each SDK's tower layer, tracing off, without
+        // (rs0) and with (rs1) request-mode sessions: rs1 - rs0 is what a
+        // session costs per request.
+        "rs0" | "rs1" => {
+            let sessions = if op == "rs1" {
+                Sessions::Requests
+            } else {
+                Sessions::Off
+            };
+            let env = setup_from(
+                Some(Mode::Serialize),
+                Tracing::Off,
+                BaseScope::Standard,
+                sessions,
+            );
+            let mut vigil = vigil_app();
+            let mut sentry = sentry_untraced_app(sessions);
+            let (mut vi, mut si) = (0u64, 0u64);
+            let mut report = drive(
+                action,
+                || serve(&mut vigil, &mut vi),
+                || serve(&mut sentry, &mut si),
+            );
+            if measuring {
+                envelope_counts(&mut report, &env);
+                check(
+                    &mut report,
+                    &env,
+                    1,
                     move || {
                         for _ in 0..CAPTURE_EVERY {
                             serve(&mut vigil, &mut vi);
@@ -427,6 +477,34 @@ fn sentry_app() -> impl Service<http::Request<()>, Response = http::Response<()>
     let http_layer = sentry_tower::SentryHttpLayer::new().enable_transaction();
     sentry_tower::NewSentryLayer::<http::Request<()>>::new_from_top()
         .layer(http_layer.layer(tower::service_fn(sentry_handler)))
+}
+
+/// [`sentry_handler`] in a request-mode session: sentry-tower 0.49
+/// starts none itself, so the handler does, as its users must.
+async fn sentry_session_handler(
+    request: http::Request<()>,
+) -> Result<http::Response<()>, Infallible> {
+    sentry::start_session();
+    let response = sentry_handler(request).await;
+    sentry::end_session();
+    response
+}
+
+/// `sentry-tower`'s layers without a transaction (tracing is off), the
+/// handler in a session when `sessions` says so.
+fn sentry_untraced_app(
+    sessions: Sessions,
+) -> tower::util::BoxService<http::Request<()>, http::Response<()>, Infallible> {
+    let hub_layer = sentry_tower::NewSentryLayer::<http::Request<()>>::new_from_top();
+    let http_layer = sentry_tower::SentryHttpLayer::new();
+    match sessions {
+        Sessions::Off => tower::util::BoxService::new(
+            hub_layer.layer(http_layer.layer(tower::service_fn(sentry_handler))),
+        ),
+        Sessions::Requests => tower::util::BoxService::new(
+            hub_layer.layer(http_layer.layer(tower::service_fn(sentry_session_handler))),
+        ),
+    }
 }
 
 /// Sends request number `*i + 1` through `app`, as a server would: wait
