@@ -669,11 +669,11 @@ pub(crate) fn run(op: &str, action: Action) -> Value {
         }
         "op9r" => {
             let env = setup_from(
-            Some(Mode::Serialize),
-            Tracing::Off,
-            BaseScope::Service,
-            Sessions::Off,
-        );
+                Some(Mode::Serialize),
+                Tracing::Off,
+                BaseScope::Service,
+                Sessions::Off,
+            );
             requests(
                 action,
                 &env,

@@ -291,12 +291,12 @@ where
             None => LazyRequest::new(&req, client_addr(&req), send_default_pii),
         };
         let request = Arc::new(request);
-        let state = State {
+        let mut state = State {
             config: self.config,
             method: req.method().clone(),
             url,
             transaction: transaction.clone(),
-            session: RequestSession::start(&hub),
+            session: None,
         };
         hub.configure_scope(|scope| {
             scope.set_propagation_context(propagation);
@@ -309,6 +309,9 @@ where
                 Some(event)
             });
         });
+        // After the scope was written: the hub then holds the only copy,
+        // which the session is set on in place.
+        state.session = RequestSession::start(&hub);
 
         let inner = &mut self.inner;
         let future = if self.config.capture_panics {

@@ -39,7 +39,7 @@ fn kind(i: usize) -> Kind {
 
 /// The user request `i` sets, if any.
 fn user(i: usize) -> Option<String> {
-    (i % 5 == 0).then(|| format!("user-{}", i % 3))
+    i.is_multiple_of(5).then(|| format!("user-{}", i % 3))
 }
 
 async fn handler(Path((i, kind)): Path<(usize, String)>) -> Result<&'static str, Infallible> {

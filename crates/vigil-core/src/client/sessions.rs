@@ -70,13 +70,12 @@ struct Flusher {
 
 /// The distinct id a session is counted under: the user's id, else email,
 /// else username.
-fn distinct_id(user: Option<&User>) -> Option<String> {
+fn distinct_id(user: Option<&User>) -> Option<&str> {
     let user = user?;
     user.id
-        .as_ref()
-        .or(user.email.as_ref())
-        .or(user.username.as_ref())
-        .cloned()
+        .as_deref()
+        .or(user.email.as_deref())
+        .or(user.username.as_deref())
 }
 
 impl Client {
@@ -107,7 +106,10 @@ impl Client {
         if self.options.send_default_pii {
             attributes.ip_address = user.and_then(|u| u.ip_address.clone());
         }
-        let session = Arc::new(Session::application(distinct_id(user), attributes));
+        let session = Arc::new(Session::application(
+            distinct_id(user).map(str::to_owned),
+            attributes,
+        ));
         {
             let mut open = self
                 .sessions

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use vigil_protocol::{SessionStatus, User};
 
 use super::Hub;
-use super::stack::lock;
+use super::stack::{Bound, lock};
 use crate::session::Session;
 
 impl Hub {
@@ -73,13 +73,13 @@ impl Hub {
     /// scope's user. A session that ended already (crashed) stays as it
     /// ended.
     pub fn end_session_with_status(&self, status: SessionStatus) {
-        let Some((session, user)) = self.take_session() else {
+        let Some(ended) = self.take_session() else {
             return;
         };
-        if let Some(bound) = self.bound() {
+        if let Some(bound) = ended.bound {
             bound
                 .client()
-                .end_session(&session, status, user.as_deref());
+                .end_session(&ended.session, status, ended.user.as_deref());
         }
     }
 
@@ -92,14 +92,28 @@ impl Hub {
         top.version += 1;
     }
 
-    /// Removes the top scope's session, with the scope's user.
-    fn take_session(&self) -> Option<(Arc<Session>, Option<Arc<User>>)> {
+    /// Removes the top scope's session; with it, the scope's user and the
+    /// client that captures here, read under the same lock.
+    fn take_session(&self) -> Option<TakenSession> {
         let mut stack = lock(&self.stack);
+        stack.top().scope.session.as_ref()?;
+        let bound = self.with_resolved_client(stack.top(), |c| c.cloned());
         let top = stack.top_mut();
-        top.scope.session.as_ref()?;
         let scope = Arc::make_mut(&mut top.scope);
         let session = scope.session.take()?;
+        let user = scope.rest.user.clone();
         top.version += 1;
-        Some((session, scope.rest.user.clone()))
+        Some(TakenSession {
+            session,
+            user,
+            bound,
+        })
     }
+}
+
+/// What [`Hub::end_session_with_status`] takes from the top scope.
+struct TakenSession {
+    session: Arc<Session>,
+    user: Option<Arc<User>>,
+    bound: Option<Arc<Bound>>,
 }

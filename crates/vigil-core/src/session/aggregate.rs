@@ -1,7 +1,7 @@
 //! Request mode: ended sessions counted per start minute, sent as
 //! `sessions` items.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -51,6 +51,54 @@ impl Outcome {
 /// Counts per outcome of one bucket.
 type Counts = [u32; 4];
 
+fn add(counts: &mut Counts, outcome: Outcome, n: u32) {
+    counts[outcome.index()] = counts[outcome.index()].saturating_add(n);
+}
+
+/// The buckets of one start minute: sessions without a distinct id, and
+/// per distinct id (looked up by `&str`: counting an id seen before in
+/// the minute allocates nothing).
+#[derive(Default)]
+struct MinuteBuckets {
+    anonymous: Counts,
+    users: HashMap<String, Counts>,
+}
+
+impl MinuteBuckets {
+    fn counts(&mut self, distinct_id: Option<&str>) -> &mut Counts {
+        let Some(id) = distinct_id else {
+            return &mut self.anonymous;
+        };
+        if !self.users.contains_key(id) {
+            self.users.insert(id.to_owned(), Counts::default());
+        }
+        self.users.get_mut(id).expect("inserted above")
+    }
+
+    /// The minute's buckets, the anonymous one first, then by id.
+    fn into_items(self, minute: u32) -> impl Iterator<Item = SessionAggregateItem> {
+        let started = UNIX_EPOCH + Duration::from_secs(u64::from(minute) * 60);
+        let anonymous = (self.anonymous != Counts::default()).then_some((None, self.anonymous));
+        let mut users: Vec<_> = self
+            .users
+            .into_iter()
+            .map(|(id, c)| (Some(id), c))
+            .collect();
+        users.sort();
+        anonymous
+            .into_iter()
+            .chain(users)
+            .map(move |(distinct_id, counts)| {
+                let mut item = SessionAggregateItem::new(started, distinct_id);
+                item.exited = counts[Outcome::Exited.index()];
+                item.errored = counts[Outcome::Errored.index()];
+                item.abnormal = counts[Outcome::Abnormal.index()];
+                item.crashed = counts[Outcome::Crashed.index()];
+                item
+            })
+    }
+}
+
 /// The start minute of a session: whole minutes since the Unix epoch.
 fn minute_of(started: SystemTime) -> u32 {
     let secs = started
@@ -81,7 +129,7 @@ fn unpack(word: u64) -> (u32, u32) {
 #[derive(Default)]
 pub(crate) struct SessionAggregator {
     current: [AtomicU64; 4],
-    others: Mutex<BTreeMap<(u32, Option<String>), Counts>>,
+    others: Mutex<BTreeMap<u32, MinuteBuckets>>,
 }
 
 impl SessionAggregator {
@@ -89,7 +137,7 @@ impl SessionAggregator {
     pub(crate) fn record(
         &self,
         started: SystemTime,
-        distinct_id: Option<String>,
+        distinct_id: Option<&str>,
         state: SessionState,
     ) {
         let minute = minute_of(started);
@@ -125,17 +173,20 @@ impl SessionAggregator {
         }
     }
 
-    fn add_other(&self, minute: u32, distinct_id: Option<String>, outcome: Outcome, n: u32) {
+    fn add_other(&self, minute: u32, distinct_id: Option<&str>, outcome: Outcome, n: u32) {
         let mut others = self.others.lock().unwrap_or_else(PoisonError::into_inner);
-        let counts = others.entry((minute, distinct_id)).or_default();
-        counts[outcome.index()] = counts[outcome.index()].saturating_add(n);
+        add(
+            others.entry(minute).or_default().counts(distinct_id),
+            outcome,
+            n,
+        );
     }
 
     /// Takes everything counted so far, as `sessions` items of at most
     /// [`MAX_BUCKETS_PER_ITEM`] buckets each (none when nothing was
     /// counted).
     pub(crate) fn take(&self, attributes: &SessionAttributes) -> Vec<SessionAggregates> {
-        let mut buckets =
+        let mut minutes =
             std::mem::take(&mut *self.others.lock().unwrap_or_else(PoisonError::into_inner));
         for outcome in Outcome::ALL {
             // Zeroes the count and keeps the minute, in one step: a session
@@ -143,21 +194,16 @@ impl SessionAggregator {
             let word = self.current[outcome.index()].fetch_and(!COUNT_MASK, Ordering::AcqRel);
             let (minute, count) = unpack(word);
             if count > 0 {
-                let counts = buckets.entry((minute, None)).or_default();
-                counts[outcome.index()] = counts[outcome.index()].saturating_add(count);
+                add(
+                    &mut minutes.entry(minute).or_default().anonymous,
+                    outcome,
+                    count,
+                );
             }
         }
-        let items: Vec<SessionAggregateItem> = buckets
+        let items: Vec<SessionAggregateItem> = minutes
             .into_iter()
-            .map(|((minute, distinct_id), counts)| {
-                let started = UNIX_EPOCH + Duration::from_secs(u64::from(minute) * 60);
-                let mut item = SessionAggregateItem::new(started, distinct_id);
-                item.exited = counts[Outcome::Exited.index()];
-                item.errored = counts[Outcome::Errored.index()];
-                item.abnormal = counts[Outcome::Abnormal.index()];
-                item.crashed = counts[Outcome::Crashed.index()];
-                item
-            })
+            .flat_map(|(minute, buckets)| buckets.into_items(minute))
             .collect();
         items
             .chunks(MAX_BUCKETS_PER_ITEM)
@@ -204,7 +250,7 @@ mod tests {
         agg.record(at_minute(100, 30), None, state(SessionStatus::Exited, 0));
         agg.record(
             at_minute(100, 30),
-            Some("u1".into()),
+            Some("u1"),
             state(SessionStatus::Abnormal, 0),
         );
         let items = agg.take(&attrs);
@@ -233,7 +279,7 @@ mod tests {
         for i in 0..250 {
             agg.record(
                 at_minute(7, 0),
-                Some(format!("u{i}")),
+                Some(&format!("u{i}")),
                 state(SessionStatus::Exited, 0),
             );
         }

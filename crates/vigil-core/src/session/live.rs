@@ -102,7 +102,9 @@ pub(crate) struct ApplicationSession {
 /// one atomic step on [`SessionState`], so capturing never waits for it.
 pub(crate) struct Session {
     started: SystemTime,
-    clock: Instant,
+    /// For the duration an application session reports (a request session
+    /// reports none).
+    clock: Option<Instant>,
     state: AtomicU64,
     /// Set by the first [`end`](Session::end): a session is reported as
     /// ended once, even when several scopes holding it end it.
@@ -140,9 +142,10 @@ impl Session {
     }
 
     fn new(kind: SessionKind) -> Session {
+        let clock = matches!(kind, SessionKind::Application(_)).then(Instant::now);
         Session {
             started: SystemTime::now(),
-            clock: Instant::now(),
+            clock,
             state: AtomicU64::new(SessionState::OK.0),
             ended: AtomicBool::new(false),
             kind,
@@ -268,7 +271,7 @@ impl Session {
         update.status = state.status();
         update.errors = state.errors();
         if state.is_terminal() {
-            update.duration = Some(self.clock.elapsed().as_secs_f64());
+            update.duration = self.clock.map(|clock| clock.elapsed().as_secs_f64());
         }
         update
     }
