@@ -26,6 +26,10 @@
 //!   events and outgoing headers carry. Sampling, `before_send_transaction`
 //!   and `ignore_transactions` apply when it finishes, and every dropped
 //!   transaction and span is counted.
+//! - A release-health session ([`start_session`], [`SessionMode`]) counts
+//!   how a run of the program, or a request to a server, went: `exited`,
+//!   with errors, or `crashed`. It lives on the scope and is shared by the
+//!   scopes copied from it.
 //!
 //! # Panics in user code
 //! A closure the caller hands to a synchronous call ([`configure_scope`],

@@ -9,6 +9,14 @@
 //! the transaction, leaves an `http` breadcrumb and, when asked, captures
 //! 5xx responses and panics.
 //!
+//! With a `release` set and `auto_session_tracking` on (the defaults but
+//! the release), every request is also a release-health session, counted
+//! per minute (`exited`, `errored` when an error was captured in it,
+//! `crashed` when it panicked) and sent as `sessions` items every 60 s: the
+//! default `SessionMode::Auto` switches to request mode at the first
+//! request (see [`SessionMode`](vigil_core::SessionMode) and
+//! [`Hub::start_request_session`](vigil_core::Hub::start_request_session)).
+//!
 //! [tower]: https://docs.rs/tower
 //!
 //! # Usage with axum

@@ -95,6 +95,11 @@ impl Drop for InitGuard {
 /// continues that trace (see [`Hub::continue_trace`](crate::Hub::continue_trace));
 /// a malformed value starts a new trace.
 ///
+/// With a release set and `auto_session_tracking` on (the default), the
+/// process's release-health session starts here (unless `session_mode` is
+/// `SessionMode::Request`) and ends when the guard is dropped; see
+/// [`SessionMode`].
+///
 /// With no DSN the SDK stays disabled: every call is a cheap no-op. An
 /// invalid DSN never panics: `init` prints the reason to stderr and returns
 /// a disabled guard; use [`try_init`] to get the error instead.
