@@ -36,6 +36,8 @@ pub(crate) struct ClientSessions {
     /// Set once the aggregate thread was started (or could not be): the
     /// per-request check is this load.
     flusher_started: AtomicBool,
+    /// Whether the debug output said that sessions need a release.
+    told_no_release: AtomicBool,
 }
 
 impl ClientSessions {
@@ -58,6 +60,7 @@ impl ClientSessions {
             aggregator: SessionAggregator::default(),
             flusher: Mutex::new(None),
             flusher_started: AtomicBool::new(false),
+            told_no_release: AtomicBool::new(false),
         }
     }
 }
@@ -86,7 +89,9 @@ impl Client {
 
     /// Counts a session that cannot start for want of a release.
     fn session_without_release(&self) {
-        crate::vigil_debug!("no session: the release is not set");
+        if !self.sessions.told_no_release.swap(true, Ordering::Relaxed) {
+            crate::vigil_debug!("no sessions: the release is not set (each one is counted)");
+        }
         self.recorder
             .record(DiscardReason::InsufficientData, DataCategory::Session, 1);
     }
@@ -128,9 +133,11 @@ impl Client {
     /// Starts a request session, switching [`SessionMode::Auto`] to request
     /// mode (ending the process's application sessions as `exited`).
     /// `None` when the client is disabled, tracks application sessions
-    /// only, or has no release.
+    /// only, or has no release. (`auto_session_tracking` is for the caller
+    /// to check: it turns off the automatic sessions, not the explicit
+    /// ones.)
     pub(crate) fn start_request_session(self: &Arc<Self>) -> Option<Arc<Session>> {
-        if !self.options.auto_session_tracking || !self.is_enabled() {
+        if !self.is_enabled() {
             return None;
         }
         if !self.counts_requests() {

@@ -51,7 +51,11 @@ impl Hub {
         let Some(bound) = self.bound() else {
             return false;
         };
-        match bound.client().start_request_session() {
+        let client = bound.client();
+        if !client.options().auto_session_tracking {
+            return false;
+        }
+        match client.start_request_session() {
             Some(session) => {
                 self.set_session(session);
                 true
@@ -116,4 +120,60 @@ struct TakenSession {
     session: Arc<Session>,
     user: Option<Arc<User>>,
     bound: Option<Arc<Bound>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use vigil_protocol::{EnvelopeItem, SessionAggregates};
+
+    use crate::{ClientOptions, Hub, SessionMode};
+
+    fn aggregates(options: ClientOptions, f: impl FnOnce()) -> Vec<SessionAggregates> {
+        crate::test::with_captured_envelopes_options(f, options)
+            .iter()
+            .flat_map(|e| e.items())
+            .filter_map(|item| match item {
+                EnvelopeItem::SessionAggregates(a) => Some((**a).clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn explicit_request_sessions_work_with_automatic_tracking_off() {
+        let options = ClientOptions::new()
+            .release("app@1")
+            .auto_session_tracking(false)
+            .session_mode(SessionMode::Request);
+        let sent = aggregates(options, || {
+            let hub = Hub::current();
+            // What server integrations call: off with automatic tracking.
+            assert!(!hub.start_request_session());
+            hub.start_session();
+            crate::capture_error(&std::io::Error::other("failed"));
+            hub.end_session();
+            hub.start_session();
+            hub.end_session();
+        });
+        assert_eq!(sent.len(), 1);
+        let bucket = &sent[0].aggregates[0];
+        assert_eq!((bucket.exited, bucket.errored), (1, 1));
+    }
+
+    #[test]
+    fn ending_twice_counts_once() {
+        let options = ClientOptions::new()
+            .release("app@1")
+            .session_mode(SessionMode::Request);
+        let sent = aggregates(options, || {
+            let hub = Hub::current();
+            assert!(hub.start_request_session());
+            let _inner = hub.push_scope();
+            // The pushed scope shares the session: ending it there ends it.
+            hub.end_session();
+            drop(_inner);
+            hub.end_session();
+        });
+        assert_eq!(sent.iter().map(SessionAggregates::total).sum::<u64>(), 1);
+    }
 }
