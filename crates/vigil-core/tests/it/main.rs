@@ -11,5 +11,6 @@ mod panics;
 mod pipeline;
 mod propagation;
 mod scope_stack;
+mod sessions;
 mod support;
 mod transactions;
