@@ -98,6 +98,17 @@ const OP8_MIN_SCALING: f64 = 1.7;
 /// Target for the pushed scope + 1 breadcrumb, bytes.
 const SCOPE_MAX_BYTES: f64 = 1024.0;
 
+/// The target column and verdict of a ratio, and whether it missed (an op
+/// without a target, such as rs0 and rs1, is reported without one).
+fn judge(op: &str, ratio: f64) -> (String, &'static str, bool) {
+    let target = target(op);
+    if target.is_nan() {
+        return ("-".to_owned(), "", false);
+    }
+    let met = ratio <= target;
+    (format!("<={target}"), verdict(met), !met)
+}
+
 fn verdict(met: bool) -> &'static str {
     if met { "MET" } else { "MISSED" }
 }
@@ -214,8 +225,8 @@ pub(crate) fn run(args: &[String]) {
         let op = r["op"].as_str().unwrap_or("?");
         let title = OPS.iter().find(|s| s.id == op).map_or("?", |s| s.title);
         let ratio = num(&r["ratio"]);
-        let met = ratio <= target(op);
-        if !met {
+        let (target_text, verdict_text, miss) = judge(op, ratio);
+        if miss {
             missed.push(op.to_owned());
         }
         println!(
@@ -227,8 +238,8 @@ pub(crate) fn run(args: &[String]) {
             ratio,
             num(&r["ratio_p25"]),
             num(&r["ratio_p75"]),
-            format!("<={}", target(op)),
-            verdict(met)
+            target_text,
+            verdict_text
         );
     }
 
@@ -259,11 +270,11 @@ pub(crate) fn run(args: &[String]) {
         let fmt_ir = |x: Option<f64>| x.map_or_else(|| "n/a".to_owned(), |x| format!("{x:.0}"));
         let (ir_target, ir_verdict) = match ir_ratio {
             Some(x) => {
-                let met = x <= target(op);
-                if op == "op4" && !met {
+                let (target_text, verdict_text, miss) = judge(op, x);
+                if op == "op4" && miss {
                     missed.push("op4 (instructions)".to_owned());
                 }
-                (format!("<={}", target(op)), verdict(met))
+                (target_text, verdict_text)
             }
             None => (String::new(), ""),
         };
