@@ -10,11 +10,12 @@ use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Event as TracingEvent, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
-use vigil_core::Hub;
 use vigil_core::protocol::{
-    Breadcrumb, Context as EventContext, Event, EventId, Level, Map, Value,
+    Breadcrumb, Context as EventContext, Event, EventId, Level, Map, SpanStatus, Value,
 };
+use vigil_core::{Hub, TransactionOrSpan};
 
+use crate::spans;
 use crate::visit::Fields;
 use vigil_core::{
     ReentrancyGuard as Reentrancy, call_guarded, is_sdk_target, is_sdk_thread as on_sdk_thread,
@@ -98,10 +99,12 @@ fn level(level: &tracing_core::Level) -> Level {
 }
 
 /// What the layer keeps in a recorded span's extensions.
-struct SpanData {
+pub(crate) struct SpanData {
     /// The hub current when the span was created.
-    hub: Arc<Hub>,
+    pub(crate) hub: Arc<Hub>,
     fields: BTreeMap<String, Value>,
+    /// Its Sentry span (with tracing on), finished when the span closes.
+    pub(crate) sentry: Option<TransactionOrSpan>,
 }
 
 type EventFilterFn = Box<dyn Fn(&Metadata<'_>) -> EventFilter + Send + Sync>;
@@ -125,6 +128,7 @@ type BreadcrumbMapper =
 pub struct VigilLayer<S> {
     event_filter: EventFilterFn,
     span_filter: SpanFilterFn,
+    transaction_filter: SpanFilterFn,
     event_mapper: Option<EventMapper>,
     breadcrumb_mapper: Option<BreadcrumbMapper>,
     warned_panic: AtomicBool,
@@ -155,9 +159,11 @@ impl<S> VigilLayer<S> {
     /// A layer with the [default event filter](default_event_filter) and
     /// the [default span filter](default_span_filter).
     pub fn new() -> VigilLayer<S> {
+        vigil_core::__private::register_active_span_source(spans::active_span);
         VigilLayer {
             event_filter: Box::new(default_event_filter),
             span_filter: Box::new(default_span_filter),
+            transaction_filter: Box::new(|_| true),
             event_mapper: None,
             breadcrumb_mapper: None,
             warned_panic: AtomicBool::new(false),
@@ -200,6 +206,31 @@ impl<S> VigilLayer<S> {
         F: Fn(&Metadata<'_>) -> bool + Send + Sync + 'static,
     {
         self.span_filter = Box::new(filter);
+        self
+    }
+
+    /// Decides which root spans start a transaction (by default every
+    /// recorded one). A root span is one without a recorded parent span
+    /// under the same hub, created while the hub has no current span. A
+    /// root span the filter refuses gets no Sentry span, nor do its
+    /// children; events inside it are still captured. A filter that
+    /// panics starts no transaction.
+    ///
+    /// ```
+    /// use tracing_subscriber::Registry;
+    /// use vigil_tracing::VigilLayer;
+    ///
+    /// // Only spans of this crate's jobs become transactions.
+    /// let layer = VigilLayer::<Registry>::new()
+    ///     .transaction_filter(|md| md.target().starts_with("my_app::jobs"));
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn transaction_filter<F>(mut self, filter: F) -> Self
+    where
+        F: Fn(&Metadata<'_>) -> bool + Send + Sync + 'static,
+    {
+        self.transaction_filter = Box::new(filter);
         self
     }
 
@@ -361,11 +392,52 @@ where
         };
         let mut fields = Fields::for_span(BTreeMap::new());
         attrs.record(&mut fields);
-        if let Some(span) = ctx.span(id) {
-            span.extensions_mut().insert(SpanData {
-                hub,
-                fields: fields.values,
-            });
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let parent = sentry_parent(&span, &hub);
+        let metadata = attrs.metadata();
+        let sentry = spans::start(&hub, metadata, &fields.values, parent, || {
+            call_guarded(
+                "the tracing transaction filter",
+                Some(&self.warned_panic),
+                || (self.transaction_filter)(metadata),
+            )
+            .unwrap_or(false)
+        });
+        span.extensions_mut().insert(SpanData {
+            hub,
+            fields: fields.values,
+            sentry,
+        });
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let extensions = span.extensions();
+        if let Some(data) = extensions.get::<SpanData>()
+            && let Some(sentry) = &data.sentry
+        {
+            spans::entered(id, &data.hub, sentry);
+        }
+    }
+
+    fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
+        spans::exited(id);
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else {
+            return;
+        };
+        let taken = span
+            .extensions_mut()
+            .get_mut::<SpanData>()
+            .and_then(|data| Some((data.hub.clone(), data.sentry.take()?)));
+        if let Some((hub, sentry)) = taken {
+            spans::finish(&hub, sentry);
         }
     }
 
@@ -375,9 +447,12 @@ where
         };
         let mut extensions = span.extensions_mut();
         if let Some(data) = extensions.get_mut::<SpanData>() {
-            let mut fields = Fields::for_span(std::mem::take(&mut data.fields));
+            let mut fields = Fields::for_span(BTreeMap::new());
             values.record(&mut fields);
-            data.fields = fields.values;
+            if let Some(sentry) = &data.sentry {
+                spans::set_data(sentry, fields.values.iter());
+            }
+            data.fields.append(&mut fields.values);
         }
     }
 
@@ -395,6 +470,7 @@ where
         // The innermost recorded span decides the hub; the spans' fields
         // are listed oldest first.
         let mut span_hub = None;
+        let mut span_sentry = None;
         let mut spans = Vec::new();
         if let Some(scope) = ctx.event_scope(event) {
             for span in scope.from_root() {
@@ -403,6 +479,7 @@ where
                     continue;
                 };
                 span_hub = Some(data.hub.clone());
+                span_sentry.clone_from(&data.sentry);
                 if action.event() {
                     let mut entry = Map::new();
                     entry.insert("name".into(), span.name().into());
@@ -423,15 +500,55 @@ where
         };
         let mut fields = Fields::for_event(action.event());
         event.record(&mut fields);
+        // An error inside a traced span marks the span, and the event is
+        // linked to that span (not to whatever span is current elsewhere).
+        if let Some(sentry) = &span_sentry
+            && *event.metadata().level() == tracing_core::Level::ERROR
+        {
+            sentry.set_status(SpanStatus::InternalError);
+        }
         let mut id = EventId::nil();
         if action.event()
-            && let Some(vigil_event) =
+            && let Some(mut vigil_event) =
                 self.build_event(event, &mut fields, spans, action.breadcrumb())
         {
+            if let Some(sentry) = &span_sentry {
+                vigil_event
+                    .contexts
+                    .entry("trace".to_owned())
+                    .or_insert_with(|| EventContext::from(sentry.get_trace_context()));
+            }
             id = hub.capture_event(vigil_event);
         }
         if action.breadcrumb() {
             hub.add_breadcrumb(|| self.build_breadcrumb(event, fields, id));
         }
     }
+}
+
+/// The Sentry span a new span's Sentry span starts under: the nearest
+/// recorded ancestor's, when that ancestor was created under the same hub.
+/// An ancestor from another hub (a server's long-lived span around the
+/// request's hub) is not the parent: the hub's current span is, chosen by
+/// the caller.
+fn sentry_parent<S>(
+    span: &tracing_subscriber::registry::SpanRef<'_, S>,
+    hub: &Arc<Hub>,
+) -> Option<TransactionOrSpan>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    for ancestor in span.scope().skip(1) {
+        let extensions = ancestor.extensions();
+        let Some(data) = extensions.get::<SpanData>() else {
+            continue;
+        };
+        if !Arc::ptr_eq(&data.hub, hub) {
+            return None;
+        }
+        if let Some(sentry) = &data.sentry {
+            return Some(sentry.clone());
+        }
+    }
+    None
 }

@@ -135,6 +135,7 @@
 //! are recorded only then.
 
 mod layer;
+mod spans;
 mod visit;
 
 pub use crate::layer::{EventFilter, VigilLayer, default_event_filter, default_span_filter, layer};

@@ -4,6 +4,7 @@
 //! - [`current`]: the main hub, each thread's current hub, switching hubs;
 //! - here: the hub's API (capture, scopes, breadcrumbs, binding clients).
 
+mod active_span;
 mod current;
 mod propagation;
 mod session;
@@ -21,6 +22,7 @@ use crate::client::Client;
 use crate::panic_guard::call_guarded;
 use crate::scope::Scope;
 
+pub use self::active_span::{ActiveSpanSource, register_active_span_source};
 pub use self::current::bind_client_to_main;
 pub(crate) use self::current::{SwitchGuard, any_client, count_enabled};
 pub use self::stack::ScopeGuard;
@@ -168,6 +170,16 @@ impl Hub {
         };
         let Some(client) = client else {
             return EventId::nil();
+        };
+        // A span an integration tracks as current (a `tracing` span) wins
+        // over the scope's own: the event is captured in a copy carrying it.
+        let scope = match active_span::active_span(self) {
+            Some(span) if !scope.span.as_ref().is_some_and(|s| s.same_as(&span)) => {
+                let mut with_span = (*scope).clone();
+                with_span.span = Some(span);
+                Arc::new(with_span)
+            }
+            _ => scope,
         };
         let id = client.capture_boxed(Box::new(make()), Some(&scope));
         if !id.is_nil() {

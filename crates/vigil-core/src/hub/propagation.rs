@@ -1,6 +1,8 @@
 //! Trace propagation through a hub: continuing an incoming trace and the
 //! headers that carry the current one on.
 
+use std::sync::Arc;
+
 use crate::client::Client;
 use crate::hub::Hub;
 use crate::propagation::{FrozenDsc, PropagationContext, TraceHeaders};
@@ -38,10 +40,22 @@ impl Hub {
         self.configure_scope(|scope| scope.set_propagation_context(context));
     }
 
-    /// The headers that carry the top scope's trace to another service
-    /// (see [`Scope::iter_trace_propagation_headers`]), with this hub's
-    /// client options.
+    /// The top scope's propagation context: the trace events captured here
+    /// belong to when no span is current, and that a transaction started
+    /// here continues
+    /// ([`TransactionContext::continue_from_propagation_context`](crate::TransactionContext::continue_from_propagation_context)).
+    pub fn propagation_context(&self) -> Arc<PropagationContext> {
+        Arc::clone(&self.top_scope().propagation)
+    }
+
+    /// The headers that carry the hub's trace to another service: those of
+    /// its [`current_span`](Hub::current_span), else the top scope's
+    /// propagation context's (see [`Scope::iter_trace_propagation_headers`]),
+    /// with this hub's client options.
     pub fn iter_trace_propagation_headers(&self) -> TraceHeaders {
+        if let Some(span) = super::active_span::active_span(self) {
+            return span.iter_headers();
+        }
         let client = self.client();
         self.top_scope().trace_headers(client.as_deref())
     }
