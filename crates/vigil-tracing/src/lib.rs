@@ -1,8 +1,8 @@
 //! Vigil for [`tracing`](https://docs.rs/tracing): a
 //! [`Layer`](tracing_subscriber::Layer) that turns `ERROR` events into Vigil
 //! events and `WARN`/`INFO` events into breadcrumbs, attaches the fields of
-//! the enclosing spans to error events, and captures into the hub a span
-//! was created under.
+//! the enclosing spans to error events, captures into the hub a span was
+//! created under, and, with tracing on, makes spans Sentry spans.
 //!
 //! # Usage
 //!
@@ -118,6 +118,59 @@
 //!
 //! Events outside any recorded span go to the thread's current hub.
 //!
+//! # Spans as Sentry spans
+//!
+//! With tracing on (`traces_sample_rate` or `traces_sampler` set), a
+//! recorded span also gets a Sentry span when it is created:
+//!
+//! - its **parent** is the Sentry span of the nearest recorded ancestor
+//!   created under the same hub; else the hub's current span (the
+//!   request's transaction the tower layer started, say); else, for a root
+//!   span the [transaction filter](VigilLayer::transaction_filter) accepts
+//!   (every one by default), a new transaction continuing the hub's trace.
+//!   An ancestor created under another hub is never the parent, so a
+//!   server's long-lived span does not collect the spans of every request;
+//! - its **op** is the `sentry.op` or `op` field, else the span's target;
+//!   its **name** (a span's description, a transaction's name) is the
+//!   `sentry.name` or `otel.name` field, else the span's name (for
+//!   `#[instrument]`, the function's name);
+//! - its **data** are the other fields, and the fields recorded later with
+//!   `Span::record`;
+//! - an `ERROR` event inside it sets its status to `internal_error`, and
+//!   the Vigil event captured for it is linked to it;
+//! - it **finishes** when the `tracing` span closes (when its last handle
+//!   is dropped); a transaction is then sent with its hub's scope data.
+//!   A span that closes after its transaction was sent is dropped.
+//!
+//! While a span is entered on a thread, its Sentry span is that hub's
+//! [current span](vigil_core::Hub::current_span) on that thread: events
+//! captured there (also with `vigil::capture_*`) and outgoing propagation
+//! headers ([`Hub::iter_trace_propagation_headers`](vigil_core::Hub::iter_trace_propagation_headers),
+//! `vigil-reqwest`) carry it. The layer follows `tracing`'s own per-thread
+//! enter and exit and never writes a hub's scope for it, so futures that
+//! move between worker threads, spans exited out of order and spans never
+//! entered cannot leave a wrong span behind.
+//!
+//! ```
+//! use tracing_subscriber::prelude::*;
+//! use vigil_core::ClientOptions;
+//!
+//! #[tracing::instrument(fields(op = "task"))]
+//! fn process(order: u32) {
+//!     let _query = tracing::info_span!("load", op = "db.query").entered();
+//! }
+//!
+//! let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(vigil_tracing::layer()));
+//! let envelopes = vigil_core::test::with_captured_envelopes_options(
+//!     || tracing::dispatcher::with_default(&dispatch, || process(7)),
+//!     ClientOptions::new().traces_sample_rate(1.0),
+//! );
+//! let transaction = envelopes[0].transaction().unwrap();
+//! assert_eq!(transaction.name.as_deref(), Some("process"));
+//! assert_eq!(transaction.spans[0].op.as_deref(), Some("db.query"));
+//! assert_eq!(transaction.spans[0].description.as_deref(), Some("load"));
+//! ```
+//!
 //! # The SDK's own output
 //! The SDK never emits `tracing` events (its diagnostics go to stderr),
 //! and the layer makes sure it cannot capture itself:
@@ -130,7 +183,8 @@
 //!
 //! # Cost
 //! Until a client is bound, a span costs one filter call and one atomic
-//! load. The layer sees every event (it does not take part in filtering);
+//! load. With tracing on, entering and exiting a span is a push and a pop
+//! on a per-thread list; an unsampled span records no data. The layer sees every event (it does not take part in filtering);
 //! an event it ignores costs one filter call, and the fields of the others
 //! are recorded only then.
 

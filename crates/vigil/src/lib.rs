@@ -86,6 +86,11 @@ pub use vigil_tower as tower;
 #[cfg(feature = "anyhow")]
 pub use vigil_anyhow as anyhow;
 
+/// Outgoing `reqwest` requests as spans, with the trace carried on
+/// (feature `reqwest`): see [`vigil_reqwest`].
+#[cfg(feature = "reqwest")]
+pub use vigil_reqwest as reqwest;
+
 /// Test support: run code under a fresh hub bound to a recording
 /// transport and inspect what it captured (feature `test`).
 #[cfg(feature = "test")]
