@@ -37,6 +37,8 @@ cleanup() {
     # So does the Spotlight end-to-end test (vigil-tower's spotlight_e2e).
     if [ -x "$root/../shared/interop/spotlight.sh" ]; then
         SPOTLIGHT_PORT=18979 bash "$root/../shared/interop/spotlight.sh" stop >/dev/null 2>&1 || true
+        # And the tracing end-to-end test (vigil-tower's tracing_e2e).
+        SPOTLIGHT_PORT=18981 bash "$root/../shared/interop/spotlight.sh" stop >/dev/null 2>&1 || true
     fi
 }
 trap cleanup EXIT

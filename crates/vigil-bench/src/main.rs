@@ -33,6 +33,10 @@
 //! | tx5 | an `http::Request` (unique `x-request-id`) through `VigilLayer` / `NewSentryLayer` + `SentryHttpLayer::enable_transaction()` around a `service_fn` that sets a tag, adds a breadcrumb and captures in 1 request of 10; one transaction per request, serialized |
 //! | tx1u | tx1 with the transaction sampled out (a `traces_sampler` answering 0.0) |
 //! | tx5u | tx5 with the transactions sampled out (a `traces_sampler` answering 0.0) |
+//! | ts1 | an `#[instrument]`ed function with 3 fields called (its span created, entered, exited, closed) inside a running root span: a child span (`tracing` layers: `vigil_tracing::layer()` / `sentry_tracing::layer()`) |
+//! | ts2 | a 5-level `tracing` span tree (nested `#[instrument]`ed functions, all closed); the root is a transaction, serialized |
+//! | ts3 | a future `.instrument(span)`ed (3 fields) polled 10 times (`Pending` 9 times, no-op waker) inside a running root span: a child span |
+//! | ts1u, ts2u, ts3u | ts1, ts2, ts3 with the trace sampled out (a `traces_sampler` answering 0.0) |
 //! | rs0 | tx5's request with tracing off and no sessions (`sentry-tower` without its transaction layer) |
 //! | rs1 | rs0 with request-mode sessions: Vigil's defaults; `sentry` with `auto_session_tracking`, `SessionMode::Request` and a handler calling `start_session`/`end_session` (`sentry-tower` 0.49 starts none) |
 //!
@@ -58,6 +62,19 @@
 //! request data of the event and the transaction; whether the event
 //! belongs to the transaction) and names the fields that differ; the
 //! `note` line under it says what work differs by design.
+//!
+//! The `tracing` span operations (`ts*`, module [`spans`]) run the same
+//! instrumented code under a subscriber per SDK: a
+//! `tracing_subscriber::registry()` with only `vigil_tracing::layer()`, or
+//! only `sentry_tracing::layer()` (0.49), switched once per batch. In ts1
+//! and ts3 the running root is a `tracing` span, entered, a child of a
+//! transaction on the scope that is replaced (dropped unfinished, unsent)
+//! every 100 child spans, as in tx2. Their same work check compares the
+//! transaction each SDK sent (name, scope data, span count), its span tree
+//! (depth and description of each span), the fields as span data and the
+//! current span seen from inside the instrumented code (a span or a
+//! transaction, sampled or not), and shows the ops (named by different
+//! conventions) and each SDK's own data.
 //!
 //! ## How it measures
 //!
@@ -96,7 +113,8 @@
 //! - `--profile`: after the table, print the top functions of Vigil's
 //!   callgrind profile for op4, op5 and every missed operation.
 //! - `--ops`: run only these operations (`--ops tx1,tx2,tx3,tx4,tx5,tx1u,tx5u`
-//!   for the tracing ones).
+//!   for the tracing ones, `--ops ts1,ts2,ts3,ts1u,ts2u,ts3u` for the
+//!   `tracing` span ones).
 //!
 //! Single pieces, for profiling by hand:
 //!
@@ -125,6 +143,7 @@ mod delivery;
 mod harness;
 mod ops;
 mod sink;
+mod spans;
 mod suite;
 mod threads;
 mod traces;
@@ -189,7 +208,7 @@ fn usage() -> ! {
         "usage: vigil-bench suite [--rounds N] [--batch-ms MS] [--no-callgrind] [--profile] [--ops op1,tx1,...]"
     );
     eprintln!(
-        "       vigil-bench op OP [--rounds N] [--batch-ms MS]   (OP: op1..op9, op1r, op2r, op6r, op9r, tx1..tx5, tx1u, tx5u, rs0, rs1, scope-mem)"
+        "       vigil-bench op OP [--rounds N] [--batch-ms MS]   (OP: op1..op9, op1r, op2r, op6r, op9r, tx1..tx5, tx1u, tx5u, ts1..ts3, ts1u..ts3u, rs0, rs1, scope-mem)"
     );
     eprintln!("       vigil-bench callgrind OP vigil|sentry N");
     eprintln!("       vigil-bench delivery [EVENTS]");

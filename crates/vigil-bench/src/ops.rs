@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use crate::alloc;
 use crate::harness::{self, Config};
+use crate::spans;
 use crate::threads;
 use crate::traces;
 use crate::transports::{Mode, Observed, SentryTransport, VigilTransport};
@@ -45,7 +46,7 @@ pub(crate) struct OpSpec {
 }
 
 /// The operations, in table order.
-pub(crate) const OPS: [OpSpec; 22] = [
+pub(crate) const OPS: [OpSpec; 28] = [
     OpSpec {
         id: "op1",
         title: "configure_scope + set_tag",
@@ -145,6 +146,36 @@ pub(crate) const OPS: [OpSpec; 22] = [
         id: "tx5u",
         title: "tx5, transactions sampled out",
         callgrind_n: Some(2_000),
+    },
+    OpSpec {
+        id: "ts1",
+        title: "#[instrument] fn (3 fields), child span",
+        callgrind_n: Some(10_000),
+    },
+    OpSpec {
+        id: "ts2",
+        title: "tracing span tree, 5 levels, serializing",
+        callgrind_n: Some(2_000),
+    },
+    OpSpec {
+        id: "ts3",
+        title: "instrumented future, 10 polls, child span",
+        callgrind_n: Some(5_000),
+    },
+    OpSpec {
+        id: "ts1u",
+        title: "ts1, trace sampled out",
+        callgrind_n: Some(10_000),
+    },
+    OpSpec {
+        id: "ts2u",
+        title: "ts2, trace sampled out",
+        callgrind_n: Some(5_000),
+    },
+    OpSpec {
+        id: "ts3u",
+        title: "ts3, trace sampled out",
+        callgrind_n: Some(5_000),
     },
     OpSpec {
         id: "rs0",
@@ -686,6 +717,7 @@ pub(crate) fn run(op: &str, action: Action) -> Value {
             scope_memory()
         }
         tx if tx.starts_with("tx") => traces::run(tx, action),
+        ts if ts.starts_with("ts") => spans::run(ts, action),
         "rs0" | "rs1" => traces::run(op, action),
         other => panic!("unknown operation {other}"),
     };

@@ -87,6 +87,8 @@ fn target(op: &str) -> f64 {
         "op9r" => 0.35,
         "tx1" | "tx2" | "tx3" | "tx4" | "tx5" => 0.5,
         "tx1u" | "tx5u" => 0.2,
+        "ts1" | "ts2" | "ts3" => 0.5,
+        "ts1u" | "ts2u" | "ts3u" => 0.2,
         _ => f64::NAN,
     }
 }

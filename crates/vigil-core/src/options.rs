@@ -112,7 +112,7 @@ pub struct ClientOptions {
     /// none, otherwise the URLs one of the targets matches
     /// ([`TracePropagationTarget::contains`] for plain text,
     /// [`TracePropagationTarget::regex`] for a pattern); never the DSN's
-    /// host (see [`ClientOptions::should_propagate_trace_to`]). Incoming
+    /// host and port (see [`ClientOptions::should_propagate_trace_to`]). Incoming
     /// traces are continued whatever this says. Unlike sentry-python,
     /// where every entry is a regular expression and `None` means no
     /// propagation, a plain-text target here matches literally and `None`

@@ -13,7 +13,7 @@
 //!   `traceparent` with `propagate_traceparent`) of the span, or of the
 //!   hub's trace without a current span, when the URL matches
 //!   [`trace_propagation_targets`](vigil_core::ClientOptions::trace_propagation_targets)
-//!   (never to the DSN's host); headers the request already has are kept;
+//!   (never to the DSN's host and port); headers the request already has are kept;
 //! - leave an `http` breadcrumb (method, URL, status code; level `error`
 //!   for a 5xx or a failure, `warning` for a 4xx).
 //!

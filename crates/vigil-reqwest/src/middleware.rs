@@ -13,6 +13,8 @@ use crate::url::SplitUrl;
 
 /// The span op of outgoing HTTP requests.
 const OP: &str = "http.client";
+/// The origin of the spans the middleware makes.
+const ORIGIN: &str = "auto.http.reqwest";
 
 /// A [`reqwest_middleware::Middleware`] that makes each request a span,
 /// adds the trace propagation headers and leaves a breadcrumb (see the
@@ -72,6 +74,9 @@ impl Outgoing {
             .then(|| hub.current_span())
             .flatten()
             .map(|parent| parent.start_child(OP, &format!("{method} {}", url.url)));
+        if let Some(span) = &span {
+            span.set_origin(ORIGIN);
+        }
         if let Some(span) = span.as_ref().filter(|s| s.is_sampled()) {
             span.set_data("http.request.method", Value::from(method.as_str()));
             span.set_data("url", Value::from(url.url.as_str()));

@@ -83,6 +83,7 @@ fn a_request_is_a_span_with_headers_and_a_breadcrumb() {
     };
     assert_eq!(span.parent_span_id, Some(trace.span_id));
     assert_eq!(span.op.as_deref(), Some("http.client"));
+    assert_eq!(span.origin.as_deref(), Some("auto.http.reqwest"));
     let bare = format!("{base}/items/42");
     assert_eq!(
         span.description.as_deref(),

@@ -11,6 +11,9 @@ use tracing_core::span::Id;
 use vigil_core::protocol::Value;
 use vigil_core::{Hub, TransactionContext, TransactionOrSpan};
 
+/// The origin of the spans and transactions the layer makes.
+const ORIGIN: &str = "auto.tracing";
+
 /// Fields that give the Sentry op instead of becoming data, first found
 /// wins.
 const OP_FIELDS: [&str; 2] = ["sentry.op", "op"];
@@ -60,13 +63,18 @@ pub(crate) fn start(
     }
     let (op, name) = op_and_name(metadata, fields);
     let span = match parent.or_else(|| hub.current_span()) {
-        Some(parent) => TransactionOrSpan::from(parent.start_child(op, name)),
+        Some(parent) => {
+            let child = parent.start_child(op, name);
+            child.set_origin(ORIGIN);
+            TransactionOrSpan::from(child)
+        }
         None if roots() => {
-            let ctx = TransactionContext::continue_from_propagation_context(
+            let mut ctx = TransactionContext::continue_from_propagation_context(
                 name,
                 op,
                 &hub.propagation_context(),
             );
+            ctx.set_origin(ORIGIN);
             TransactionOrSpan::from(hub.start_transaction(ctx))
         }
         None => return None,

@@ -132,6 +132,8 @@ fn nested_instrumented_functions_make_one_transaction() {
     assert_eq!(load.data.get("count"), Some(&json!(3)));
     assert_eq!(query.parent_span_id, Some(load.span_id));
     assert_eq!(query.op.as_deref(), Some("db.query"));
+    assert_eq!(query.origin.as_deref(), Some("auto.tracing"));
+    assert_eq!(trace.origin.as_deref(), Some("auto.tracing"));
     assert_eq!(query.data.get("sql"), Some(&json!("SELECT 1")));
     // The error inside `query` marks it, and only it.
     assert_eq!(query.status, Some(SpanStatus::InternalError));

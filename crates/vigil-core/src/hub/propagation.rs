@@ -65,7 +65,7 @@ impl Hub {
     /// [`iter_trace_propagation_headers`](Hub::iter_trace_propagation_headers)
     /// for a request to `url`, or `None` when
     /// [`trace_propagation_targets`](crate::ClientOptions::trace_propagation_targets)
-    /// says that URL gets none (or it is the DSN's host). For code that
+    /// says that URL gets none (or it is the DSN's host and port). For code that
     /// makes HTTP requests.
     ///
     /// ```

@@ -80,15 +80,20 @@ impl fmt::Debug for TracePropagationTarget {
 
 impl ClientOptions {
     /// Whether a request to `url` gets the trace propagation headers: never
-    /// one to the DSN's own host; otherwise every URL when
+    /// one to the DSN's own host and port (where Sentry, Relay or Spotlight
+    /// listens; other services on the same host get them, as in
+    /// sentry-python); otherwise every URL when
     /// [`trace_propagation_targets`](ClientOptions::trace_propagation_targets)
     /// is `None`, none when it is empty, else the URLs one of its targets
     /// matches.
     pub fn should_propagate_trace_to(&self, url: &str) -> bool {
         if let Some(dsn) = &self.dsn
-            && host_of(url).is_some_and(|host| host.eq_ignore_ascii_case(dsn.host()))
+            && let Some((host, port)) = host_and_port(url)
         {
-            return false;
+            let dsn_host = dsn.host().trim_start_matches('[').trim_end_matches(']');
+            if host.eq_ignore_ascii_case(dsn_host) && port.is_none_or(|p| p == dsn.port()) {
+                return false;
+            }
         }
         match &self.trace_propagation_targets {
             None => true,
@@ -97,21 +102,58 @@ impl ClientOptions {
     }
 }
 
-/// The host of an absolute URL (`scheme://[userinfo@]host[:port]/...`).
-fn host_of(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
+/// The host (IPv6 literals without brackets) and port (explicit, else the
+/// scheme's default; `None` for a scheme without one) of an absolute URL
+/// (`scheme://[userinfo@]host[:port]/...`).
+fn host_and_port(url: &str) -> Option<(&str, Option<u16>)> {
+    let (scheme, rest) = url.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => v6.split_once(']')?.0,
-        None => host_port.split(':').next()?,
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6.split_once(']')?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match host_port.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        },
     };
-    (!host.is_empty()).then_some(host)
+    if host.is_empty() {
+        return None;
+    }
+    let port = match port {
+        Some(port) => Some(port.parse().ok()?),
+        None if scheme.eq_ignore_ascii_case("http") => Some(80),
+        None if scheme.eq_ignore_ascii_case("https") => Some(443),
+        None => None,
+    };
+    Some((host, port))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_dsns_host_and_port_are_excluded() {
+        let options = ClientOptions::new()
+            .dsn("http://key@127.0.0.1:8969/0")
+            .unwrap();
+        assert!(!options.should_propagate_trace_to("http://127.0.0.1:8969/stream"));
+        assert!(options.should_propagate_trace_to("http://127.0.0.1:41173/inventory"));
+        assert!(options.should_propagate_trace_to("http://127.0.0.1/"));
+        let options = ClientOptions::new()
+            .dsn("https://key@o1.ingest.sentry.io/5")
+            .unwrap();
+        assert!(!options.should_propagate_trace_to("https://o1.ingest.sentry.io/api/5/envelope/"));
+        assert!(!options.should_propagate_trace_to("https://O1.INGEST.sentry.io:443/x"));
+        assert!(options.should_propagate_trace_to("http://o1.ingest.sentry.io/x"));
+        let options = ClientOptions::new().dsn("http://key@[::1]:9000/1").unwrap();
+        assert!(!options.should_propagate_trace_to("http://[::1]:9000/x"));
+        assert!(options.should_propagate_trace_to("http://[::1]:9001/x"));
+        assert!(options.should_propagate_trace_to("not a url"));
+    }
 
     #[test]
     fn the_spec_example_matches_as_documented() {
@@ -147,12 +189,18 @@ mod tests {
     }
 
     #[test]
-    fn hosts_are_read_from_urls() {
-        assert_eq!(host_of("https://a.b:8080/x"), Some("a.b"));
-        assert_eq!(host_of("http://u:p@h/x?y"), Some("h"));
-        assert_eq!(host_of("http://[::1]:80/"), Some("::1"));
-        assert_eq!(host_of("/relative"), None);
-        assert_eq!(host_of("http:///x"), None);
+    fn hosts_and_ports_are_read_from_urls() {
+        assert_eq!(
+            host_and_port("https://a.b:8080/x"),
+            Some(("a.b", Some(8080)))
+        );
+        assert_eq!(host_and_port("http://u:p@h/x?y"), Some(("h", Some(80))));
+        assert_eq!(host_and_port("https://h#f"), Some(("h", Some(443))));
+        assert_eq!(host_and_port("http://[::1]:80/"), Some(("::1", Some(80))));
+        assert_eq!(host_and_port("ws://h/"), Some(("h", None)));
+        assert_eq!(host_and_port("http://h:port/"), None);
+        assert_eq!(host_and_port("/relative"), None);
+        assert_eq!(host_and_port("http:///x"), None);
     }
 
     #[test]

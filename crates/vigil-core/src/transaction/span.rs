@@ -50,6 +50,8 @@ struct SpanRecord {
     description: Option<String>,
     tags: BTreeMap<String, String>,
     data: Map<String, Value>,
+    /// `None`: `manual`.
+    origin: Option<SmolStr>,
 }
 
 impl Span {
@@ -69,6 +71,7 @@ impl Span {
                 description: (!description.is_empty()).then(|| description.to_owned()),
                 tags: BTreeMap::new(),
                 data: Map::new(),
+                origin: None,
             };
             (Some(record), Instant::now())
         } else {
@@ -150,6 +153,15 @@ impl Span {
     pub fn set_op(&self, op: &str) {
         if let Some(record) = &mut self.lock().record {
             record.op = SmolStr::new(op);
+        }
+    }
+
+    /// Sets the origin: what made the span (`manual`, the default, for
+    /// code that calls the API; `auto.<category>.<integration>` for an
+    /// integration, such as `auto.http.reqwest`).
+    pub fn set_origin(&self, origin: &str) {
+        if let Some(record) = &mut self.lock().record {
+            record.origin = Some(SmolStr::new(origin));
         }
     }
 
@@ -235,7 +247,7 @@ impl Span {
                 status: Some(state.status.unwrap_or(SpanStatus::Ok)),
                 tags: record.tags,
                 data: record.data,
-                origin: Some(manual_origin()),
+                origin: Some(record.origin.unwrap_or_else(manual_origin)),
             }
         };
         self.inner.transaction.record_span(span);
