@@ -16,7 +16,7 @@ use vigil_core::protocol::{
 use vigil_core::{Hub, TransactionOrSpan};
 
 use crate::spans;
-use crate::visit::Fields;
+use crate::visit::{FieldValues, Fields};
 use vigil_core::{
     ReentrancyGuard as Reentrancy, call_guarded, is_sdk_target, is_sdk_thread as on_sdk_thread,
 };
@@ -102,7 +102,7 @@ fn level(level: &tracing_core::Level) -> Level {
 pub(crate) struct SpanData {
     /// The hub current when the span was created.
     pub(crate) hub: Arc<Hub>,
-    fields: BTreeMap<String, Value>,
+    fields: FieldValues,
     /// Its Sentry span (with tracing on), finished when the span closes.
     pub(crate) sentry: Option<TransactionOrSpan>,
 }
@@ -306,9 +306,9 @@ impl<S> VigilLayer<S> {
             contexts.insert(SPANS_CONTEXT.to_owned(), EventContext::Other(map));
         }
         let extra = if breadcrumb_too {
-            fields.values.clone()
+            fields.values.clone().into_map()
         } else {
-            std::mem::take(&mut fields.values)
+            std::mem::take(&mut fields.values).into_map()
         };
         let vigil_event = Event {
             level: level(metadata.level()),
@@ -343,7 +343,7 @@ impl<S> VigilLayer<S> {
         let crumb = Breadcrumb {
             category: Some(metadata.target().into()),
             message: fields.message,
-            data: fields.values,
+            data: fields.values.into_map(),
             level: level(metadata.level()),
             event_id: (!event_id.is_nil()).then_some(event_id),
             ..Breadcrumb::default()
@@ -390,7 +390,7 @@ where
         let Some(hub) = Hub::with_active(|hub| Some(hub.clone())) else {
             return;
         };
-        let mut fields = Fields::for_span(BTreeMap::new());
+        let mut fields = Fields::for_span();
         attrs.record(&mut fields);
         let Some(span) = ctx.span(id) else {
             return;
@@ -447,12 +447,12 @@ where
         };
         let mut extensions = span.extensions_mut();
         if let Some(data) = extensions.get_mut::<SpanData>() {
-            let mut fields = Fields::for_span(BTreeMap::new());
+            let mut fields = Fields::for_span();
             values.record(&mut fields);
             if let Some(sentry) = &data.sentry {
-                spans::set_data(sentry, fields.values.iter());
+                spans::set_data(sentry, &fields.values);
             }
-            data.fields.append(&mut fields.values);
+            data.fields.merge(fields.values);
         }
     }
 
@@ -483,10 +483,7 @@ where
                 if action.event() {
                     let mut entry = Map::new();
                     entry.insert("name".into(), span.name().into());
-                    entry.insert(
-                        "fields".into(),
-                        Value::Object(data.fields.clone().into_iter().collect()),
-                    );
+                    entry.insert("fields".into(), data.fields.to_object());
                     spans.push(Value::Object(entry));
                 }
             }

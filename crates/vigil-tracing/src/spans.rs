@@ -3,13 +3,14 @@
 //! the hub's capture path.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tracing_core::Metadata;
 use tracing_core::span::Id;
 use vigil_core::protocol::Value;
 use vigil_core::{Hub, TransactionContext, TransactionOrSpan};
+
+use crate::visit::FieldValues;
 
 /// The origin of the spans and transactions the layer makes.
 const ORIGIN: &str = "auto.tracing";
@@ -27,9 +28,9 @@ pub(crate) fn is_naming_field(key: &str) -> bool {
 }
 
 /// The first of `keys` that `fields` has as text.
-fn text_field<'a>(fields: &'a BTreeMap<String, Value>, keys: &[&str]) -> Option<&'a str> {
+fn text_field<'a>(fields: &'a FieldValues, keys: &[&str]) -> Option<&'a str> {
     keys.iter()
-        .find_map(|key| fields.get(*key).and_then(Value::as_str))
+        .find_map(|key| fields.get(key).and_then(Value::as_str))
         .filter(|text| !text.is_empty())
 }
 
@@ -38,7 +39,7 @@ fn text_field<'a>(fields: &'a BTreeMap<String, Value>, keys: &[&str]) -> Option<
 /// for `#[instrument]`).
 fn op_and_name<'a>(
     metadata: &'a Metadata<'_>,
-    fields: &'a BTreeMap<String, Value>,
+    fields: &'a FieldValues,
 ) -> (&'a str, &'a str) {
     let op = text_field(fields, &OP_FIELDS).unwrap_or_else(|| metadata.target());
     let name = text_field(fields, &NAME_FIELDS).unwrap_or_else(|| metadata.name());
@@ -53,7 +54,7 @@ fn op_and_name<'a>(
 pub(crate) fn start(
     hub: &Hub,
     metadata: &Metadata<'_>,
-    fields: &BTreeMap<String, Value>,
+    fields: &FieldValues,
     parent: Option<TransactionOrSpan>,
     roots: impl FnOnce() -> bool,
 ) -> Option<TransactionOrSpan> {
@@ -79,20 +80,17 @@ pub(crate) fn start(
         }
         None => return None,
     };
-    set_data(&span, fields.iter());
+    set_data(&span, fields);
     Some(span)
 }
 
 /// Adds `fields` to the span's data (the naming fields excepted); nothing
 /// for a span that is not sampled.
-pub(crate) fn set_data<'a>(
-    span: &TransactionOrSpan,
-    fields: impl Iterator<Item = (&'a String, &'a Value)>,
-) {
+pub(crate) fn set_data(span: &TransactionOrSpan, fields: &FieldValues) {
     if !span.is_sampled() {
         return;
     }
-    for (key, value) in fields {
+    for (key, value) in fields.iter() {
         if !is_naming_field(key) {
             span.set_data(key, value.clone());
         }

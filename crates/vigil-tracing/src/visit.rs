@@ -7,6 +7,49 @@ use std::fmt;
 use tracing_core::field::{Field, Visit};
 use vigil_core::protocol::{Exception, Value, Values};
 
+/// Field values by name: the names are the callsite's static ones, so
+/// recording a field allocates no key. A name recorded again replaces its
+/// value.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FieldValues(Vec<(&'static str, Value)>);
+
+impl FieldValues {
+    /// Sets `name` to `value`.
+    pub(crate) fn set(&mut self, name: &'static str, value: Value) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, old)) => *old = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    /// The value of `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// Sets every value of `other`.
+    pub(crate) fn merge(&mut self, other: FieldValues) {
+        for (name, value) in other.0 {
+            self.set(name, value);
+        }
+    }
+
+    /// The names and values.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&'static str, &Value)> {
+        self.0.iter().map(|(n, v)| (*n, v))
+    }
+
+    /// As a map with owned keys (for event extras, breadcrumb data).
+    pub(crate) fn into_map(self) -> BTreeMap<String, Value> {
+        self.0.into_iter().map(|(n, v)| (n.to_owned(), v)).collect()
+    }
+
+    /// As a JSON object.
+    pub(crate) fn to_object(&self) -> Value {
+        Value::Object(self.0.iter().map(|(n, v)| ((*n).to_owned(), v.clone())).collect())
+    }
+}
+
 /// The fields of an event or span, typed as JSON: integers, floats,
 /// booleans and strings keep their type; `Debug` values (`?x`), `Display`
 /// values (`%x`) and errors become text.
@@ -14,7 +57,7 @@ use vigil_core::protocol::{Exception, Value, Values};
 pub(crate) struct Fields {
     /// The `message` field of an event (spans keep it as a normal field).
     pub(crate) message: Option<String>,
-    pub(crate) values: BTreeMap<String, Value>,
+    pub(crate) values: FieldValues,
     /// The exceptions of the first error field (only when asked for).
     pub(crate) exception: Option<Values<Exception>>,
     take_message: bool,
@@ -32,12 +75,9 @@ impl Fields {
         }
     }
 
-    /// Fields of a span, adding to (and overwriting) `values`.
-    pub(crate) fn for_span(values: BTreeMap<String, Value>) -> Fields {
-        Fields {
-            values,
-            ..Fields::default()
-        }
+    /// Fields of a span.
+    pub(crate) fn for_span() -> Fields {
+        Fields::default()
     }
 
     fn insert(&mut self, field: &Field, value: Value) {
@@ -47,7 +87,7 @@ impl Fields {
                 other => other.to_string(),
             });
         } else {
-            self.values.insert(field.name().to_owned(), value);
+            self.values.set(field.name(), value);
         }
     }
 }
