@@ -390,7 +390,7 @@ where
         let Some(hub) = Hub::with_active(|hub| Some(hub.clone())) else {
             return;
         };
-        let mut fields = Fields::for_span();
+        let mut fields = Fields::for_span(attrs.metadata().fields().len());
         attrs.record(&mut fields);
         let Some(span) = ctx.span(id) else {
             return;
@@ -447,7 +447,7 @@ where
         };
         let mut extensions = span.extensions_mut();
         if let Some(data) = extensions.get_mut::<SpanData>() {
-            let mut fields = Fields::for_span();
+            let mut fields = Fields::for_span(values.len());
             values.record(&mut fields);
             if let Some(sentry) = &data.sentry {
                 spans::set_data(sentry, &fields.values);

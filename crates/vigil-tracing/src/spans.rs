@@ -37,10 +37,7 @@ fn text_field<'a>(fields: &'a FieldValues, keys: &[&str]) -> Option<&'a str> {
 /// The op (`sentry.op` / `op`, else the span's target) and the name
 /// (`sentry.name` / `otel.name`, else the span's name: the function's name
 /// for `#[instrument]`).
-fn op_and_name<'a>(
-    metadata: &'a Metadata<'_>,
-    fields: &'a FieldValues,
-) -> (&'a str, &'a str) {
+fn op_and_name<'a>(metadata: &'a Metadata<'_>, fields: &'a FieldValues) -> (&'a str, &'a str) {
     let op = text_field(fields, &OP_FIELDS).unwrap_or_else(|| metadata.target());
     let name = text_field(fields, &NAME_FIELDS).unwrap_or_else(|| metadata.name());
     (op, name)

@@ -46,7 +46,12 @@ impl FieldValues {
 
     /// As a JSON object.
     pub(crate) fn to_object(&self) -> Value {
-        Value::Object(self.0.iter().map(|(n, v)| ((*n).to_owned(), v.clone())).collect())
+        Value::Object(
+            self.0
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), v.clone()))
+                .collect(),
+        )
     }
 }
 
@@ -75,9 +80,12 @@ impl Fields {
         }
     }
 
-    /// Fields of a span.
-    pub(crate) fn for_span() -> Fields {
-        Fields::default()
+    /// Fields of a span that has at most `capacity` of them.
+    pub(crate) fn for_span(capacity: usize) -> Fields {
+        Fields {
+            values: FieldValues(Vec::with_capacity(capacity)),
+            ..Fields::default()
+        }
     }
 
     fn insert(&mut self, field: &Field, value: Value) {
