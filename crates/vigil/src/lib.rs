@@ -91,6 +91,11 @@ pub use vigil_anyhow as anyhow;
 #[cfg(feature = "reqwest")]
 pub use vigil_reqwest as reqwest;
 
+/// OpenTelemetry side by side (feature `opentelemetry`): see
+/// [`vigil_opentelemetry`].
+#[cfg(feature = "opentelemetry")]
+pub use vigil_opentelemetry as opentelemetry;
+
 /// Test support: run code under a fresh hub bound to a recording
 /// transport and inspect what it captured (feature `test`).
 #[cfg(feature = "test")]
