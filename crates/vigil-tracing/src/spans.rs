@@ -55,15 +55,25 @@ pub(crate) fn start(
     parent: Option<TransactionOrSpan>,
     roots: impl FnOnce() -> bool,
 ) -> Option<TransactionOrSpan> {
-    let client = hub.client()?;
-    if !client.is_enabled() || !client.options().is_tracing_enabled() {
-        return None;
-    }
     let (op, name) = op_and_name(metadata, fields);
-    let span = match parent.or_else(|| hub.current_span()) {
+    // A traced ancestor means tracing was on when the trace began: its
+    // child needs no look at the client.
+    let parent = match parent {
+        Some(parent) => Some(parent),
+        None => {
+            let client = hub.client()?;
+            if !client.is_enabled() || !client.options().is_tracing_enabled() {
+                return None;
+            }
+            hub.current_span()
+        }
+    };
+    let span = match parent {
         Some(parent) => {
             let child = parent.start_child(op, name);
-            child.set_origin(ORIGIN);
+            if child.is_sampled() {
+                child.set_origin(ORIGIN);
+            }
             TransactionOrSpan::from(child)
         }
         None if roots() => {
