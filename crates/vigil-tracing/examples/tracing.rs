@@ -1,13 +1,14 @@
-//! Feeds `tracing` events to Vigil and prints the events it would send.
+//! Feeds `tracing` events and spans to Vigil and prints what it would
+//! send: the error event, and the request's spans as one transaction.
 //!
-//! Needs no DSN: the events are captured by the test transport of
+//! Needs no DSN: the envelopes are captured by the test transport of
 //! `vigil_core::test`. Run with
 //! `cargo run -p vigil-tracing --example tracing`.
 
 use std::sync::Arc;
 
 use tracing_subscriber::prelude::*;
-use vigil_core::Hub;
+use vigil_core::{ClientOptions, Hub};
 
 fn handle_request(id: u64, path: &str) {
     let span = tracing::info_span!(target: "shop::http", "request", id, path, user = tracing::field::Empty);
@@ -31,19 +32,31 @@ fn main() {
     // In an application: `let _guard = vigil::init(..)` and
     // `tracing_subscriber::registry().with(vigil_tracing::layer()).init()`.
     let subscriber = tracing_subscriber::registry().with(vigil_tracing::layer());
-    let events = vigil_core::test::with_captured_events(|| {
-        tracing::subscriber::with_default(subscriber, || {
-            // One hub per request, as a web integration would make.
-            let hub = Arc::new(Hub::new_from_top(Hub::current()));
-            hub.configure_scope(|scope| scope.set_tag("request_id", "1017"));
-            Hub::run(hub, || handle_request(1017, "/cart"));
-        });
-    });
+    let envelopes = vigil_core::test::with_captured_envelopes_options(
+        || {
+            tracing::subscriber::with_default(subscriber, || {
+                // One hub per request, as a web integration would make.
+                let hub = Arc::new(Hub::new_from_top(Hub::current()));
+                hub.configure_scope(|scope| scope.set_tag("request_id", "1017"));
+                Hub::run(hub, || handle_request(1017, "/cart"));
+            });
+        },
+        // Tracing on: the `request` span becomes a transaction.
+        ClientOptions::new().traces_sample_rate(1.0),
+    );
 
-    for event in &events {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(event).expect("events serialize")
-        );
+    for envelope in &envelopes {
+        if let Some(event) = envelope.event() {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(event).expect("serializes")
+            );
+        }
+        if let Some(transaction) = envelope.transaction() {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(transaction).expect("serializes")
+            );
+        }
     }
 }
