@@ -33,11 +33,12 @@
 //! assert!(remote.is_sampled() && remote.is_remote());
 //! ```
 //!
-//! To link events when spans come from `tracing-opentelemetry`, make the
-//! span's OpenTelemetry context current around the work
-//! (`let _guard = tracing::Span::current().context().attach();` with
-//! `tracing_opentelemetry::OpenTelemetrySpanExt`), or capture inside code
-//! that already runs under an attached context.
+//! With `tracing-opentelemetry` (0.34), entering a `tracing` span makes its
+//! OpenTelemetry context current (its context activation, on by default),
+//! so events captured inside are linked with nothing more to do. Code that
+//! runs outside an entered span can attach a span's context itself
+//! (`let _guard = span.context().attach();` with
+//! `tracing_opentelemetry::OpenTelemetrySpanExt`).
 
 mod integration;
 mod propagator;

@@ -158,3 +158,32 @@ fn events_are_linked_to_the_active_opentelemetry_span() {
     let (other, _, _) = trace_of(&events[1]);
     assert_ne!(other, trace_id.to_string(), "the scope's own trace outside");
 }
+
+#[test]
+fn events_inside_tracing_opentelemetry_spans_are_linked_to_them() {
+    use opentelemetry::trace::TracerProvider as _;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    use tracing_subscriber::prelude::*;
+
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    let tracer = provider.tracer("vigil-test");
+    let subscriber =
+        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(tracer));
+    let mut expected = None;
+    let events = vigil_core::test::with_captured_events_options(
+        || {
+            tracing::subscriber::with_default(subscriber, || {
+                let span = tracing::info_span!("checkout");
+                let _entered = span.enter();
+                let cx = span.context();
+                let otel = cx.span().span_context().clone();
+                expected = Some((otel.trace_id().to_string(), otel.span_id().to_string()));
+                vigil_core::capture_message("card declined", Level::Error);
+            });
+        },
+        ClientOptions::new().integration(OpenTelemetryIntegration::new()),
+    );
+    let (trace_id, span_id) = expected.unwrap();
+    let (trace, span, _) = trace_of(&events[0]);
+    assert_eq!((trace, span), (trace_id, span_id));
+}
