@@ -396,3 +396,73 @@ fn the_transaction_filter_chooses_the_roots() {
     assert_eq!(transactions[0].name.as_deref(), Some("wanted"));
     assert_eq!(transactions[0].spans.len(), 1);
 }
+
+#[test]
+fn a_span_exited_on_another_thread_corrupts_nothing() {
+    let dispatch = dispatch();
+    let envelopes = vigil_core::test::with_captured_envelopes_options(
+        || {
+            let hub = Hub::current();
+            tracing::dispatcher::with_default(&dispatch, || {
+                let root = info_span!("root");
+                let id = root.id().unwrap();
+                // Entered here, exited on another thread (what tracing's
+                // registry tolerates; `Span::enter` guards cannot do it).
+                dispatch.enter(&id);
+                let moved = (dispatch.clone(), id.clone(), hub.clone());
+                std::thread::spawn(move || {
+                    let (dispatch, id, hub) = moved;
+                    Hub::run(hub, || dispatch.exit(&id));
+                })
+                .join()
+                .unwrap();
+                let _child = info_span!("child").entered();
+                vigil_core::capture_message("inside", vigil_core::protocol::Level::Error);
+                drop(_child);
+                dispatch.exit(&id);
+                drop(root);
+            });
+        },
+        traced(),
+    );
+    let transactions = transactions(&envelopes);
+    assert_eq!(transactions.len(), 1);
+    let tx = &transactions[0];
+    assert_eq!(tx.name.as_deref(), Some("root"));
+    assert_eq!(tx.spans.len(), 1);
+    let child = span(tx, "child");
+    assert_eq!(child.parent_span_id, Some(root_span_id(tx)));
+    assert_eq!(trace_of(&events(&envelopes)[0]).0, child.span_id);
+}
+
+#[test]
+fn a_span_that_outlives_its_transaction_is_dropped_quietly() {
+    let envelopes = run(traced(), || {
+        let hub = Hub::current();
+        // A transaction on the scope, as the tower layer sets one.
+        let transaction = hub.start_transaction(vigil_core::TransactionContext::new(
+            "GET /orders",
+            "http.server",
+        ));
+        hub.configure_scope(|scope| {
+            scope.set_span(Some(vigil_core::TransactionOrSpan::from(
+                transaction.clone(),
+            )));
+        });
+        let background = info_span!("background");
+        let inside = info_span!("in_time");
+        drop(inside);
+        hub.configure_scope(|scope| scope.set_span(None));
+        transaction.finish();
+        // Closes after the transaction was sent.
+        drop(background);
+    });
+    let transactions = transactions(&envelopes);
+    assert_eq!(transactions.len(), 1);
+    let names: Vec<_> = transactions[0]
+        .spans
+        .iter()
+        .map(|s| s.description.clone().unwrap())
+        .collect();
+    assert_eq!(names, ["in_time"]);
+}
