@@ -19,14 +19,14 @@
 //!   against a rate of 1), and takes Vigil's DSC as its own.
 
 mod common;
+#[path = "common/python.rs"]
+mod python;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -39,20 +39,7 @@ use vigil_core::test::{TEST_DSN, TestTransport};
 use vigil_core::{Client, ClientOptions, Hub, TransactionContext, Transport, TransportContext};
 use vigil_tower::VigilLayer;
 
-/// How long a Python process may take to start or answer.
-const PYTHON_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The python of the tools venv (sentry-sdk), made by the shared script.
-fn tools_python(dir: &Path) -> PathBuf {
-    let python = common::bash(&dir.join("lib/tools-venv.sh"), &[], &[]);
-    PathBuf::from(python.trim())
-}
-
-fn script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/python")
-        .join(name)
-}
+use python::{PYTHON_TIMEOUT, PythonServer, script, tools_python};
 
 /// Runs `command` to its end, at most [`PYTHON_TIMEOUT`]; panics with its
 /// output when it fails or takes longer.
@@ -264,93 +251,6 @@ fn a_python_trace_continues_through_a_vigil_service() {
     );
 }
 
-/// `trace_server.py` running; killed when dropped (it also exits when its
-/// stdin, held here, closes).
-struct PythonServer {
-    child: Child,
-    _stdin: ChildStdin,
-    addr: SocketAddr,
-}
-
-impl PythonServer {
-    /// Starts the server with sentry-python's `traces_sample_rate` set to
-    /// `rate` and waits for its port.
-    fn start(python: &Path, rate: &str) -> PythonServer {
-        let mut child = Command::new(python)
-            .arg(script("trace_server.py"))
-            .arg(rate)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starts trace_server.py");
-        let stdin = child.stdin.take().expect("a stdin");
-        let stdout = child.stdout.take().expect("a stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = match rx.recv_timeout(PYTHON_TIMEOUT) {
-            Ok(line) => line,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("trace_server.py printed no port within {PYTHON_TIMEOUT:?}");
-            }
-        };
-        let port = serde_json::from_str::<Value>(&line)
-            .ok()
-            .and_then(|v| v["port"].as_u64())
-            .and_then(|p| u16::try_from(p).ok());
-        let Some(port) = port else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("trace_server.py printed {line:?} instead of its port (see its stderr above)");
-        };
-        PythonServer {
-            child,
-            _stdin: stdin,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        }
-    }
-
-    /// One GET with `headers`; the JSON the server answers.
-    fn get(&self, path: &str, headers: &[(&str, String)]) -> Value {
-        let mut stream = TcpStream::connect(self.addr).expect("connects to trace_server.py");
-        stream.set_read_timeout(Some(PYTHON_TIMEOUT)).unwrap();
-        let mut request = format!(
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
-            self.addr
-        );
-        for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        stream.write_all(request.as_bytes()).expect("sends");
-        let mut response = String::new();
-        stream
-            .read_to_string(&mut response)
-            .expect("trace_server.py answers in time");
-        let (head, body) = response
-            .split_once("\r\n\r\n")
-            .unwrap_or_else(|| panic!("not an HTTP response: {response:?}"));
-        assert!(
-            head.contains(" 200 "),
-            "trace_server.py answered: {response}"
-        );
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("no JSON ({e}): {body}"))
-    }
-}
-
-impl Drop for PythonServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// What Vigil did and what Python saw when a Vigil transaction called
 /// `trace_server.py`.
 struct Call {
@@ -379,7 +279,7 @@ fn vigil_calls_python(what: &str, sampled: Option<bool>, python_rate: &str) -> O
             let headers: Vec<(&'static str, String)> = vigil_core::configure_scope(|scope| {
                 scope.iter_trace_propagation_headers().collect()
             });
-            let python = server.get("/orders/7", &headers);
+            let python = get_json(&server, "/orders/7", &headers);
             vigil_core::configure_scope(|scope| scope.set_span(None));
             seen = Some(Call {
                 trace_id: transaction.trace_id().to_string(),
@@ -503,4 +403,31 @@ fn a_sampled_out_vigil_trace_stays_unsampled_in_python() {
         "Vigil -> Python (sampled out): sent {:?}; Python: parent_sampled {}, sampled {}",
         call.headers, py["parent_sampled"], py["sampled"]
     );
+}
+
+/// One GET with `headers` to `trace_server.py`; the JSON it answers.
+fn get_json(server: &PythonServer, path: &str, headers: &[(&str, String)]) -> Value {
+    let mut stream = TcpStream::connect(server.addr).expect("connects to trace_server.py");
+    stream.set_read_timeout(Some(PYTHON_TIMEOUT)).unwrap();
+    let mut request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+        server.addr
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).expect("sends");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("trace_server.py answers in time");
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("not an HTTP response: {response:?}"));
+    assert!(
+        head.contains(" 200 "),
+        "trace_server.py answered: {response}"
+    );
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("no JSON ({e}): {body}"))
 }

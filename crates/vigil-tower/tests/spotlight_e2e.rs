@@ -12,10 +12,10 @@
 //! `trace` header (the dynamic sampling context).
 
 mod common;
+#[path = "common/spotlight.rs"]
+mod spotlight;
 
 use std::io;
-use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -23,11 +23,11 @@ use axum::Router;
 use axum::extract::Path as UrlPath;
 use axum::http::StatusCode;
 use axum::routing::get;
-use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use vigil_core::{Client, ClientOptions, Hub};
 use vigil_tower::VigilLayer;
+
+use spotlight::{Item, Spotlight, send};
 
 /// Spotlight's port for this test: not the script's default (8969) nor
 /// its selftest's (18969).
@@ -35,37 +35,6 @@ const PORT: &str = "18979";
 
 /// How long the envelopes may take to show up in Spotlight.
 const ARRIVAL: Duration = Duration::from_secs(20);
-
-fn spotlight(dir: &Path, args: &[&str]) -> String {
-    common::bash(&dir.join("spotlight.sh"), args, &[("SPOTLIGHT_PORT", PORT)])
-}
-
-/// Starts Spotlight, or finds it running.
-///
-/// `spotlight.sh start` can report "sidecar exited during startup" for a
-/// sidecar that is in fact starting: it checks the recorded pid's command
-/// line right after forking, and a child that has not yet run `exec` still
-/// shows the script's own command line. So a failed start is followed by
-/// up to 15 s of `status` polls, and only then by a stop and one more
-/// start, whose failure fails the test.
-fn start_spotlight(dir: &Path) {
-    let script = dir.join("spotlight.sh");
-    let env = [("SPOTLIGHT_PORT", PORT)];
-    let Err(first) = common::try_bash(&script, &["start"], &env) else {
-        return;
-    };
-    eprintln!("spotlight.sh start failed once; waiting for the sidecar:\n{first}");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        if common::try_bash(&script, &["status"], &env).is_ok() {
-            eprintln!("the sidecar came up after all");
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    spotlight(dir, &["stop"]);
-    spotlight(dir, &["start"]);
-}
 
 /// The handler: the user has no profile, which it reports as an error
 /// and answers 404.
@@ -75,66 +44,15 @@ async fn show_user(UrlPath(id): UrlPath<u64>) -> (StatusCode, &'static str) {
     (StatusCode::NOT_FOUND, "no profile\n")
 }
 
-/// One HTTP/1.1 GET with `Connection: close`; the raw response.
-async fn send(addr: SocketAddr, path: &str) -> String {
-    let exchange = async {
-        let mut stream = TcpStream::connect(addr).await?;
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-        stream.write_all(request.as_bytes()).await?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await?;
-        io::Result::Ok(response)
-    };
-    tokio::time::timeout(Duration::from_secs(20), exchange)
-        .await
-        .expect("the app answers within 20 s")
-        .expect("the request goes through")
-}
-
-/// One item of a Spotlight envelope: the envelope's header, the item's
-/// header and its payload.
-struct Item {
-    envelope: Value,
-    header: Value,
-    payload: Value,
-}
-
-/// The items of every envelope Spotlight holds whose payload has
-/// `release` (those of earlier runs stay in its buffer while it runs).
-fn items_of_release(dir: &Path, release: &str) -> Vec<Item> {
-    let mut items = Vec::new();
-    for line in spotlight(dir, &["envelopes"]).lines() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let envelope: Value = serde_json::from_str(line)
-            .unwrap_or_else(|e| panic!("spotlight.sh envelopes printed a bad line ({e}): {line}"));
-        let Some(list) = envelope[1].as_array() else {
-            panic!("an envelope without an item list: {line}");
-        };
-        for pair in list {
-            // Events and transactions name the release at the top,
-            // session items in their attributes.
-            if pair[1]["release"] == release || pair[1]["attrs"]["release"] == release {
-                items.push(Item {
-                    envelope: envelope[0].clone(),
-                    header: pair[0].clone(),
-                    payload: pair[1].clone(),
-                });
-            }
-        }
-    }
-    items
-}
-
 #[test]
 fn an_axum_request_with_an_error_is_one_transaction_and_one_error_of_one_trace() {
     let Some(dir) = common::interop_dir("the Spotlight end-to-end test") else {
         return;
     };
     let started = Instant::now();
-    start_spotlight(&dir);
-    let dsn = spotlight(&dir, &["dsn"]).trim().to_owned();
+    let spotlight = Spotlight::new(&dir, PORT);
+    spotlight.start();
+    let dsn = spotlight.run(&["dsn"]).trim().to_owned();
     let public_key = dsn
         .strip_prefix("http://")
         .and_then(|rest| rest.split_once('@'))
@@ -196,7 +114,7 @@ fn an_axum_request_with_an_error_is_one_transaction_and_one_error_of_one_trace()
     // items show up.
     let deadline = Instant::now() + ARRIVAL;
     let items = loop {
-        let items = items_of_release(&dir, &release);
+        let items = spotlight.items_of_release(&release);
         let has = |ty: &str| items.iter().any(|i| i.header["type"] == ty);
         if has("transaction") && has("event") && has("sessions") {
             break items;

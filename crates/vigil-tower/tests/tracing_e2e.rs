@@ -24,13 +24,13 @@
 //! - that `trace` header carries the trace id and the release.
 
 mod common;
+#[path = "common/python.rs"]
+mod python;
+#[path = "common/spotlight.rs"]
+mod spotlight;
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -39,12 +39,14 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;
 use vigil_core::{Client, ClientOptions, Hub};
 use vigil_reqwest::VigilMiddleware;
+
+use python::{PythonServer, tools_python};
+use spotlight::{Item, Spotlight, send};
 use vigil_tower::VigilLayer;
 
 /// Spotlight's port for this test: not the script's default (8969), its
@@ -55,108 +57,8 @@ const PORT: &str = "18981";
 /// How long the envelopes may take to show up in Spotlight.
 const ARRIVAL: Duration = Duration::from_secs(20);
 
-/// How long the Python server may take to start or answer.
-const PYTHON_TIMEOUT: Duration = Duration::from_secs(60);
-
 /// The op of the nested span, set with its `op` field.
 const FETCH_OP: &str = "inventory.fetch";
-
-/// Runs `spotlight.sh args` on this test's port; its stdout.
-fn spotlight(dir: &Path, args: &[&str]) -> String {
-    common::bash(&dir.join("spotlight.sh"), args, &[("SPOTLIGHT_PORT", PORT)])
-}
-
-/// Starts Spotlight, or finds it running (it is left running for the next
-/// run; `scripts/test.sh` stops it).
-///
-/// `spotlight.sh start` can report "sidecar exited during startup" for a
-/// sidecar that is in fact starting (it checks the recorded pid's command
-/// line before the child has run `exec`), so a failed start is followed
-/// by up to 15 s of `status` polls, and only then by a stop and one more
-/// start, whose failure fails the test.
-fn start_spotlight(dir: &Path) {
-    let script = dir.join("spotlight.sh");
-    let env = [("SPOTLIGHT_PORT", PORT)];
-    let Err(first) = common::try_bash(&script, &["start"], &env) else {
-        return;
-    };
-    eprintln!("spotlight.sh start failed once; waiting for the sidecar:\n{first}");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        if common::try_bash(&script, &["status"], &env).is_ok() {
-            eprintln!("the sidecar came up after all");
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    spotlight(dir, &["stop"]);
-    spotlight(dir, &["start"]);
-}
-
-/// The python of the tools venv (sentry-sdk), made by the shared script.
-fn tools_python(dir: &Path) -> PathBuf {
-    let python = common::bash(&dir.join("lib/tools-venv.sh"), &[], &[]);
-    PathBuf::from(python.trim())
-}
-
-/// `tests/python/trace_server.py` running; killed when dropped (it also
-/// exits when its stdin, held here, closes).
-struct PythonServer {
-    /// The Python process.
-    child: Child,
-    /// Its stdin, open while the server should run.
-    _stdin: ChildStdin,
-    /// The port it listens on, on 127.0.0.1.
-    port: u16,
-}
-
-impl PythonServer {
-    /// Starts the server with sentry-python's `traces_sample_rate` set to
-    /// `rate` and waits for its port.
-    fn start(python: &Path, rate: &str) -> PythonServer {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/trace_server.py");
-        let mut child = Command::new(python)
-            .arg(script)
-            .arg(rate)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starts trace_server.py");
-        let stdin = child.stdin.take().expect("a stdin");
-        let stdout = child.stdout.take().expect("a stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(PYTHON_TIMEOUT).unwrap_or_default();
-        let port = serde_json::from_str::<Value>(&line)
-            .ok()
-            .and_then(|v| v["port"].as_u64())
-            .and_then(|p| u16::try_from(p).ok());
-        let Some(port) = port else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "trace_server.py printed {line:?} instead of its port within {PYTHON_TIMEOUT:?} (see its stderr above)"
-            );
-        };
-        PythonServer {
-            child,
-            _stdin: stdin,
-            port,
-        }
-    }
-}
-
-impl Drop for PythonServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// What the axum handler needs: the HTTP client with the middleware and
 /// the Python server's base URL.
@@ -193,61 +95,6 @@ async fn show_order(
     .await
 }
 
-/// One HTTP/1.1 GET with `Connection: close`; the raw response.
-async fn send(addr: SocketAddr, path: &str) -> String {
-    let exchange = async {
-        let mut stream = TcpStream::connect(addr).await?;
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-        stream.write_all(request.as_bytes()).await?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await?;
-        io::Result::Ok(response)
-    };
-    tokio::time::timeout(Duration::from_secs(20), exchange)
-        .await
-        .expect("the app answers within 20 s")
-        .expect("the request goes through")
-}
-
-/// One item of a Spotlight envelope: the envelope's header, the item's
-/// header and its payload.
-struct Item {
-    /// The envelope's header (with the DSC as `trace`).
-    envelope: Value,
-    /// The item's header (its `type`).
-    header: Value,
-    /// The item itself.
-    payload: Value,
-}
-
-/// The items of every envelope Spotlight holds whose payload has
-/// `release` (those of earlier runs stay in its buffer while it runs).
-fn items_of_release(dir: &Path, release: &str) -> Vec<Item> {
-    let mut items = Vec::new();
-    for line in spotlight(dir, &["envelopes"]).lines() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let envelope: Value = serde_json::from_str(line)
-            .unwrap_or_else(|e| panic!("spotlight.sh envelopes printed a bad line ({e}): {line}"));
-        let Some(list) = envelope[1].as_array() else {
-            panic!("an envelope without an item list: {line}");
-        };
-        for pair in list {
-            // Events and transactions name the release at the top,
-            // session items in their attributes.
-            if pair[1]["release"] == release || pair[1]["attrs"]["release"] == release {
-                items.push(Item {
-                    envelope: envelope[0].clone(),
-                    header: pair[0].clone(),
-                    payload: pair[1].clone(),
-                });
-            }
-        }
-    }
-    items
-}
-
 /// A JSON object of strings as a map, for comparing DSCs.
 fn string_map(value: &Value) -> BTreeMap<String, String> {
     value
@@ -273,9 +120,10 @@ fn server_tracing_and_client_spans_form_one_trace_that_python_continues() {
         return;
     };
     let started = Instant::now();
-    start_spotlight(&dir);
+    let spotlight = Spotlight::new(&dir, PORT);
+    spotlight.start();
     let python = PythonServer::start(&tools_python(&dir), "1.0");
-    let dsn = spotlight(&dir, &["dsn"]).trim().to_owned();
+    let dsn = spotlight.run(&["dsn"]).trim().to_owned();
     let public_key = dsn
         .strip_prefix("http://")
         .and_then(|rest| rest.split_once('@'))
@@ -300,7 +148,7 @@ fn server_tracing_and_client_spans_form_one_trace_that_python_continues() {
 
     // The propagation headers never go to the DSN's host and port (here
     // Spotlight's, on 127.0.0.1), but do go to another port of that host.
-    let base = format!("http://127.0.0.1:{}", python.port);
+    let base = format!("http://127.0.0.1:{}", python.addr.port());
     let python_url = format!("{base}/inventory/42");
     assert!(
         client.options().should_propagate_trace_to(&python_url),
@@ -322,7 +170,7 @@ fn server_tracing_and_client_spans_form_one_trace_that_python_continues() {
         let http = ClientBuilder::new(
             reqwest::Client::builder()
                 .no_proxy()
-                .timeout(PYTHON_TIMEOUT)
+                .timeout(python::PYTHON_TIMEOUT)
                 .build()
                 .expect("a reqwest client"),
         )
@@ -368,7 +216,7 @@ fn server_tracing_and_client_spans_form_one_trace_that_python_continues() {
     // items show up.
     let deadline = Instant::now() + ARRIVAL;
     let items = loop {
-        let items = items_of_release(&dir, &release);
+        let items = spotlight.items_of_release(&release);
         let has = |ty: &str| items.iter().any(|i| i.header["type"] == ty);
         if has("transaction") && has("sessions") {
             break items;
