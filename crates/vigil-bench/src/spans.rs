@@ -95,9 +95,9 @@ fn note(op: &str) -> &'static str {
              code.file.path and code.line.number to every span. On each enter sentry-tracing \
              creates a Hub (Hub::new_from_top) with the span on its scope and switches the \
              thread to it (a HubSwitchGuard in a thread-local HashMap keyed by span id), and \
-             takes the parent from Hub::current()'s scope; Vigil pushes the span on a \
-             thread-local list (popped on exit), touching no hub, and takes the parent from \
-             the nearest traced ancestor under the same hub. ts3 enters the span 11 times per \
+             takes the parent from Hub::current()'s scope; Vigil does nothing on enter and \
+             exit (the current span, when asked for, is read from the registry), touching no \
+             hub, and takes the parent from the nearest traced ancestor under the same hub. ts3 enters the span 11 times per \
              op (10 polls and the drop of the inner future). sentry-tracing is its legacy \
              combined layer (deprecated in 0.49.5 for SpanLayer + per-layer filters), the \
              counterpart of vigil_tracing::layer(): the same INFO span filter, no \
@@ -108,14 +108,14 @@ fn note(op: &str) -> &'static str {
              target, sentry-tracing `target::name`); sentry-tracing adds its 4 code/target \
              attributes to the data of every span (so its transaction is bigger) and sets \
              origin auto.tracing on the transaction; per enter, a Hub created and switched to \
-             (sentry-tracing) against a thread-local push (Vigil). The transaction carries \
+             (sentry-tracing) against nothing (Vigil). The transaction carries \
              the scope's data on both; Vigil also writes what tx1's note lists (span status \
              and origin, DSC, RFC 3339 timestamps)"
         }
         "ts1u" | "ts3u" => {
             "the trace is sampled out on both. Vigil still visits the fields (kept with the \
-             span, for events inside it) but sets no data on the unsampled span and keeps no \
-             finished unsampled span; sentry-tracing sets the fields and its 4 attributes as \
+             span, for events inside it) but its unsampled span keeps only its ids (no names, \
+             no data, no allocation of its own); sentry-tracing sets the fields and its 4 attributes as \
              data on the unsampled span, still creates and switches a Hub per enter, and \
              sentry keeps the finished unsampled spans in their transaction until it ends. \
              Names and parents as in ts1"

@@ -178,7 +178,7 @@ impl Middleware for VigilMiddleware {
     ) -> reqwest_middleware::Result<Response> {
         // The hub of the task making the request (a request's hub inside a
         // server, the thread's otherwise).
-        let Some(hub) = Hub::with_active(|hub| Some(hub.clone())) else {
+        let Some(hub) = Hub::current_active() else {
             return next.run(request, extensions).await;
         };
         let outgoing = Outgoing::start(hub, &mut request, self.spans);

@@ -231,7 +231,7 @@ where
     fn call(&mut self, req: http::Request<ReqBody>) -> ResponseFuture<S::Future> {
         // Without an enabled client there is nothing to record: call
         // through at no cost.
-        let Some(parent) = Hub::with_active(|hub| Some(hub.clone())) else {
+        let Some(parent) = Hub::current_active() else {
             return ResponseFuture {
                 inner: Inner::Passthrough {
                     future: self.inner.call(req),

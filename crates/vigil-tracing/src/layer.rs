@@ -387,10 +387,10 @@ where
         }
         // Nothing to remember while no enabled client is bound (a single
         // atomic load until `init`).
-        let Some(hub) = Hub::with_active(|hub| Some(hub.clone())) else {
+        let Some(hub) = Hub::current_active() else {
             return;
         };
-        let mut fields = Fields::for_span(attrs.metadata().fields().len());
+        let mut fields = Fields::for_span();
         attrs.record(&mut fields);
         let Some(span) = ctx.span(id) else {
             return;
@@ -412,32 +412,19 @@ where
         });
     }
 
-    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else {
-            return;
-        };
-        let extensions = span.extensions();
-        if let Some(data) = extensions.get::<SpanData>()
-            && let Some(sentry) = &data.sentry
-        {
-            spans::entered(id, &data.hub, sentry);
-        }
-    }
-
-    fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
-        spans::exited(id);
-    }
-
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else {
             return;
         };
-        let taken = span
-            .extensions_mut()
-            .get_mut::<SpanData>()
-            .and_then(|data| Some((data.hub.clone(), data.sentry.take()?)));
-        if let Some((hub, sentry)) = taken {
-            spans::finish(&hub, sentry);
+        let mut extensions = span.extensions_mut();
+        if let Some(data) = extensions.get_mut::<SpanData>()
+            && let Some(sentry) = data.sentry.take()
+        {
+            // Finishing a transaction runs the user's callbacks: not
+            // while the span's extensions are borrowed.
+            let hub = matches!(sentry, TransactionOrSpan::Transaction(_)).then(|| data.hub.clone());
+            drop(extensions);
+            spans::finish(hub.as_ref(), sentry);
         }
     }
 
@@ -447,7 +434,7 @@ where
         };
         let mut extensions = span.extensions_mut();
         if let Some(data) = extensions.get_mut::<SpanData>() {
-            let mut fields = Fields::for_span(values.len());
+            let mut fields = Fields::for_span();
             values.record(&mut fields);
             if let Some(sentry) = &data.sentry {
                 spans::set_data(sentry, &fields.values);
@@ -490,7 +477,7 @@ where
         }
         let hub = match span_hub {
             Some(hub) => hub,
-            None => match Hub::with_active(|hub| Some(hub.clone())) {
+            None => match Hub::current_active() {
                 Some(hub) => hub,
                 None => return,
             },
@@ -535,17 +522,20 @@ fn sentry_parent<S>(
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    for ancestor in span.scope().skip(1) {
-        let extensions = ancestor.extensions();
-        let Some(data) = extensions.get::<SpanData>() else {
-            continue;
-        };
-        if !Arc::ptr_eq(&data.hub, hub) {
-            return None;
+    let mut ancestor = span.parent();
+    while let Some(current) = ancestor {
+        {
+            let extensions = current.extensions();
+            if let Some(data) = extensions.get::<SpanData>() {
+                if !Arc::ptr_eq(&data.hub, hub) {
+                    return None;
+                }
+                if let Some(sentry) = &data.sentry {
+                    return Some(sentry.clone());
+                }
+            }
         }
-        if let Some(sentry) = &data.sentry {
-            return Some(sentry.clone());
-        }
+        ancestor = current.parent();
     }
     None
 }

@@ -146,10 +146,22 @@
 //! [current span](vigil_core::Hub::current_span) on that thread: events
 //! captured there (also with `vigil::capture_*`) and outgoing propagation
 //! headers ([`Hub::iter_trace_propagation_headers`](vigil_core::Hub::iter_trace_propagation_headers),
-//! `vigil-reqwest`) carry it. The layer follows `tracing`'s own per-thread
-//! enter and exit and never writes a hub's scope for it, so futures that
-//! move between worker threads, spans exited out of order and spans never
-//! entered cannot leave a wrong span behind.
+//! `vigil-reqwest`) carry it. The layer does nothing on enter and exit and
+//! never writes a hub's scope: when a hub asks for its current span, the
+//! layer reads `tracing`'s own per-thread current span from the
+//! subscriber's registry and walks up to the nearest span traced under
+//! that hub. So futures that move between worker threads, spans exited out
+//! of order or on another thread, and spans never entered cannot leave a
+//! wrong span behind. This needs the subscriber to be built on
+//! [`tracing_subscriber::registry()`] (as every `tracing_subscriber` stack
+//! is); under a subscriber without a
+//! [`Registry`](tracing_subscriber::Registry), spans are still recorded and
+//! events inside them still linked, but other captures fall back to the
+//! hub's scope span.
+//!
+//! In a trace sampled out, the Sentry spans keep only their ids (events
+//! and outgoing headers still carry the trace and the decision): no names,
+//! no data, and no allocation beyond the `tracing` span's own record.
 //!
 //! ```
 //! use tracing_subscriber::prelude::*;

@@ -2,15 +2,16 @@
 //! its name, op and data, finishing it, and finding the current one for
 //! the hub's capture path.
 
-use std::cell::RefCell;
 use std::sync::Arc;
 
 use tracing_core::Metadata;
-use tracing_core::span::Id;
-use vigil_core::protocol::Value;
+use tracing_core::Subscriber;
+use tracing_subscriber::Registry;
+use tracing_subscriber::registry::LookupSpan;
 use vigil_core::{Hub, TransactionContext, TransactionOrSpan};
 
-use crate::visit::FieldValues;
+use crate::layer::SpanData;
+use crate::visit::{FieldValue, FieldValues};
 
 /// The origin of the spans and transactions the layer makes.
 const ORIGIN: &str = "auto.tracing";
@@ -30,7 +31,7 @@ pub(crate) fn is_naming_field(key: &str) -> bool {
 /// The first of `keys` that `fields` has as text.
 fn text_field<'a>(fields: &'a FieldValues, keys: &[&str]) -> Option<&'a str> {
     keys.iter()
-        .find_map(|key| fields.get(key).and_then(Value::as_str))
+        .find_map(|key| fields.get(key).and_then(FieldValue::as_str))
         .filter(|text| !text.is_empty())
 }
 
@@ -55,7 +56,6 @@ pub(crate) fn start(
     parent: Option<TransactionOrSpan>,
     roots: impl FnOnce() -> bool,
 ) -> Option<TransactionOrSpan> {
-    let (op, name) = op_and_name(metadata, fields);
     // A traced ancestor means tracing was on when the trace began: its
     // child needs no look at the client.
     let parent = match parent {
@@ -69,14 +69,19 @@ pub(crate) fn start(
         }
     };
     let span = match parent {
+        // A child in an unsampled trace keeps only its ids: no names, no
+        // data.
+        Some(parent) if !parent.is_sampled() => {
+            return Some(TransactionOrSpan::from(parent.start_child("", "")));
+        }
         Some(parent) => {
+            let (op, name) = op_and_name(metadata, fields);
             let child = parent.start_child(op, name);
-            if child.is_sampled() {
-                child.set_origin(ORIGIN);
-            }
+            child.set_origin(ORIGIN);
             TransactionOrSpan::from(child)
         }
         None if roots() => {
+            let (op, name) = op_and_name(metadata, fields);
             let mut ctx = TransactionContext::continue_from_propagation_context(
                 name,
                 op,
@@ -99,68 +104,48 @@ pub(crate) fn set_data(span: &TransactionOrSpan, fields: &FieldValues) {
     }
     for (key, value) in fields.iter() {
         if !is_naming_field(key) {
-            span.set_data(key, value.clone());
+            span.set_data(key, value.to_json());
         }
     }
 }
 
-/// Finishes the Sentry span of a closed `tracing` span: a transaction with
-/// `hub` current, so that it takes that hub's scope data.
-pub(crate) fn finish(hub: &Arc<Hub>, span: TransactionOrSpan) {
-    match span {
-        TransactionOrSpan::Transaction(transaction) => {
+/// Finishes the Sentry span of a closed `tracing` span: a sampled
+/// transaction with `hub` (the hub the span was created under) current, so
+/// that it takes that hub's scope data.
+pub(crate) fn finish(hub: Option<&Arc<Hub>>, span: TransactionOrSpan) {
+    match (span, hub) {
+        (TransactionOrSpan::Transaction(transaction), Some(hub)) if transaction.is_sampled() => {
             Hub::run(hub.clone(), || transaction.finish());
         }
-        span @ TransactionOrSpan::Span(_) => span.finish(),
+        (span, _) => span.finish(),
     }
-}
-
-thread_local! {
-    /// The traced spans entered on this thread and not yet exited,
-    /// innermost last, with the address of the hub each was created under
-    /// (compared, never dereferenced). `tracing` enters and exits spans per
-    /// thread, so this is this thread's view of the current span, kept
-    /// without touching any hub's scope.
-    static ENTERED: RefCell<Vec<(Id, usize, TransactionOrSpan)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Records that the span `id` with Sentry span `sentry`, created under
-/// `hub`, was entered on this thread.
-pub(crate) fn entered(id: &Id, hub: &Arc<Hub>, sentry: &TransactionOrSpan) {
-    let hub = Arc::as_ptr(hub) as usize;
-    let _ = ENTERED.try_with(|entered| {
-        if let Ok(mut entered) = entered.try_borrow_mut() {
-            entered.push((id.clone(), hub, sentry.clone()));
-        }
-    });
-}
-
-/// Records that the span `id` was exited on this thread: its innermost
-/// entry goes, wherever it is (spans may be exited out of order).
-pub(crate) fn exited(id: &Id) {
-    let _ = ENTERED.try_with(|entered| {
-        if let Ok(mut entered) = entered.try_borrow_mut()
-            && let Some(at) = entered.iter().rposition(|(entry, _, _)| entry == id)
-        {
-            entered.remove(at);
-        }
-    });
 }
 
 /// The active span source the layer registers with `vigil-core`: the
-/// Sentry span of the innermost traced span entered on this thread that
+/// Sentry span of the innermost traced span that `tracing` has entered on
+/// this thread (the registry's current span, then its ancestors) and that
 /// was created under `hub`.
+///
+/// It asks the thread's default dispatcher for its
+/// [`Registry`](tracing_subscriber::Registry) (every subscriber stack built
+/// on `tracing_subscriber::registry()` has one), so the layer keeps no
+/// state of its own on enter and exit. Inside a subscriber callback
+/// `tracing` hides the dispatcher, and this finds nothing.
 pub(crate) fn active_span(hub: &Hub) -> Option<TransactionOrSpan> {
-    let hub = std::ptr::from_ref(hub) as usize;
-    ENTERED
-        .try_with(|entered| {
-            let entered = entered.try_borrow().ok()?;
-            entered
-                .iter()
-                .rev()
-                .find(|(_, of, _)| *of == hub)
-                .map(|(_, _, sentry)| sentry.clone())
-        })
-        .ok()
-        .flatten()
+    let hub = std::ptr::from_ref(hub);
+    tracing_core::dispatcher::get_default(|dispatch| {
+        let registry = dispatch.downcast_ref::<Registry>()?;
+        let current = registry.current_span();
+        let mut span = registry.span(current.id()?);
+        while let Some(this) = span {
+            if let Some(data) = this.extensions().get::<SpanData>()
+                && std::ptr::eq(Arc::as_ptr(&data.hub), hub)
+                && let Some(sentry) = &data.sentry
+            {
+                return Some(sentry.clone());
+            }
+            span = this.parent();
+        }
+        None
+    })
 }

@@ -2,20 +2,63 @@
 
 use std::collections::BTreeMap;
 use std::error::Error;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
+use smallvec::SmallVec;
+use smol_str::{SmolStr, SmolStrBuilder};
 use tracing_core::field::{Field, Visit};
 use vigil_core::protocol::{Exception, Value, Values};
 
+/// A field's value as recorded: JSON's scalar types, with text of up to
+/// 23 bytes held inline. Converted to JSON only where it is sent.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum FieldValue {
+    Bool(bool),
+    I64(i64),
+    U64(u64),
+    /// A finite float (NaN and the infinities are recorded as text).
+    F64(f64),
+    Text(SmolStr),
+}
+
+impl FieldValue {
+    /// The text, for a text value.
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            FieldValue::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// As JSON.
+    pub(crate) fn to_json(&self) -> Value {
+        match self {
+            FieldValue::Bool(value) => Value::from(*value),
+            FieldValue::I64(value) => Value::from(*value),
+            FieldValue::U64(value) => Value::from(*value),
+            FieldValue::F64(value) => Value::from(*value),
+            FieldValue::Text(text) => Value::from(text.as_str()),
+        }
+    }
+
+    /// Into text (for an event's message).
+    fn into_text(self) -> String {
+        match self {
+            FieldValue::Text(text) => text.into(),
+            other => other.to_json().to_string(),
+        }
+    }
+}
+
 /// Field values by name: the names are the callsite's static ones, so
-/// recording a field allocates no key. A name recorded again replaces its
-/// value.
+/// recording a field allocates no key, and the first four fields are kept
+/// inline. A name recorded again replaces its value.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct FieldValues(Vec<(&'static str, Value)>);
+pub(crate) struct FieldValues(SmallVec<[(&'static str, FieldValue); 4]>);
 
 impl FieldValues {
     /// Sets `name` to `value`.
-    pub(crate) fn set(&mut self, name: &'static str, value: Value) {
+    pub(crate) fn set(&mut self, name: &'static str, value: FieldValue) {
         match self.0.iter_mut().find(|(n, _)| *n == name) {
             Some((_, old)) => *old = value,
             None => self.0.push((name, value)),
@@ -23,7 +66,7 @@ impl FieldValues {
     }
 
     /// The value of `name`.
-    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
+    pub(crate) fn get(&self, name: &str) -> Option<&FieldValue> {
         self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
@@ -35,13 +78,16 @@ impl FieldValues {
     }
 
     /// The names and values.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&'static str, &Value)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&'static str, &FieldValue)> {
         self.0.iter().map(|(n, v)| (*n, v))
     }
 
     /// As a map with owned keys (for event extras, breadcrumb data).
     pub(crate) fn into_map(self) -> BTreeMap<String, Value> {
-        self.0.into_iter().map(|(n, v)| (n.to_owned(), v)).collect()
+        self.0
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), v.to_json()))
+            .collect()
     }
 
     /// As a JSON object.
@@ -49,10 +95,19 @@ impl FieldValues {
         Value::Object(
             self.0
                 .iter()
-                .map(|(n, v)| ((*n).to_owned(), v.clone()))
+                .map(|(n, v)| ((*n).to_owned(), v.to_json()))
                 .collect(),
         )
     }
+}
+
+/// `value` formatted with `format`, inline when short.
+fn text(format: impl FnOnce(&mut SmolStrBuilder) -> fmt::Result) -> FieldValue {
+    let mut builder = SmolStrBuilder::new();
+    // Writing to a `SmolStrBuilder` cannot fail; a `Debug` impl that
+    // reports an error leaves what it wrote.
+    let _ = format(&mut builder);
+    FieldValue::Text(builder.finish())
 }
 
 /// The fields of an event or span, typed as JSON: integers, floats,
@@ -80,20 +135,14 @@ impl Fields {
         }
     }
 
-    /// Fields of a span that has at most `capacity` of them.
-    pub(crate) fn for_span(capacity: usize) -> Fields {
-        Fields {
-            values: FieldValues(Vec::with_capacity(capacity)),
-            ..Fields::default()
-        }
+    /// Fields of a span.
+    pub(crate) fn for_span() -> Fields {
+        Fields::default()
     }
 
-    fn insert(&mut self, field: &Field, value: Value) {
+    fn insert(&mut self, field: &Field, value: FieldValue) {
         if self.take_message && field.name() == "message" {
-            self.message = Some(match value {
-                Value::String(s) => s,
-                other => other.to_string(),
-            });
+            self.message = Some(value.into_text());
         } else {
             self.values.set(field.name(), value);
         }
@@ -104,53 +153,53 @@ impl Visit for Fields {
     fn record_f64(&mut self, field: &Field, value: f64) {
         // JSON has no NaN or infinities: those are sent as text.
         let value = if value.is_finite() {
-            Value::from(value)
+            FieldValue::F64(value)
         } else {
-            Value::from(value.to_string())
+            text(|out| write!(out, "{value}"))
         };
         self.insert(field, value);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.insert(field, value.into());
+        self.insert(field, FieldValue::I64(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.insert(field, value.into());
+        self.insert(field, FieldValue::U64(value));
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
         let value = match i64::try_from(value) {
-            Ok(v) => Value::from(v),
-            Err(_) => Value::from(value.to_string()),
+            Ok(v) => FieldValue::I64(v),
+            Err(_) => text(|out| write!(out, "{value}")),
         };
         self.insert(field, value);
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
         let value = match u64::try_from(value) {
-            Ok(v) => Value::from(v),
-            Err(_) => Value::from(value.to_string()),
+            Ok(v) => FieldValue::U64(v),
+            Err(_) => text(|out| write!(out, "{value}")),
         };
         self.insert(field, value);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.insert(field, value.into());
+        self.insert(field, FieldValue::Bool(value));
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.insert(field, value.into());
+        self.insert(field, FieldValue::Text(SmolStr::new(value)));
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
         if self.want_exception && self.exception.is_none() {
             self.exception = Some(vigil_core::event_from_error(value).exception);
         }
-        self.insert(field, value.to_string().into());
+        self.insert(field, text(|out| write!(out, "{value}")));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.insert(field, format!("{value:?}").into());
+        self.insert(field, text(|out| write!(out, "{value:?}")));
     }
 }

@@ -171,6 +171,83 @@ fn events_and_outgoing_headers_follow_the_current_span() {
     assert_eq!(root_span_id(tx), span_id);
 }
 
+/// The current span is found through the registry under any stack built
+/// on `tracing_subscriber::registry()`: other layers around it, and the
+/// layer behind a per-layer filter.
+#[test]
+fn the_current_span_is_found_in_layered_stacks() {
+    use tracing_subscriber::filter::LevelFilter;
+    let stacks = [
+        tracing::Dispatch::new(
+            tracing_subscriber::registry()
+                .with(LevelFilter::TRACE)
+                .with(vigil_tracing::layer())
+                .with(LevelFilter::TRACE),
+        ),
+        tracing::Dispatch::new(
+            tracing_subscriber::registry()
+                .with(vigil_tracing::layer().with_filter(LevelFilter::INFO)),
+        ),
+    ];
+    for dispatch in stacks {
+        let mut inner = None;
+        let envelopes = vigil_core::test::with_captured_envelopes_options(
+            || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    let _outer = info_span!("outer").entered();
+                    // Not recorded by the layer (DEBUG): the current span
+                    // is its nearest traced ancestor.
+                    let _quiet = tracing::debug_span!("quiet").entered();
+                    let _leaf = info_span!("leaf").entered();
+                    inner = Hub::current().current_span().map(|s| s.span_id());
+                    vigil_core::capture_message("inside", vigil_core::protocol::Level::Error);
+                });
+            },
+            traced(),
+        );
+        let tx = &transactions(&envelopes)[0];
+        let leaf = tx
+            .spans
+            .iter()
+            .find(|s| s.description.as_deref() == Some("leaf"));
+        let leaf = leaf.expect("the leaf span");
+        assert_eq!(leaf.parent_span_id, Some(root_span_id(tx)));
+        assert_eq!(inner, Some(leaf.span_id));
+        assert_eq!(trace_of(&events(&envelopes)[0]).0, leaf.span_id);
+    }
+}
+
+/// In a sampled-out trace the spans keep distinct ids, events and headers
+/// carry the innermost one and the decision, and nothing is sent but the
+/// event.
+#[test]
+fn an_unsampled_trace_still_links_events_and_headers() {
+    let mut seen = None;
+    let options = ClientOptions::new().traces_sampler(|_| 0.0);
+    let envelopes = run(options, || {
+        let _root = info_span!("root").entered();
+        let root = Hub::current().current_span().expect("the root");
+        let _child = info_span!("child").entered();
+        let hub = Hub::current();
+        let child = hub.current_span().expect("the child");
+        assert!(!child.is_sampled());
+        assert_eq!(child.trace_id(), root.trace_id());
+        assert_ne!(child.span_id(), root.span_id());
+        let headers: Vec<(&str, String)> = hub.iter_trace_propagation_headers().collect();
+        seen = Some((headers, child.trace_id(), child.span_id()));
+        vigil_core::capture_message("inside", vigil_core::protocol::Level::Error);
+    });
+    let (headers, trace_id, span_id) = seen.unwrap();
+    assert_eq!(
+        headers[0],
+        ("sentry-trace", format!("{trace_id}-{span_id}-0"))
+    );
+    assert!(transactions(&envelopes).is_empty());
+    let events = events(&envelopes);
+    assert_eq!(events.len(), 1);
+    assert_eq!(trace_of(&events[0]).0, span_id);
+}
+
 #[test]
 fn an_instrumented_future_moves_between_workers() {
     let dispatch = dispatch();

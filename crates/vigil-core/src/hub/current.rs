@@ -124,16 +124,21 @@ impl Hub {
     /// ([`Hub::is_active`]); returns `R::default()` without calling it
     /// otherwise.
     pub fn with_active<F: FnOnce(&Arc<Hub>) -> R, R: Default>(f: F) -> R {
-        if !any_client() {
-            return R::default();
+        match Hub::current_active() {
+            Some(hub) => f(&hub),
+            None => R::default(),
         }
-        Hub::with_current(|hub| {
-            if hub.is_active() {
-                f(hub)
-            } else {
-                R::default()
-            }
-        })
+    }
+
+    /// The current hub if it has an enabled client ([`Hub::is_active`]).
+    /// While no enabled client is bound anywhere this is one atomic load,
+    /// and no thread hub is created.
+    pub fn current_active() -> Option<Arc<Hub>> {
+        if !any_client() {
+            return None;
+        }
+        let hub = Hub::current();
+        hub.is_active().then_some(hub)
     }
 
     /// Runs `f` with `hub` as this thread's current hub, restoring the

@@ -102,6 +102,40 @@ fn an_unsampled_transaction_is_counted_with_its_spans_and_never_sent() {
     assert_eq!(lost(&h, DiscardReason::SampleRate, DataCategory::Span), 4);
 }
 
+/// A span of an unsampled transaction keeps its ids (a child of a child
+/// has its parent's id as parent) and drops everything else as it is set.
+#[test]
+fn a_span_of_an_unsampled_transaction_keeps_only_its_ids() {
+    let h = harness(ClientOptions::new().traces_sampler(|_| 0.0));
+    let transaction = h
+        .hub
+        .start_transaction(TransactionContext::new("t", "task"));
+    let span = transaction.start_child("db", "SELECT 1");
+    let child = span.start_child("db.fetch", "");
+    assert!(!span.is_sampled() && !child.is_sampled());
+    assert_eq!(span.trace_id(), transaction.trace_id());
+    assert_eq!(span.parent_span_id(), transaction.span_id());
+    assert_eq!(child.parent_span_id(), span.span_id());
+    assert_ne!(child.span_id(), span.span_id());
+    span.set_status(SpanStatus::InternalError);
+    span.set_data("rows", 3.into());
+    assert_eq!(span.get_status(), None);
+    let context = span.get_trace_context();
+    assert_eq!(context.span_id, span.span_id());
+    assert_eq!(context.parent_span_id, Some(transaction.span_id()));
+    assert_eq!((context.op, context.status), (None, None));
+    let headers: Vec<_> = child.iter_headers().collect();
+    assert_eq!(
+        headers[0].1,
+        format!("{}-{}-0", child.trace_id(), child.span_id())
+    );
+    child.finish();
+    span.finish();
+    transaction.finish();
+    assert!(envelopes(&h).is_empty());
+    assert_eq!(lost(&h, DiscardReason::SampleRate, DataCategory::Span), 3);
+}
+
 #[test]
 fn with_tracing_off_nothing_is_recorded_or_counted() {
     let h = harness(ClientOptions::default());

@@ -166,7 +166,7 @@ fn capture_panic(info: &PanicHookInfo<'_>) {
     if in_sdk() {
         return;
     }
-    let Some(hub) = Hub::with_active(|hub| Some(hub.clone())) else {
+    let Some(hub) = Hub::current_active() else {
         return;
     };
     let Some(client) = hub.client() else {
