@@ -98,5 +98,7 @@ pub use vigil_protocol as protocol;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::diagnostics::debug_enabled;
-    pub use crate::hub::{ActiveSpanSource, bind_client_to_main, register_active_span_source};
+    pub use crate::hub::{
+        ActiveSpanSource, any_client, bind_client_to_main, register_active_span_source,
+    };
 }

@@ -382,29 +382,34 @@ where
             (self.span_filter)(attrs.metadata())
         })
         .unwrap_or(false);
-        if !record {
+        // Nothing to remember while no enabled client is bound anywhere (a
+        // single atomic load until `init`).
+        if !record || !vigil_core::__private::any_client() {
             return;
         }
-        // Nothing to remember while no enabled client is bound (a single
-        // atomic load until `init`).
-        let Some(hub) = Hub::current_active() else {
-            return;
-        };
-        let mut fields = Fields::for_span();
-        attrs.record(&mut fields);
         let Some(span) = ctx.span(id) else {
             return;
         };
-        let parent = sentry_parent(&span, &hub);
+        let hub = Hub::current();
         let metadata = attrs.metadata();
-        let sentry = spans::start(&hub, metadata, &fields.values, parent, || {
-            call_guarded(
-                "the tracing transaction filter",
-                Some(&self.warned_panic),
-                || (self.transaction_filter)(metadata),
-            )
-            .unwrap_or(false)
-        });
+        let mut fields = Fields::for_span();
+        attrs.record(&mut fields);
+        let sentry = match with_sentry_parent(&span, &hub, |parent| {
+            spans::start_child(parent, metadata, &fields.values)
+        }) {
+            // A traced ancestor under this hub: the hub had an enabled
+            // client when the trace began.
+            Some(child) => Some(child),
+            None if hub.is_active() => spans::start_root(&hub, metadata, &fields.values, || {
+                call_guarded(
+                    "the tracing transaction filter",
+                    Some(&self.warned_panic),
+                    || (self.transaction_filter)(metadata),
+                )
+                .unwrap_or(false)
+            }),
+            None => return,
+        };
         span.extensions_mut().insert(SpanData {
             hub,
             fields: fields.values,
@@ -510,15 +515,17 @@ where
     }
 }
 
-/// The Sentry span a new span's Sentry span starts under: the nearest
-/// recorded ancestor's, when that ancestor was created under the same hub.
-/// An ancestor from another hub (a server's long-lived span around the
-/// request's hub) is not the parent: the hub's current span is, chosen by
+/// Calls `start` with the Sentry span a new span's Sentry span starts
+/// under: the nearest recorded ancestor's, when that ancestor was created
+/// under the same hub. `None` without calling it when there is none: an
+/// ancestor from another hub (a server's long-lived span around the
+/// request's hub) is not the parent; the hub's current span is, chosen by
 /// the caller.
-fn sentry_parent<S>(
+fn with_sentry_parent<S, R>(
     span: &tracing_subscriber::registry::SpanRef<'_, S>,
     hub: &Arc<Hub>,
-) -> Option<TransactionOrSpan>
+    start: impl FnOnce(&TransactionOrSpan) -> R,
+) -> Option<R>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
@@ -531,7 +538,7 @@ where
                     return None;
                 }
                 if let Some(sentry) = &data.sentry {
-                    return Some(sentry.clone());
+                    return Some(start(sentry));
                 }
             }
         }

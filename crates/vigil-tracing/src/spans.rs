@@ -44,56 +44,53 @@ fn op_and_name<'a>(metadata: &'a Metadata<'_>, fields: &'a FieldValues) -> (&'a 
     (op, name)
 }
 
-/// Starts the Sentry span of a new `tracing` span created under `hub`: a
-/// child of `parent`, else of the hub's current span (the request's
-/// transaction, say), else, for a root span `roots` accepts, a transaction
-/// continuing the hub's trace. `None` when tracing is off for the hub's
-/// client, or for a root span that starts no transaction.
-pub(crate) fn start(
+/// Starts the Sentry span of a new `tracing` span as a child of `parent`,
+/// the Sentry span of its nearest traced ancestor. In a trace sampled out
+/// the child keeps only its ids: no names, no data.
+pub(crate) fn start_child(
+    parent: &TransactionOrSpan,
+    metadata: &Metadata<'_>,
+    fields: &FieldValues,
+) -> TransactionOrSpan {
+    if !parent.is_sampled() {
+        return TransactionOrSpan::from(parent.start_child("", ""));
+    }
+    let (op, name) = op_and_name(metadata, fields);
+    let child = parent.start_child(op, name);
+    child.set_origin(ORIGIN);
+    let child = TransactionOrSpan::from(child);
+    set_data(&child, fields);
+    child
+}
+
+/// Starts the Sentry span of a new `tracing` span created under `hub`
+/// that has no traced ancestor there: a child of the hub's current span
+/// (the request's transaction, say), else, when `roots` accepts the span,
+/// a transaction continuing the hub's trace. `None` when tracing is off
+/// for the hub's client, or for a root span that starts no transaction.
+pub(crate) fn start_root(
     hub: &Hub,
     metadata: &Metadata<'_>,
     fields: &FieldValues,
-    parent: Option<TransactionOrSpan>,
     roots: impl FnOnce() -> bool,
 ) -> Option<TransactionOrSpan> {
-    // A traced ancestor means tracing was on when the trace began: its
-    // child needs no look at the client.
-    let parent = match parent {
-        Some(parent) => Some(parent),
-        None => {
-            let client = hub.client()?;
-            if !client.is_enabled() || !client.options().is_tracing_enabled() {
-                return None;
-            }
-            hub.current_span()
-        }
-    };
-    let span = match parent {
-        // A child in an unsampled trace keeps only its ids: no names, no
-        // data.
-        Some(parent) if !parent.is_sampled() => {
-            return Some(TransactionOrSpan::from(parent.start_child("", "")));
-        }
-        Some(parent) => {
-            let (op, name) = op_and_name(metadata, fields);
-            let child = parent.start_child(op, name);
-            child.set_origin(ORIGIN);
-            TransactionOrSpan::from(child)
-        }
-        None if roots() => {
-            let (op, name) = op_and_name(metadata, fields);
-            let mut ctx = TransactionContext::continue_from_propagation_context(
-                name,
-                op,
-                &hub.propagation_context(),
-            );
-            ctx.set_origin(ORIGIN);
-            TransactionOrSpan::from(hub.start_transaction(ctx))
-        }
-        None => return None,
-    };
-    set_data(&span, fields);
-    Some(span)
+    let client = hub.client()?;
+    if !client.is_enabled() || !client.options().is_tracing_enabled() {
+        return None;
+    }
+    if let Some(parent) = hub.current_span() {
+        return Some(start_child(&parent, metadata, fields));
+    }
+    if !roots() {
+        return None;
+    }
+    let (op, name) = op_and_name(metadata, fields);
+    let mut ctx =
+        TransactionContext::continue_from_propagation_context(name, op, &hub.propagation_context());
+    ctx.set_origin(ORIGIN);
+    let transaction = TransactionOrSpan::from(hub.start_transaction(ctx));
+    set_data(&transaction, fields);
+    Some(transaction)
 }
 
 /// Adds `fields` to the span's data (the naming fields excepted); nothing

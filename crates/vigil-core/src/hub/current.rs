@@ -36,7 +36,7 @@ thread_local! {
 /// Whether an enabled client may be bound somewhere: `false` means that
 /// none is (the disabled fast path); `true` that the hub must be asked.
 #[inline]
-pub(crate) fn any_client() -> bool {
+pub fn any_client() -> bool {
     let activity = ACTIVITY.load(Ordering::Relaxed);
     activity >= ONE_BOUND && !activity.is_multiple_of(ONE_BOUND)
 }

@@ -23,8 +23,8 @@ use crate::panic_guard::call_guarded;
 use crate::scope::Scope;
 
 pub use self::active_span::{ActiveSpanSource, register_active_span_source};
-pub use self::current::bind_client_to_main;
-pub(crate) use self::current::{SwitchGuard, any_client, count_enabled};
+pub(crate) use self::current::{SwitchGuard, count_enabled};
+pub use self::current::{any_client, bind_client_to_main};
 pub use self::stack::ScopeGuard;
 use self::stack::{Bound, Layer, PopOnDrop, Stack, lock};
 

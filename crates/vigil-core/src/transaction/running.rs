@@ -70,15 +70,23 @@ pub(crate) struct TransactionInner {
     pub(crate) sample_rand: f64,
     op: SmolStr,
     origin: Option<SmolStr>,
-    /// Wall clock at the start; ends are measured on `started`'s clock.
-    start: SystemTime,
-    pub(crate) started: Instant,
+    /// When it started; `None` for an unsampled transaction, which records
+    /// no time (and so reads no clock).
+    clock: Option<StartClock>,
     incoming_dsc: Option<FrozenDsc>,
     dsc: OnceLock<FrozenDsc>,
     /// Children started while unsampled (to count them as sampled out;
     /// spans of a sampled transaction are not counted here).
     pub(crate) children: AtomicU64,
     state: Mutex<TransactionState>,
+}
+
+/// The start of a recorded transaction: its wall-clock time, and the
+/// monotonic instant that ends are measured from.
+#[derive(Clone, Copy)]
+struct StartClock {
+    wall: SystemTime,
+    instant: Instant,
 }
 
 struct TransactionState {
@@ -112,8 +120,10 @@ impl Transaction {
                 sample_rand: ctx.sample_rand,
                 op: ctx.op,
                 origin: ctx.origin,
-                start: SystemTime::now(),
-                started: Instant::now(),
+                clock: decision.sampled.then(|| StartClock {
+                    wall: SystemTime::now(),
+                    instant: Instant::now(),
+                }),
                 incoming_dsc: ctx.incoming_dsc.map(FrozenDsc::new),
                 dsc: OnceLock::new(),
                 children: AtomicU64::new(0),
@@ -233,10 +243,20 @@ impl TransactionInner {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The wall-clock time of `instant`, on the transaction's clock.
+    /// The wall-clock time of `instant`, on the transaction's clock (the
+    /// epoch for an unsampled transaction, which records no time).
     pub(crate) fn time_of(&self, instant: Instant) -> SystemTime {
-        let since = instant.saturating_duration_since(self.started);
-        self.start.checked_add(since).unwrap_or(self.start)
+        let Some(clock) = self.clock else {
+            return SystemTime::UNIX_EPOCH;
+        };
+        let since = instant.saturating_duration_since(clock.instant);
+        clock.wall.checked_add(since).unwrap_or(clock.wall)
+    }
+
+    /// The wall-clock start (the epoch for an unsampled transaction).
+    fn time_of_start(&self) -> SystemTime {
+        self.clock
+            .map_or(SystemTime::UNIX_EPOCH, |clock| clock.wall)
     }
 
     fn options(&self) -> Option<&ClientOptions> {
@@ -338,6 +358,7 @@ impl TransactionInner {
                 return;
             }
             let end = self.time_of(Instant::now());
+            let start = self.time_of_start();
             let trace = self.trace_context(&state);
             let transaction = ProtocolTransaction {
                 name: Some(std::mem::take(&mut state.name)),
@@ -347,8 +368,8 @@ impl TransactionInner {
                 request: state.request.take(),
                 tags: std::mem::take(&mut state.tags),
                 contexts: BTreeMap::from([("trace".to_owned(), Context::from(trace))]),
-                start_timestamp: self.start,
-                timestamp: end.max(self.start),
+                start_timestamp: start,
+                timestamp: end.max(start),
                 spans: std::mem::take(&mut state.spans),
                 ..Default::default()
             };
