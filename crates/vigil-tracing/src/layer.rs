@@ -390,31 +390,36 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
-        let hub = Hub::current();
         let metadata = attrs.metadata();
-        let mut fields = Fields::for_span();
-        attrs.record(&mut fields);
-        let sentry = match with_sentry_parent(&span, &hub, |parent| {
-            spans::start_child(parent, metadata, &fields.values)
+        // Built in place: the fields are recorded into it, and it is
+        // moved once, into the span's extensions.
+        let mut data = SpanData {
+            hub: Hub::current(),
+            fields: FieldValues::default(),
+            sentry: None,
+        };
+        attrs.record(&mut data.fields);
+        data.sentry = match with_sentry_parent(&span, &data.hub, |parent| {
+            spans::start_child(parent, metadata, &data.fields)
         }) {
             // A traced ancestor under this hub: the hub had an enabled
             // client when the trace began.
             Some(child) => Some(child),
-            None if hub.is_active() => spans::start_root(&hub, metadata, &fields.values, || {
-                call_guarded(
-                    "the tracing transaction filter",
-                    Some(&self.warned_panic),
-                    || (self.transaction_filter)(metadata),
-                )
-                .unwrap_or(false)
-            }),
-            None => return,
+            None => {
+                let Some(client) = data.hub.client().filter(|c| c.is_enabled()) else {
+                    return;
+                };
+                spans::start_root(&data.hub, &client, metadata, &data.fields, || {
+                    call_guarded(
+                        "the tracing transaction filter",
+                        Some(&self.warned_panic),
+                        || (self.transaction_filter)(metadata),
+                    )
+                    .unwrap_or(false)
+                })
+            }
         };
-        span.extensions_mut().insert(SpanData {
-            hub,
-            fields: fields.values,
-            sentry,
-        });
+        span.extensions_mut().insert(data);
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -439,12 +444,12 @@ where
         };
         let mut extensions = span.extensions_mut();
         if let Some(data) = extensions.get_mut::<SpanData>() {
-            let mut fields = Fields::for_span();
+            let mut fields = FieldValues::default();
             values.record(&mut fields);
             if let Some(sentry) = &data.sentry {
-                spans::set_data(sentry, &fields.values);
+                spans::set_data(sentry, &fields);
             }
-            data.fields.merge(fields.values);
+            data.fields.merge(fields);
         }
     }
 

@@ -8,7 +8,7 @@ use tracing_core::Metadata;
 use tracing_core::Subscriber;
 use tracing_subscriber::Registry;
 use tracing_subscriber::registry::LookupSpan;
-use vigil_core::{Hub, TransactionContext, TransactionOrSpan};
+use vigil_core::{Client, Hub, TransactionContext, TransactionOrSpan};
 
 use crate::layer::SpanData;
 use crate::visit::{FieldValue, FieldValues};
@@ -64,18 +64,19 @@ pub(crate) fn start_child(
 }
 
 /// Starts the Sentry span of a new `tracing` span created under `hub`
-/// that has no traced ancestor there: a child of the hub's current span
-/// (the request's transaction, say), else, when `roots` accepts the span,
-/// a transaction continuing the hub's trace. `None` when tracing is off
-/// for the hub's client, or for a root span that starts no transaction.
+/// (whose enabled client is `client`) that has no traced ancestor there: a
+/// child of the hub's current span (the request's transaction, say), else,
+/// when `roots` accepts the span, a transaction continuing the hub's
+/// trace. `None` when tracing is off for the client, or for a root span
+/// that starts no transaction.
 pub(crate) fn start_root(
     hub: &Hub,
+    client: &Client,
     metadata: &Metadata<'_>,
     fields: &FieldValues,
     roots: impl FnOnce() -> bool,
 ) -> Option<TransactionOrSpan> {
-    let client = hub.client()?;
-    if !client.is_enabled() || !client.options().is_tracing_enabled() {
+    if !client.options().is_tracing_enabled() {
         return None;
     }
     if let Some(parent) = hub.current_span() {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::error::Error;
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use smallvec::SmallVec;
 use smol_str::{SmolStr, SmolStrBuilder};
@@ -57,7 +57,13 @@ impl FieldValue {
 pub(crate) struct FieldValues(SmallVec<[(&'static str, FieldValue); 4]>);
 
 impl FieldValues {
-    /// Sets `name` to `value`.
+    /// Adds `name` with `value`: for the first recording of a span's or an
+    /// event's fields, where each field comes once.
+    fn push(&mut self, name: &'static str, value: FieldValue) {
+        self.0.push((name, value));
+    }
+
+    /// Sets `name` to `value`, replacing an earlier value.
     pub(crate) fn set(&mut self, name: &'static str, value: FieldValue) {
         match self.0.iter_mut().find(|(n, _)| *n == name) {
             Some((_, old)) => *old = value,
@@ -135,29 +141,100 @@ impl Fields {
         }
     }
 
-    /// Fields of a span.
-    pub(crate) fn for_span() -> Fields {
-        Fields::default()
-    }
-
     fn insert(&mut self, field: &Field, value: FieldValue) {
         if self.take_message && field.name() == "message" {
             self.message = Some(value.into_text());
         } else {
-            self.values.set(field.name(), value);
+            self.values.push(field.name(), value);
         }
+    }
+}
+
+/// The typed value of each kind of field.
+mod typed {
+    use super::{FieldValue, SmolStr, fmt, text};
+    use std::error::Error;
+    use std::fmt::Write as _;
+
+    pub(super) fn f64(value: f64) -> FieldValue {
+        // JSON has no NaN or infinities: those are sent as text.
+        if value.is_finite() {
+            FieldValue::F64(value)
+        } else {
+            text(|out| write!(out, "{value}"))
+        }
+    }
+
+    pub(super) fn i128(value: i128) -> FieldValue {
+        match i64::try_from(value) {
+            Ok(v) => FieldValue::I64(v),
+            Err(_) => text(|out| write!(out, "{value}")),
+        }
+    }
+
+    pub(super) fn u128(value: u128) -> FieldValue {
+        match u64::try_from(value) {
+            Ok(v) => FieldValue::U64(v),
+            Err(_) => text(|out| write!(out, "{value}")),
+        }
+    }
+
+    pub(super) fn str(value: &str) -> FieldValue {
+        FieldValue::Text(SmolStr::new(value))
+    }
+
+    pub(super) fn error(value: &(dyn Error + 'static)) -> FieldValue {
+        text(|out| write!(out, "{value}"))
+    }
+
+    pub(super) fn debug(value: &dyn fmt::Debug) -> FieldValue {
+        text(|out| write!(out, "{value:?}"))
+    }
+}
+
+/// A span's fields are recorded straight into its values (each field of
+/// a callsite comes once; [`FieldValues::merge`] adds later recordings).
+impl Visit for FieldValues {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.push(field.name(), typed::f64(value));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.push(field.name(), FieldValue::I64(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.push(field.name(), FieldValue::U64(value));
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.push(field.name(), typed::i128(value));
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.push(field.name(), typed::u128(value));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.push(field.name(), FieldValue::Bool(value));
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.push(field.name(), typed::str(value));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
+        self.push(field.name(), typed::error(value));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.push(field.name(), typed::debug(value));
     }
 }
 
 impl Visit for Fields {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        // JSON has no NaN or infinities: those are sent as text.
-        let value = if value.is_finite() {
-            FieldValue::F64(value)
-        } else {
-            text(|out| write!(out, "{value}"))
-        };
-        self.insert(field, value);
+        self.insert(field, typed::f64(value));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
@@ -169,19 +246,11 @@ impl Visit for Fields {
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
-        let value = match i64::try_from(value) {
-            Ok(v) => FieldValue::I64(v),
-            Err(_) => text(|out| write!(out, "{value}")),
-        };
-        self.insert(field, value);
+        self.insert(field, typed::i128(value));
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
-        let value = match u64::try_from(value) {
-            Ok(v) => FieldValue::U64(v),
-            Err(_) => text(|out| write!(out, "{value}")),
-        };
-        self.insert(field, value);
+        self.insert(field, typed::u128(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
@@ -189,17 +258,17 @@ impl Visit for Fields {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.insert(field, FieldValue::Text(SmolStr::new(value)));
+        self.insert(field, typed::str(value));
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
         if self.want_exception && self.exception.is_none() {
             self.exception = Some(vigil_core::event_from_error(value).exception);
         }
-        self.insert(field, text(|out| write!(out, "{value}")));
+        self.insert(field, typed::error(value));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.insert(field, text(|out| write!(out, "{value:?}")));
+        self.insert(field, typed::debug(value));
     }
 }
