@@ -113,6 +113,23 @@ impl Spool {
         })
     }
 
+    /// Moves aside a file found too large to be one of the spool's (never
+    /// read, not locked: nothing in it is trusted), counted as one
+    /// `internal_sdk_error` item.
+    pub(super) fn quarantine_unread(&self, name: &str) {
+        vigil_core::vigil_debug!(
+            "stored file {name} is larger than the disk queue's max_bytes; moved to {CORRUPT_DIR}/ unread (counted as internal_sdk_error)"
+        );
+        self.move_aside(&self.dir.join(name), name);
+        let category = if super::naming::names_an_event(name) {
+            DataCategory::Error
+        } else {
+            DataCategory::Default
+        };
+        self.recorder
+            .record(DiscardReason::InternalSdkError, category, 1);
+    }
+
     /// Moves a corrupt file into `corrupt/`, keeping at most
     /// [`MAX_CORRUPT`] files there.
     fn move_aside(&self, path: &Path, name: &str) {
@@ -162,15 +179,21 @@ impl Claimed {
         self.entry.items.take()
     }
 
-    /// Reads and parses the file.
+    /// Reads and parses the file: at most the spool's `max_bytes` are
+    /// read, and a longer file is refused unread (whatever its size claims
+    /// to be, the file is read through a bound).
     pub(crate) fn envelope(&mut self) -> Result<Envelope, String> {
         let Some(file) = self.file.as_mut() else {
             return Err("already handled".into());
         };
+        let limit = self.spool.options.max_bytes;
         let mut bytes = Vec::new();
         file.seek(SeekFrom::Start(0))
-            .and_then(|_| file.read_to_end(&mut bytes))
+            .and_then(|_| file.take(limit.saturating_add(1)).read_to_end(&mut bytes))
             .map_err(|e| e.to_string())?;
+        if bytes.len() as u64 > limit {
+            return Err(format!("larger than the disk queue's max_bytes ({limit})"));
+        }
         Envelope::from_slice(&bytes).map_err(|e| e.to_string())
     }
 

@@ -14,9 +14,38 @@ pub(super) const SUFFIX: &str = ".envelope";
 /// Temporary files older than this are left-overs of a crash: removed.
 const STALE_TEMP: Duration = Duration::from_secs(10 * 60);
 
+/// Whether `name` follows the spool's naming scheme
+/// (`<16 digits>-<8 hex digits>-<10 digits>-<e|x>.envelope`). Files named
+/// otherwise are not the spool's: it never reads, sends, moves or deletes
+/// them.
+pub(super) fn is_envelope_name(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(SUFFIX) else {
+        return false;
+    };
+    let mut parts = stem.split('-');
+    let mut next = |len: usize, valid: fn(u8) -> bool| {
+        parts
+            .next()
+            .is_some_and(|part| part.len() == len && part.bytes().all(valid))
+    };
+    next(16, |b| b.is_ascii_digit())
+        && next(8, |b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && next(10, |b| b.is_ascii_digit())
+        && next(1, |b| b == b'e' || b == b'x')
+        && parts.next().is_none()
+}
+
+/// Whether `name` is one of the spool's temporary files
+/// (`.<envelope name>.tmp`).
+fn is_temp_name(name: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+        .is_some_and(is_envelope_name)
+}
+
 /// Whether the file `name` holds an envelope with an event (its `kind` is
 /// `e`).
-fn names_an_event(name: &str) -> bool {
+pub(super) fn names_an_event(name: &str) -> bool {
     name.ends_with(&format!("-e{SUFFIX}"))
 }
 
@@ -59,7 +88,7 @@ impl Spool {
                 continue;
             }
             if name.starts_with('.') {
-                if name.ends_with(".tmp")
+                if is_temp_name(&name)
                     && meta
                         .modified()
                         .ok()
@@ -70,14 +99,22 @@ impl Spool {
                 }
                 continue;
             }
-            if name.ends_with(SUFFIX) {
+            if is_envelope_name(&name) {
                 found.push((name, meta.len()));
             }
         }
+        let mut oversized = Vec::new();
         {
             let mut index = self.lock();
             for (name, size) in found {
                 if index.pending.contains_key(&name) || index.in_flight.contains_key(&name) {
+                    continue;
+                }
+                // Larger than the spool ever writes (a file damaged, or
+                // sparse): never read, and never a reason to evict the
+                // real backlog.
+                if size > self.options.max_bytes {
+                    oversized.push(name);
                     continue;
                 }
                 let has_event = names_an_event(&name);
@@ -92,6 +129,36 @@ impl Spool {
                 );
             }
         }
+        for name in oversized {
+            self.quarantine_unread(&name);
+        }
         self.make_room(0, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_spools_own_names_are_recognised() {
+        let ours = "0001733412345678-0a1b2c3d-0000000042-e.envelope";
+        assert!(is_envelope_name(ours));
+        assert!(is_envelope_name(&ours.replace("-e.", "-x.")));
+        assert!(is_temp_name(&format!(".{ours}.tmp")));
+        for other in [
+            "notes.envelope",
+            "0001733412345678-0a1b2c3d-0000000042-e.envelope.bak",
+            "0001733412345678-0A1B2C3D-0000000042-e.envelope",
+            "0001733412345678-0a1b2c3d-0000000042-q.envelope",
+            "0001733412345678-0a1b2c3d-42-e.envelope",
+            "0001733412345678-0a1b2c3d-0000000042-e-x.envelope",
+            "../0001733412345678-0a1b2c3d-0000000042-e.envelope",
+        ] {
+            assert!(!is_envelope_name(other), "{other}");
+        }
+        for other in [".other.tmp", ".0001733412345678.tmp", ".x.envelope.tmp"] {
+            assert!(!is_temp_name(other), "{other}");
+        }
     }
 }

@@ -224,12 +224,12 @@ fn corrupt_files_are_moved_aside_and_counted() {
         .unwrap();
     // Older than the good file, so read first.
     fs::write(
-        dir.join(format!("0000000000000001-t-0000000000-e{SUFFIX}")),
+        dir.join(format!("0000000000000001-0000000f-0000000000-e{SUFFIX}")),
         b"{\"event_id\":",
     )
     .unwrap();
     fs::write(
-        dir.join(format!("0000000000000002-t-0000000000-x{SUFFIX}")),
+        dir.join(format!("0000000000000002-0000000f-0000000000-x{SUFFIX}")),
         b"{}\n{\"type\":\"event\",\"length\":100}\n{}",
     )
     .unwrap();
@@ -259,7 +259,7 @@ fn corrupt_dir_keeps_the_newest_hundred() {
     let dir = tmp.path();
     for i in 0..(MAX_CORRUPT + 5) {
         fs::write(
-            dir.join(format!("{i:016}-t-0000000000-x{SUFFIX}")),
+            dir.join(format!("{i:016}-0000000f-0000000000-x{SUFFIX}")),
             b"not an envelope",
         )
         .unwrap();
@@ -272,7 +272,7 @@ fn corrupt_dir_keeps_the_newest_hundred() {
     assert_eq!(corrupt(dir), MAX_CORRUPT);
     assert!(
         !dir.join(CORRUPT_DIR)
-            .join(format!("{:016}-t-0000000000-x{SUFFIX}", 0))
+            .join(format!("{:016}-0000000f-0000000000-x{SUFFIX}", 0))
             .exists()
     );
     assert_eq!(
@@ -287,20 +287,31 @@ fn corrupt_dir_keeps_the_newest_hundred() {
 fn stale_temp_files_are_removed_fresh_ones_kept() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let stale = dir.join(".old.envelope.tmp");
-    let fresh = dir.join(".new.envelope.tmp");
-    fs::write(&stale, b"x").unwrap();
-    fs::write(&fresh, b"x").unwrap();
-    File::options()
-        .write(true)
-        .open(&stale)
-        .unwrap()
-        .set_modified(SystemTime::now() - Duration::from_secs(3600))
-        .unwrap();
+    let stale = dir.join(format!(
+        ".0000000000000001-0000000f-0000000000-e{SUFFIX}.tmp"
+    ));
+    let fresh = dir.join(format!(
+        ".0000000000000002-0000000f-0000000000-e{SUFFIX}.tmp"
+    ));
+    // Not the spool's (another program's temporary file): never touched,
+    // however old.
+    let foreign = dir.join(".report.tmp");
+    for path in [&stale, &fresh, &foreign] {
+        fs::write(path, b"x").unwrap();
+    }
+    for path in [&stale, &foreign] {
+        File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(SystemTime::now() - Duration::from_secs(3600))
+            .unwrap();
+    }
     let spool = spool_in(dir, |o| o);
     spool.scan();
     assert!(!stale.exists());
     assert!(fresh.exists());
+    assert!(foreign.exists());
     assert_eq!(spool.len(), 0);
 }
 
@@ -380,7 +391,7 @@ proptest! {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
         let kind = if has_event { 'e' } else { 'x' };
-        fs::write(dir.join(format!("0000000000000001-t-0000000000-{kind}{SUFFIX}")), &contents).unwrap();
+        fs::write(dir.join(format!("0000000000000001-0000000f-0000000000-{kind}{SUFFIX}")), &contents).unwrap();
         let spool = spool_in(dir, |o| o);
         spool.scan();
         let parses = Envelope::from_slice(&contents);

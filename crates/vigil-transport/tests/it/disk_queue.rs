@@ -338,7 +338,8 @@ fn two_transports_sharing_a_directory_send_each_file_once() {
 fn corrupt_stored_files_are_moved_aside_and_counted() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(
-        tmp.path().join("0000000000000001-t-0000000000-e.envelope"),
+        tmp.path()
+            .join("0000000000000001-0000000f-0000000000-e.envelope"),
         b"{\"event_id\":\"truncated",
     )
     .unwrap();
@@ -364,6 +365,64 @@ fn corrupt_stored_files_are_moved_aside_and_counted() {
             .count(),
         1
     );
+}
+
+/// Size of the sparse file in [`files_that_are_not_the_spools_cost_nothing`].
+const SPARSE_BYTES: u64 = 64 << 30;
+
+/// Files the spool did not write: one named otherwise is never read, sent,
+/// moved or deleted; one named like the spool's but larger than
+/// `max_bytes` (here a sparse 64 GiB file, the newest name) is moved to
+/// `corrupt/` unread and counted, and evicts none of the real backlog.
+#[test]
+fn files_that_are_not_the_spools_cost_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let options = || {
+        fast_options().disk_queue_with(
+            DiskQueueOptions::new(dir)
+                .max_bytes(1 << 20)
+                .drain_interval(Duration::from_millis(1)),
+        )
+    };
+    let server = stopped_server();
+    let (client, transport) = http_client(&server.dsn(), ClientOptions::new(), options());
+    let ids = send_events(&transport, 5, "real");
+    assert!(transport.flush(FLUSH));
+    assert!(client.close(Some(FLUSH)));
+    assert_eq!(stored(dir), 5);
+
+    let huge = "9999999999999999-0000000f-0000000000-e.envelope";
+    std::fs::File::create(dir.join(huge))
+        .unwrap()
+        .set_len(SPARSE_BYTES)
+        .unwrap();
+    // A valid envelope, named to sort first: sent first, had the spool
+    // taken it for one of its own.
+    let foreign = dir.join("0000000000000000-exported.envelope");
+    std::fs::write(
+        &foreign,
+        event_envelope("not the spool's").to_vec().unwrap(),
+    )
+    .unwrap();
+
+    server.restart().unwrap();
+    let (client, transport) = http_client(&server.dsn(), ClientOptions::new(), options());
+    assert!(server.wait_for(DELIVERY, |r| distinct_delivered(r).len() == 5));
+    assert!(client.close(Some(FLUSH)));
+    assert_delivered_once(&server, &ids);
+    assert_eq!(distinct_delivered(&server.requests()).len(), 5);
+    let stats = transport.stats();
+    assert_eq!(
+        stats.dropped_count(DiscardReason::CacheOverflow, DataCategory::Error),
+        0
+    );
+    assert_eq!(
+        stats.dropped_count(DiscardReason::InternalSdkError, DataCategory::Error),
+        1
+    );
+    assert!(dir.join("corrupt").join(huge).exists());
+    assert!(foreign.exists());
 }
 
 #[test]
