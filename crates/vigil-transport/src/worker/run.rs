@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use vigil_core::protocol::DiscardReason;
 use vigil_core::{LossRecorder, call_guarded};
@@ -24,19 +24,22 @@ pub(super) fn run<H: Handler>(
 ) {
     let _finish = FinishGuard(Arc::clone(control));
     let mut last_task = Instant::now();
+    let mut hold = WakeHold::default();
     loop {
         // Background work that is due runs even while tasks keep coming.
-        if handler.next_wake().is_some_and(|at| at <= Instant::now()) {
-            call_guarded("transport background step", None, || {
+        let due = handler.next_wake().map(|at| hold.delay(at));
+        if due.is_some_and(|at| at <= Instant::now()) {
+            let done = call_guarded("transport background step", None, || {
                 handler.wake(control);
             });
+            hold.after(done.is_some(), Instant::now());
         }
         let now = Instant::now();
         let idle = handler.idle_interval();
         let until_idle = idle.map(|i| (last_task + i).saturating_duration_since(now));
         let until_wake = handler
             .next_wake()
-            .map(|at| at.saturating_duration_since(now));
+            .map(|at| hold.delay(at).saturating_duration_since(now));
         let timeout = match (until_idle, until_wake) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -87,6 +90,42 @@ pub(super) fn run<H: Handler>(
     }
 }
 
+/// The first pause after a background step panicked.
+const FIRST_HOLD: Duration = Duration::from_secs(1);
+/// The longest pause after background steps that keep panicking.
+const MAX_HOLD: Duration = Duration::from_secs(60);
+
+/// Keeps a background step that panicked from running again at once: a
+/// step that panics before it moves its own next wake (a stored file that
+/// breaks the sender, say) would otherwise run in a loop, a core at 100%
+/// and stderr flooded. The pause doubles while the step keeps panicking,
+/// up to [`MAX_HOLD`], and ends at its first success.
+#[derive(Debug, Default)]
+struct WakeHold {
+    /// No background step before this.
+    until: Option<Instant>,
+    /// The pause after the next panic.
+    next: Option<Duration>,
+}
+
+impl WakeHold {
+    /// When a step due at `at` may run.
+    fn delay(&self, at: Instant) -> Instant {
+        self.until.map_or(at, |until| at.max(until))
+    }
+
+    /// Records how the step that just ran ended.
+    fn after(&mut self, succeeded: bool, now: Instant) {
+        if succeeded {
+            *self = WakeHold::default();
+            return;
+        }
+        let pause = self.next.unwrap_or(FIRST_HOLD);
+        self.until = Some(now + pause);
+        self.next = Some(pause.saturating_mul(2).min(MAX_HOLD));
+    }
+}
+
 /// Empties the queue after a `Shutdown` task: whatever raced in behind it
 /// is kept by the handler or dropped and counted as `queue_overflow`
 /// before the last flush, so the final client report includes it. (A send
@@ -119,8 +158,8 @@ fn drain_at_shutdown<H: Handler>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::mpsc;
-    use std::time::Duration;
     use vigil_core::protocol::{DataCategory, Envelope, Event};
 
     use crate::loss::countable_items;
@@ -161,6 +200,57 @@ mod tests {
                 TestJob::Safe => panic!("boom at shutdown"),
             }
         }
+    }
+
+    /// A background step that is always due and always panics.
+    struct PanickingWake(Arc<AtomicUsize>);
+
+    impl Handler for PanickingWake {
+        type Job = TestJob;
+
+        fn handle(&mut self, _: TestJob, _: &Control) {}
+
+        fn next_wake(&self) -> Option<Instant> {
+            Some(Instant::now())
+        }
+
+        fn wake(&mut self, _: &Control) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            panic!("a background step that always fails");
+        }
+    }
+
+    /// Prints one expected panic message to stderr.
+    #[test]
+    fn a_background_step_that_panics_is_held_off_not_spun() {
+        let wakes = Arc::new(AtomicUsize::new(0));
+        let worker = Worker::spawn(4, LossRecorder::new(), PanickingWake(Arc::clone(&wakes)));
+        std::thread::sleep(Duration::from_millis(500));
+        // Tasks are still served meanwhile.
+        worker.send(TestJob::Safe);
+        assert!(worker.flush(Duration::from_secs(5)));
+        assert!(worker.shutdown(Duration::from_secs(5)));
+        assert_eq!(
+            wakes.load(Ordering::Relaxed),
+            1,
+            "run once, then held off for 1 s"
+        );
+    }
+
+    #[test]
+    fn the_hold_doubles_to_its_cap_and_ends_with_a_success() {
+        let mut hold = WakeHold::default();
+        let now = Instant::now();
+        assert_eq!(hold.delay(now), now);
+        let mut pauses = Vec::new();
+        for _ in 0..9 {
+            hold.after(false, now);
+            pauses.push(hold.delay(now) - now);
+        }
+        let secs: Vec<u64> = pauses.iter().map(Duration::as_secs).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        hold.after(true, now);
+        assert_eq!(hold.delay(now), now);
     }
 
     fn event(message: Option<&str>) -> Envelope {
