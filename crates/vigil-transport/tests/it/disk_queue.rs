@@ -425,6 +425,39 @@ fn files_that_are_not_the_spools_cost_nothing() {
     assert!(foreign.exists());
 }
 
+/// The reproduction of a stored file that parsed but could not be written
+/// back (a time beyond the year 9999 panicked the RFC 3339 writer, and the
+/// worker spun on the file): it is delivered like any other.
+#[test]
+fn a_stored_event_with_a_far_future_time_is_delivered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = "0123456789abcdef0123456789abcdef";
+    let payload = format!(
+        r#"{{"event_id":"{id}","message":"far","contexts":{{"app":{{"app_start_time":1e15}}}}}}"#
+    );
+    std::fs::write(
+        tmp.path()
+            .join("0000000000000001-0000000f-0000000000-e.envelope"),
+        format!("{{\"event_id\":\"{id}\"}}\n{{\"type\":\"event\"}}\n{payload}"),
+    )
+    .unwrap();
+    let server = LoopbackServer::start();
+    let (client, transport) = http_client(
+        &server.dsn(),
+        ClientOptions::new(),
+        disk_options(tmp.path()),
+    );
+    assert!(server.wait_for(DELIVERY, |r| distinct_delivered(r).len() == 1));
+    assert!(client.close(Some(FLUSH)));
+    assert_eq!(stored(tmp.path()), 0);
+    assert_eq!(
+        transport
+            .stats()
+            .total_dropped(DiscardReason::InternalSdkError),
+        0
+    );
+}
+
 #[test]
 fn the_count_bound_drops_the_oldest_as_cache_overflow() {
     let tmp = tempfile::tempdir().unwrap();
