@@ -162,6 +162,7 @@ impl HttpTransport {
         ctx: &TransportContext<'_>,
         options: HttpTransportOptions,
     ) -> Arc<HttpTransport> {
+        let options = options.normalized();
         let url = ctx.dsn.envelope_url();
         let shared = Arc::new(DeliveryState::default());
         let spool = options

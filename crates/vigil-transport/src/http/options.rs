@@ -37,20 +37,22 @@ use crate::{http::HttpTransport, spool::options::Durability};
 #[non_exhaustive]
 pub struct HttpTransportOptions {
     /// How long establishing a connection (name resolution, TCP, TLS, a
-    /// proxy's `CONNECT`) may take.
+    /// proxy's `CONNECT`) may take; clamped to 10 ms ..= 10 min.
     pub connect_timeout: Duration,
     /// How long one request may take in all, from connecting to reading the
-    /// response. A request that runs out of time is a network error.
+    /// response; clamped to 10 ms ..= 1 h. A request that runs out of time
+    /// is a network error.
     pub timeout: Duration,
     /// How many times an envelope is tried when the network fails
-    /// (connection refused or reset, timeout, name resolution); at least 1.
+    /// (connection refused or reset, timeout, name resolution); 1 ..= 100.
     /// HTTP error statuses are never retried.
     pub max_attempts: u32,
-    /// The pause before the first retry; it doubles for each further one.
+    /// The pause before the first retry (1 ms ..= 1 h); it doubles for each
+    /// further one.
     /// Each pause is jittered (between half and all of it) and never runs
     /// past the deadline of a pending flush or shutdown.
     pub initial_backoff: Duration,
-    /// The longest pause between two attempts.
+    /// The longest pause between two attempts (`initial_backoff` ..= 1 h).
     pub max_backoff: Duration,
     /// Use the proxy named by `ALL_PROXY`, `HTTPS_PROXY` or `HTTP_PROXY`
     /// (or their lowercase forms), except for the hosts in `NO_PROXY`.
@@ -142,6 +144,43 @@ impl HttpTransportOptions {
         self
     }
 
+    /// The options with every value brought into its bounds (see the
+    /// fields' docs), each change reported in debug output: a duration
+    /// too long to add to a clock reading, or zero where zero would make
+    /// every request fail or a loop spin, is clamped rather than allowed
+    /// to panic or spin later.
+    pub(crate) fn normalized(mut self) -> HttpTransportOptions {
+        self.connect_timeout = clamp(
+            "connect_timeout",
+            self.connect_timeout,
+            MIN_TIMEOUT,
+            MAX_CONNECT_TIMEOUT,
+        );
+        self.timeout = clamp("timeout", self.timeout, MIN_TIMEOUT, MAX_TIMEOUT);
+        if !(1..=MAX_ATTEMPTS).contains(&self.max_attempts) {
+            let attempts = self.max_attempts.clamp(1, MAX_ATTEMPTS);
+            vigil_core::vigil_debug!(
+                "max_attempts {} is out of bounds; using {attempts}",
+                self.max_attempts
+            );
+            self.max_attempts = attempts;
+        }
+        self.initial_backoff = clamp(
+            "initial_backoff",
+            self.initial_backoff,
+            MIN_BACKOFF,
+            MAX_BACKOFF,
+        );
+        self.max_backoff = clamp(
+            "max_backoff",
+            self.max_backoff,
+            self.initial_backoff,
+            MAX_BACKOFF,
+        );
+        self.disk_queue = self.disk_queue.map(DiskQueueOptions::normalized);
+        self
+    }
+
     /// The pause after failed attempt number `attempt` (1-based), before
     /// jitter: `initial_backoff * 2^(attempt - 1)`, capped.
     pub(crate) fn backoff_before_retry(&self, attempt: u32) -> Duration {
@@ -153,6 +192,28 @@ impl HttpTransportOptions {
             .unwrap_or(self.max_backoff)
             .min(self.max_backoff)
     }
+}
+
+/// The shortest request or connection timeout.
+const MIN_TIMEOUT: Duration = Duration::from_millis(10);
+/// The longest connection timeout.
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// The longest request timeout.
+const MAX_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+/// The most attempts per envelope.
+const MAX_ATTEMPTS: u32 = 100;
+/// The shortest pause between attempts.
+const MIN_BACKOFF: Duration = Duration::from_millis(1);
+/// The longest pause between attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(60 * 60);
+
+/// `value` clamped to `min..=max`, the change reported in debug output.
+pub(crate) fn clamp(name: &str, value: Duration, min: Duration, max: Duration) -> Duration {
+    let clamped = value.clamp(min, max.max(min));
+    if clamped != value {
+        vigil_core::vigil_debug!("{name} {value:?} is out of bounds; using {clamped:?}");
+    }
+    clamped
 }
 
 #[cfg(test)]

@@ -74,22 +74,51 @@ pub struct DiskQueueOptions {
     /// (or transports) may share it: each file is sent by one of them.
     pub dir: PathBuf,
     /// The most envelopes kept; when full, the oldest is deleted and its
-    /// items counted as `cache_overflow`. At least 1.
+    /// items counted as `cache_overflow`. At least 1 (0 counts as 1).
     pub max_count: usize,
     /// The most bytes kept (file contents), enforced like `max_count`. An
     /// envelope larger than this is not stored: it is sent as it would be
-    /// without a disk queue.
+    /// without a disk queue. At least 64 KiB (a smaller value counts as
+    /// 64 KiB).
     pub max_bytes: u64,
     /// When envelopes are written, and whether they are `fsync`ed.
     pub durability: Durability,
     /// The pause between two sends of stored envelopes while working
     /// through a backlog (stored at start-up, during an outage or because
     /// the in-memory queue was full). Envelopes captured while the server
-    /// is reachable are sent at once, not paced.
+    /// is reachable are sent at once, not paced. Clamped to 1 ms ..= 1 h.
     pub drain_interval: Duration,
 }
 
+/// The smallest `max_bytes`.
+const MIN_BYTES: u64 = 64 * 1024;
+/// The longest `drain_interval`.
+const MAX_DRAIN_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
 impl DiskQueueOptions {
+    /// The options brought into their bounds, each change reported in
+    /// debug output.
+    pub(crate) fn normalized(mut self) -> DiskQueueOptions {
+        if self.max_count == 0 {
+            vigil_core::vigil_debug!("disk queue max_count 0 is out of bounds; using 1");
+            self.max_count = 1;
+        }
+        if self.max_bytes < MIN_BYTES {
+            vigil_core::vigil_debug!(
+                "disk queue max_bytes {} is out of bounds; using {MIN_BYTES}",
+                self.max_bytes
+            );
+            self.max_bytes = MIN_BYTES;
+        }
+        self.drain_interval = crate::http::options::clamp(
+            "disk queue drain_interval",
+            self.drain_interval,
+            Duration::from_millis(1),
+            MAX_DRAIN_INTERVAL,
+        );
+        self
+    }
+
     /// The defaults (see the table above) with the queue in `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> DiskQueueOptions {
         DiskQueueOptions {

@@ -1,6 +1,7 @@
 //! Integration tests of the transports over real loopback sockets.
 
 mod disk_queue;
+mod extremes;
 mod file;
 mod fuzz;
 mod http;
