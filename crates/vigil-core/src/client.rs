@@ -121,7 +121,7 @@ impl Client {
             options.dsn.as_ref().map(|d| d.envelope_url()),
             transport.is_some()
         );
-        let dsn_header = options.dsn.as_ref().map(|d| d.to_string());
+        let dsn_header = options.dsn.as_ref().map(Dsn::to_public_string);
         let sdk_header = ClientSdkInfo {
             name: sdk.name.clone(),
             version: sdk.version.clone(),

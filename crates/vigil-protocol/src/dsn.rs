@@ -1,5 +1,6 @@
 //! DSN parsing and the `X-Sentry-Auth` header (`protocol.md` §1.1–1.3).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -271,6 +272,36 @@ impl Dsn {
         }
         header
     }
+}
+
+impl Dsn {
+    /// The DSN without its secret key: what envelope headers carry (the
+    /// secret goes in the `X-Sentry-Auth` header only, never into anything
+    /// stored or printed).
+    pub fn to_public_string(&self) -> String {
+        without_secret(&self.to_string()).into_owned()
+    }
+}
+
+/// `dsn` (a DSN's text) without the secret key of its user info, if it
+/// has one: `https://public:secret@host/1` → `https://public@host/1`.
+/// Text that is not a DSN is returned as it is.
+pub(crate) fn without_secret(dsn: &str) -> Cow<'_, str> {
+    let Some(scheme_end) = dsn.find("://").map(|i| i + 3) else {
+        return Cow::Borrowed(dsn);
+    };
+    let rest = &dsn[scheme_end..];
+    let authority = rest.find(['/', '?', '#']).map_or(rest, |end| &rest[..end]);
+    let Some(at) = authority.rfind('@') else {
+        return Cow::Borrowed(dsn);
+    };
+    let Some(colon) = authority[..at].find(':') else {
+        return Cow::Borrowed(dsn);
+    };
+    let mut public = String::with_capacity(dsn.len());
+    public.push_str(&dsn[..scheme_end + colon]);
+    public.push_str(&dsn[scheme_end + at..]);
+    Cow::Owned(public)
 }
 
 impl fmt::Display for Dsn {

@@ -11,15 +11,24 @@ use crate::sdk::ClientSdkInfo;
 use crate::trace::dynamic_sampling_context::DynamicSamplingContext;
 
 /// The first line of an envelope.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// The DSN's secret key (of a legacy `public:secret@` DSN) is never kept:
+/// it is dropped when headers are read, when they are written, and from
+/// their `Debug` output.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EnvelopeHeaders {
     /// The id of the event the envelope carries; required when it carries
     /// an event, a transaction or attachments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<EventId>,
-    /// The DSN the envelope is meant for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The DSN the envelope is meant for (without a secret key).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "public_dsn::serialize",
+        deserialize_with = "public_dsn::deserialize"
+    )]
     pub dsn: Option<String>,
     /// The SDK that wrote the envelope.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,4 +49,45 @@ pub struct EnvelopeHeaders {
     /// Header fields this version does not know; kept when reading.
     #[serde(flatten)]
     pub other: Map<String, Value>,
+}
+
+impl std::fmt::Debug for EnvelopeHeaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvelopeHeaders")
+            .field("event_id", &self.event_id)
+            .field("dsn", &self.dsn.as_deref().map(crate::dsn::without_secret))
+            .field("sdk", &self.sdk)
+            .field("sent_at", &self.sent_at)
+            .field("trace", &self.trace)
+            .field("other", &self.other)
+            .finish()
+    }
+}
+
+/// The `dsn` header without a secret key, in both directions.
+mod public_dsn {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::dsn::without_secret;
+
+    #[expect(
+        clippy::ref_option,
+        reason = "the signature serde's serialize_with asks for"
+    )]
+    pub(super) fn serialize<S: Serializer>(
+        dsn: &Option<String>,
+        out: S,
+    ) -> Result<S::Ok, S::Error> {
+        match dsn {
+            Some(dsn) => out.serialize_some(&*without_secret(dsn)),
+            None => out.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        input: D,
+    ) -> Result<Option<String>, D::Error> {
+        let dsn = Option::<String>::deserialize(input)?;
+        Ok(dsn.map(|dsn| without_secret(&dsn).into_owned()))
+    }
 }

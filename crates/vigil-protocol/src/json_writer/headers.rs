@@ -19,7 +19,11 @@ pub(super) fn write_envelope_headers<S: JsonSink>(headers: &EnvelopeHeaders, out
             .key(br#""event_id":"#)
             .verbatim_string(|| event_id.to_hex());
     }
-    fields.opt_string(br#""dsn":"#, &headers.dsn);
+    if let Some(dsn) = &headers.dsn {
+        fields
+            .key(br#""dsn":"#)
+            .string(&crate::dsn::without_secret(dsn));
+    }
     if let Some(sdk) = &headers.sdk {
         write_sdk(sdk, fields.key(br#""sdk":"#));
     }

@@ -1,7 +1,7 @@
 //! DSN parsing, URLs, the auth header, and property tests of the parser.
 
 use proptest::prelude::*;
-use vigil_protocol::{Dsn, DsnError, Scheme};
+use vigil_protocol::{Dsn, DsnError, Envelope, Scheme};
 
 fn dsn(s: &str) -> Dsn {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
@@ -333,6 +333,45 @@ fn arb_parts() -> impl Strategy<Value = Parts> {
             prefix,
             project,
         })
+}
+
+/// A legacy DSN's secret key is never stored or printed: not in the DSN
+/// envelopes carry, not when headers are written, read or debugged.
+#[test]
+fn the_secret_key_stays_out_of_envelopes() {
+    let dsn: Dsn = "https://public:s3cr3t@o1.ingest.example.com:8443/prefix/42"
+        .parse()
+        .unwrap();
+    assert_eq!(
+        dsn.to_public_string(),
+        "https://public@o1.ingest.example.com:8443/prefix/42"
+    );
+    assert!(dsn.auth_header("x").contains("sentry_secret=s3cr3t"));
+
+    let mut envelope = Envelope::new();
+    envelope.headers_mut().dsn = Some(dsn.to_string());
+    let written = String::from_utf8(envelope.to_vec().unwrap()).unwrap();
+    assert!(!written.contains("s3cr3t"), "{written}");
+    assert!(written.contains("https://public@o1.ingest.example.com:8443/prefix/42"));
+    assert!(!format!("{envelope:?}").contains("s3cr3t"));
+
+    let stored = format!(r#"{{"dsn":"{dsn}"}}"#);
+    let read = Envelope::from_slice(stored.as_bytes()).unwrap();
+    assert_eq!(
+        read.headers().dsn.as_deref(),
+        Some("https://public@o1.ingest.example.com:8443/prefix/42")
+    );
+    let header: serde_json::Value =
+        serde_json::to_value(read.headers()).unwrap();
+    assert!(!header.to_string().contains("s3cr3t"));
+
+    // Without a secret, or not a DSN: unchanged.
+    for text in ["https://public@host/1", "not a dsn", "https://host/a:b@c"] {
+        let mut envelope = Envelope::new();
+        envelope.headers_mut().dsn = Some(text.to_owned());
+        let back = Envelope::from_slice(&envelope.to_vec().unwrap()).unwrap();
+        assert_eq!(back.headers().dsn.as_deref(), Some(text));
+    }
 }
 
 proptest! {

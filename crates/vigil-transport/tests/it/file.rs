@@ -113,3 +113,48 @@ fn io_error_counts_internal_sdk_error() {
     );
     assert!(client.close(Some(FLUSH)));
 }
+
+/// A legacy DSN's secret key reaches neither the sink's files nor the
+/// disk queue's: both hold the DSN without it.
+#[test]
+fn the_dsn_secret_is_never_written_to_disk() {
+    let tmp = TempDir::new();
+    let sink = tmp.0.join("sink");
+    let client = Client::new(
+        ClientOptions::new()
+            .dsn("https://public:s3cr3t@example.invalid/1")
+            .unwrap()
+            .transport(vigil_transport::file_sink(&sink)),
+    );
+    client.capture_event(Event::default(), None);
+    assert!(client.close(Some(FLUSH)));
+
+    let queue = tmp.0.join("queue");
+    let server = vigil_test::LoopbackServer::start();
+    server.stop();
+    // The loopback server's DSN is a legacy one, `public:secret@`.
+    let client = Client::new(
+        ClientOptions::new()
+            .dsn(server.dsn().as_str())
+            .unwrap()
+            .transport(vigil_transport::HttpTransport::factory_with(
+                crate::fast_options().disk_queue(&queue),
+            )),
+    );
+    client.capture_event(Event::default(), None);
+    client.close(Some(FLUSH));
+
+    let mut files = 0;
+    for dir in [&sink, &queue] {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            if entry.path().is_file() {
+                files += 1;
+                let text = std::fs::read_to_string(entry.path()).unwrap();
+                assert!(text.contains("public@"), "{text}");
+                assert!(!text.contains("s3cr3t") && !text.contains(":secret@"), "{text}");
+            }
+        }
+    }
+    assert!(files >= 2, "one file in each directory");
+}
+
