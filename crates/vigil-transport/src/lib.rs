@@ -67,9 +67,11 @@
 //!
 //! Then every envelope is written to its own file in that directory
 //! (without `sent_at`) before it is sent, and the file is removed only
-//! when the server answered for good: `2xx`, or a rejection (`4xx`, `5xx`,
-//! counted as `send_error`; `429`, counted by the server). After a network
-//! failure (refused, reset, timeout, garbage) the file stays, the
+//! when the server answered for good: `2xx`, or a rejection (`4xx`, `5xx`
+//! other than `502`-`504`, counted as `send_error`; `429`, counted by the
+//! server). After a network failure (refused, reset, timeout, garbage), a
+//! `502`, `503` or `504` (a load balancer during an outage) or a redirect,
+//! the file stays, the
 //! transport stops sending new envelopes (it only stores them) and tries
 //! the oldest stored one now and then, with back-off up to
 //! [`max_backoff`](HttpTransportOptions::max_backoff). When the server
@@ -98,7 +100,7 @@
 //! An envelope larger than `max_bytes` is sent without being stored. A
 //! file that does not parse is moved into `corrupt/` (the newest 100 are
 //! kept) and counted as `internal_sdk_error`. Rate-limited items are still
-//! dropped before they are stored (`ratelimit_backoff`); `5xx` answers are
+//! dropped before they are stored (`ratelimit_backoff`); rejections are
 //! not retried (Sentry asks SDKs not to).
 //!
 //! # Feature flags

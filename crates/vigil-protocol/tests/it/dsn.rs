@@ -361,8 +361,7 @@ fn the_secret_key_stays_out_of_envelopes() {
         read.headers().dsn.as_deref(),
         Some("https://public@o1.ingest.example.com:8443/prefix/42")
     );
-    let header: serde_json::Value =
-        serde_json::to_value(read.headers()).unwrap();
+    let header: serde_json::Value = serde_json::to_value(read.headers()).unwrap();
     assert!(!header.to_string().contains("s3cr3t"));
 
     // Without a secret, or not a DSN: unchanged.

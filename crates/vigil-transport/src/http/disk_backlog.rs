@@ -4,9 +4,12 @@
 //!
 //! While the server is reachable ("online") a new envelope is stored and
 //! sent at once; the file is removed once the server answered for good.
-//! After a network failure the file stays and the backlog goes offline:
-//! new envelopes are only stored, and the oldest stored one is tried now
-//! and then (a probe), with back-off up to `max_backoff`. An answer brings
+//! After a network failure, or an outage status (`502`, `503`, `504`, a
+//! redirect), the file stays and the backlog goes offline: new envelopes
+//! are only stored, and the oldest stored one is tried now and then (a
+//! probe), the pause doubling from `initial_backoff` up to
+//! [`MAX_PROBE_INTERVAL`], jittered (so a fleet of processes spreads its
+//! probes), and never shorter than the server's `Retry-After`. An answer brings
 //! it back online; then, and at start-up, the directory is read again and
 //! stored envelopes are sent oldest first, `drain_interval` apart, pausing
 //! while rate limits hold.
@@ -29,6 +32,12 @@ const RESCAN_INTERVAL: Duration = Duration::from_secs(30);
 /// While the server is unreachable, it is tried at most this often, even
 /// with a zero back-off.
 const MIN_PROBE_INTERVAL: Duration = Duration::from_millis(10);
+/// While the server is unreachable, the pause between probes grows up to
+/// this.
+pub(crate) const MAX_PROBE_INTERVAL: Duration = Duration::from_secs(5 * 60);
+/// A `Retry-After` on an outage status holds the probes back at most this
+/// long.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60 * 60);
 
 /// What the worker of a transport with a disk queue is given.
 #[derive(Debug)]
@@ -73,7 +82,7 @@ pub(crate) struct DiskBacklog {
     /// The next backlog send (or probe, while offline) is not before this.
     next_drain: Instant,
     /// The pause before the next probe; doubles while offline, up to
-    /// `max_backoff`.
+    /// [`MAX_PROBE_INTERVAL`].
     probe_backoff: Duration,
 }
 
@@ -155,10 +164,11 @@ impl DiskBacklog {
             self.sender
                 .deliver_with_due_report(envelope, Instant::now(), attempts, control);
         if !delivery.reached_server() {
+            let retry_after = delivery.retry_after();
             self.sender.defer(delivery);
             vigil_core::vigil_debug!("envelope kept in the disk queue ({})", claimed.name());
             claimed.release();
-            self.went_offline();
+            self.went_offline(retry_after);
             return false;
         }
         claimed.complete();
@@ -167,16 +177,17 @@ impl DiskBacklog {
         true
     }
 
-    /// A request failed on the network: probe later, backing off.
-    fn went_offline(&mut self) {
+    /// A request failed on the network, or the server is in an outage:
+    /// probe later, backing off, and not before `retry_after`.
+    fn went_offline(&mut self, retry_after: Option<Duration>) {
         let options = self.sender.options();
         self.probe_backoff = if self.online {
             options.initial_backoff
         } else {
             self.probe_backoff
                 .checked_mul(2)
-                .unwrap_or(options.max_backoff)
-                .min(options.max_backoff)
+                .unwrap_or(MAX_PROBE_INTERVAL)
+                .min(MAX_PROBE_INTERVAL)
         };
         if self.online {
             vigil_core::vigil_debug!(
@@ -184,7 +195,11 @@ impl DiskBacklog {
             );
         }
         self.online = false;
-        self.next_drain = Instant::now() + jitter(self.probe_backoff).max(MIN_PROBE_INTERVAL);
+        let pause = jitter(self.probe_backoff)
+            .max(MIN_PROBE_INTERVAL)
+            .max(retry_after.unwrap_or_default().min(MAX_RETRY_AFTER));
+        let now = Instant::now();
+        self.next_drain = now.checked_add(pause).unwrap_or(now + MAX_PROBE_INTERVAL);
     }
 
     /// A request reached the server: send new envelopes at once again and

@@ -122,7 +122,8 @@ impl HttpTransportOptions {
     ///
     /// Every envelope is then written to a file before it is sent, and the
     /// file is removed only once the server accepted or rejected it for
-    /// good (`2xx`, `4xx`, `5xx`): after a network failure it stays, and is
+    /// good (`2xx`, `4xx`, `5xx` but `502`-`504`): after a network failure,
+    /// an outage status (`502`, `503`, `504`) or a redirect it stays, and is
     /// sent when the server is reachable again or the next time the program
     /// starts with the same directory. See the crate docs, *Disk queue*.
     ///

@@ -4,7 +4,7 @@
 //! rate limits applied, the status sorted into an [`Outcome`].
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use vigil_core::TransportContext;
 use vigil_core::protocol::{Envelope, EnvelopeItem};
@@ -13,6 +13,7 @@ use crate::http::agent::{Failure, build_agent, classify};
 use crate::http::backoff::jitter;
 use crate::http::gzip::Gzipper;
 use crate::http::options::HttpTransportOptions;
+use crate::rate_limit::parse_retry_after;
 use crate::stats::DeliveryState;
 use crate::worker::control::Control;
 
@@ -29,7 +30,15 @@ pub(crate) enum Outcome {
     Accepted,
     /// `429`: the server counted the items already.
     RateLimited,
-    /// Another error status.
+    /// `502`, `503`, `504` or a redirect: the server, or a load balancer or
+    /// proxy in front of it, is not serving now. Not the envelope's fault:
+    /// a disk queue keeps it and tries again later, after `Retry-After`
+    /// when the answer had one.
+    Unavailable {
+        /// The answer's `Retry-After`, if it had a valid one.
+        retry_after: Option<Duration>,
+    },
+    /// Another error status: the server refused the envelope for good.
     Rejected,
     /// The network failed (after retries).
     NetworkError,
@@ -173,6 +182,21 @@ impl EnvelopePoster {
                     self.shared.limits().active(Instant::now())
                 );
                 Outcome::RateLimited
+            }
+            300..=399 | 502..=504 => {
+                vigil_core::vigil_debug!(
+                    "envelope {} not taken: the server answered {status} (unavailable{})",
+                    describe(envelope),
+                    retry_after
+                        .as_deref()
+                        .map(|after| format!(", Retry-After: {after}"))
+                        .unwrap_or_default()
+                );
+                Outcome::Unavailable {
+                    retry_after: retry_after
+                        .as_deref()
+                        .and_then(|v| parse_retry_after(v, SystemTime::now())),
+                }
             }
             _ => {
                 if vigil_core::__private::debug_enabled() {

@@ -40,10 +40,23 @@ pub(crate) struct Delivery {
 }
 
 impl Delivery {
-    /// Whether the server answered (with any status); `false` after a
-    /// network failure.
+    /// Whether the server answered for good (with a status other than
+    /// those of an outage); `false` after a network failure or a `502`,
+    /// `503`, `504` or redirect.
     pub(crate) fn reached_server(&self) -> bool {
-        self.outcome != Outcome::NetworkError
+        !matches!(
+            self.outcome,
+            Outcome::NetworkError | Outcome::Unavailable { .. }
+        )
+    }
+
+    /// How long the server asked to be left alone (`Retry-After` on an
+    /// outage status).
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
+        match self.outcome {
+            Outcome::Unavailable { retry_after } => retry_after,
+            _ => None,
+        }
     }
 }
 
@@ -171,7 +184,9 @@ impl HttpSender {
                 return;
             }
             Outcome::RateLimited => None,
-            Outcome::Rejected => Some(DiscardReason::SendError),
+            // Without a disk queue nothing can wait for the outage to end;
+            // the protocol asks not to retry error statuses.
+            Outcome::Rejected | Outcome::Unavailable { .. } => Some(DiscardReason::SendError),
             Outcome::NetworkError => Some(DiscardReason::NetworkError),
             Outcome::Internal => Some(DiscardReason::InternalSdkError),
         };

@@ -458,6 +458,67 @@ fn a_stored_event_with_a_far_future_time_is_delivered() {
     );
 }
 
+/// A load balancer in an outage (`502`, `503`, `504`) or a redirect does
+/// not delete the backlog: the files stay, the queue backs off (not before
+/// a `503`'s `Retry-After`), and everything is delivered once the server
+/// answers again.
+#[test]
+fn outage_statuses_keep_the_backlog() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = LoopbackServer::start();
+    server.script([
+        Reply::status(503).header("Retry-After", "1"),
+        Reply::status(502),
+        Reply::status(504),
+        Reply::status(302).header("Location", "http://127.0.0.1:9/"),
+        Reply::status(307).header("Location", "http://127.0.0.1:9/"),
+    ]);
+    let (client, transport) = http_client(
+        &server.dsn(),
+        ClientOptions::new(),
+        disk_options(tmp.path()),
+    );
+    let ids = send_events(&transport, 3, "outage");
+    assert!(server.wait_for(DELIVERY, |r| distinct_delivered(r).len() == 3));
+    assert!(client.close(Some(FLUSH)));
+    assert_delivered_once(&server, &ids);
+    assert_eq!(stored(tmp.path()), 0);
+    let stats = transport.stats();
+    assert_eq!(stats.total_dropped(DiscardReason::SendError), 0);
+    let requests = server.requests();
+    assert_eq!(
+        requests
+            .iter()
+            .map(|r| r.status)
+            .take(5)
+            .collect::<Vec<_>>(),
+        [503, 502, 504, 302, 307]
+    );
+    // The request after the 503 waited for its Retry-After.
+    let waited = requests[1].received_at - requests[0].received_at;
+    assert!(waited >= Duration::from_millis(950), "{waited:?}");
+}
+
+/// Without a disk queue an outage status is final, as the protocol asks:
+/// counted as `send_error`, not retried.
+#[test]
+fn without_a_disk_queue_an_outage_status_is_counted() {
+    let server = LoopbackServer::start();
+    server.script([Reply::status(503)]);
+    let (client, transport) = http_client(&server.dsn(), ClientOptions::new(), fast_options());
+    send_events(&transport, 1, "lost");
+    assert!(client.close(Some(FLUSH)));
+    let with_events =
+        server.with_requests(|r| r.iter().filter(|r| !r.event_ids().is_empty()).count());
+    assert_eq!(with_events, 1, "not retried");
+    assert_eq!(
+        transport
+            .stats()
+            .dropped_count(DiscardReason::SendError, DataCategory::Error),
+        1
+    );
+}
+
 #[test]
 fn the_count_bound_drops_the_oldest_as_cache_overflow() {
     let tmp = tempfile::tempdir().unwrap();

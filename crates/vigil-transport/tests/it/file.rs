@@ -151,10 +151,12 @@ fn the_dsn_secret_is_never_written_to_disk() {
                 files += 1;
                 let text = std::fs::read_to_string(entry.path()).unwrap();
                 assert!(text.contains("public@"), "{text}");
-                assert!(!text.contains("s3cr3t") && !text.contains(":secret@"), "{text}");
+                assert!(
+                    !text.contains("s3cr3t") && !text.contains(":secret@"),
+                    "{text}"
+                );
             }
         }
     }
     assert!(files >= 2, "one file in each directory");
 }
-
