@@ -57,7 +57,7 @@
 //!
 //! ```
 //! use vigil_transport::{HttpTransport, HttpTransportOptions};
-//! # let dir = std::env::temp_dir().join("vigil-doc-disk-queue");
+//! # let dir = "/var/lib/my-app/vigil";
 //! let options = vigil_core::ClientOptions::new()
 //!     .dsn("https://public@example.invalid/1")?
 //!     .transport(HttpTransport::factory_with(HttpTransportOptions::new().disk_queue(&dir)));

@@ -42,12 +42,15 @@
 //! - [`store`], writing a file, and making room when the queue is full;
 //! - [`claim`], locking a file to send it (or to drop it), and what
 //!   happens to it afterwards;
+//! - [`trust`], whether the directory may be used, and opening files in it
+//!   safely;
 //! - here, the index of known files shared by all of them.
 
 pub(crate) mod claim;
 mod naming;
 pub(crate) mod options;
 mod store;
+pub(crate) mod trust;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -117,8 +120,11 @@ pub(crate) struct Spool {
     tag: String,
     /// Counts the files this spool writes: part of their names.
     seq: AtomicU64,
-    /// The directory was created (or found).
+    /// The directory was created (or found) and may be used.
     dir_ready: AtomicBool,
+    /// The directory may not be used (see [`trust`]): nothing is stored in
+    /// it or read from it.
+    refused: AtomicBool,
     index: Mutex<Index>,
 }
 
@@ -137,8 +143,27 @@ impl Spool {
             tag,
             seq: AtomicU64::new(0),
             dir_ready: AtomicBool::new(false),
+            refused: AtomicBool::new(false),
             index: Mutex::new(Index::default()),
         })
+    }
+
+    /// Stops using a directory that cannot be trusted, saying why once on
+    /// stderr: envelopes are then sent as without a disk queue.
+    fn refuse(&self, why: &trust::Untrusted) {
+        if !self
+            .refused
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            eprintln!(
+                "[vigil] disk queue not used: {why}; envelopes are sent without it (kept in memory only)"
+            );
+        }
+    }
+
+    /// Whether the directory was refused.
+    pub(crate) fn is_refused(&self) -> bool {
+        self.refused.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The index, locked.

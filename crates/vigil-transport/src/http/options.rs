@@ -127,11 +127,17 @@ impl HttpTransportOptions {
     /// sent when the server is reachable again or the next time the program
     /// starts with the same directory. See the crate docs, *Disk queue*.
     ///
+    /// On Unix the directory is created private to the process's user
+    /// (`0700`, files `0600`); an existing one that belongs to another user
+    /// or that group or others can write is not used (a message on stderr
+    /// says why) and envelopes are sent as without a disk queue.
+    ///
     /// ```
     /// use vigil_transport::{HttpTransport, HttpTransportOptions};
-    /// let dir = std::env::temp_dir().join("my-app-vigil-queue");
+    /// // A directory of the service's own, not the shared temp dir: the
+    /// // queue refuses one that other users can write.
     /// let options = vigil_core::ClientOptions::new().transport(HttpTransport::factory_with(
-    ///     HttpTransportOptions::new().disk_queue(dir),
+    ///     HttpTransportOptions::new().disk_queue("/var/lib/my-app/vigil"),
     /// ));
     /// # let _ = options;
     /// ```

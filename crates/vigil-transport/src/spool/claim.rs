@@ -2,14 +2,14 @@
 //! so that of several processes sharing the directory one handles it, and
 //! what becomes of a claimed file (removed, moved aside, or put back).
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use vigil_core::protocol::{DataCategory, DiscardReason, Envelope};
 
-use crate::spool::{Entry, Spool};
+use crate::spool::{Entry, Spool, trust};
 
 /// The sub-directory corrupt files are moved into.
 pub(super) const CORRUPT_DIR: &str = "corrupt";
@@ -76,7 +76,8 @@ impl Spool {
     /// is forgotten (gone, or another sender holds it and will remove it).
     pub(super) fn open_claimed(self: &Arc<Self>, name: String, entry: Entry) -> Option<Claimed> {
         let path = self.dir.join(&name);
-        let file = match OpenOptions::new().read(true).write(true).open(&path) {
+        // Never through a link planted under the file's name.
+        let file = match trust::open_stored(&path) {
             Ok(file) => file,
             Err(e) => {
                 if e.kind() != io::ErrorKind::NotFound {
@@ -132,17 +133,35 @@ impl Spool {
 
     /// Moves a corrupt file into `corrupt/`, keeping at most
     /// [`MAX_CORRUPT`] files there.
+    /// `corrupt/` must be a real directory of this user (a link planted
+    /// there would have files moved, and old ones deleted, elsewhere);
+    /// only files named by the spool's scheme are ever deleted from it.
     fn move_aside(&self, path: &Path, name: &str) {
         let corrupt = self.dir.join(CORRUPT_DIR);
+        let usable = match trust::prepare_dir(&corrupt) {
+            Ok(Ok(())) if trust::is_real_dir(&corrupt) => Ok(()),
+            Ok(Ok(())) => Err(format!("{} is a link", corrupt.display())),
+            Ok(Err(why)) => Err(why.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
         let moved =
-            fs::create_dir_all(&corrupt).and_then(|()| fs::rename(path, corrupt.join(name)));
+            usable.and_then(|()| fs::rename(path, corrupt.join(name)).map_err(|e| e.to_string()));
         if let Err(e) = moved {
             vigil_core::vigil_debug!("cannot move {} aside ({e}); removing it", path.display());
             let _ = fs::remove_file(path);
             return;
         }
         if let Ok(listing) = fs::read_dir(&corrupt) {
-            let mut names: Vec<_> = listing.flatten().map(|e| e.path()).collect();
+            let mut names: Vec<_> = listing
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .filter(|e| {
+                    e.file_name()
+                        .to_str()
+                        .is_some_and(super::naming::is_envelope_name)
+                })
+                .map(|e| e.path())
+                .collect();
             if names.len() > MAX_CORRUPT {
                 names.sort();
                 for old in &names[..names.len() - MAX_CORRUPT] {

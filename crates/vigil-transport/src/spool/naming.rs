@@ -18,7 +18,7 @@ const STALE_TEMP: Duration = Duration::from_secs(10 * 60);
 /// (`<16 digits>-<8 hex digits>-<10 digits>-<e|x>.envelope`). Files named
 /// otherwise are not the spool's: it never reads, sends, moves or deletes
 /// them.
-pub(super) fn is_envelope_name(name: &str) -> bool {
+pub(crate) fn is_envelope_name(name: &str) -> bool {
     let Some(stem) = name.strip_suffix(SUFFIX) else {
         return false;
     };
@@ -64,6 +64,15 @@ impl Spool {
     /// files left by a crash long ago are removed. Then the bounds are
     /// enforced. A missing directory is an empty queue.
     pub(crate) fn scan(self: &Arc<Self>) {
+        if self.is_refused() {
+            return;
+        }
+        if self.dir.exists()
+            && let Err(why) = super::trust::check_dir(&self.dir)
+        {
+            self.refuse(&why);
+            return;
+        }
         let listing = match fs::read_dir(&self.dir) {
             Ok(listing) => listing,
             Err(e) => {

@@ -1,7 +1,7 @@
 //! Writing envelopes into the spool, and making room when it is full (the
 //! oldest files go, counted as `cache_overflow`).
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use vigil_core::protocol::{DiscardReason, Envelope, EnvelopeItem};
 
 use crate::loss::{countable_items, record_counts};
-use crate::spool::{Entry, Spool};
+use crate::spool::{Entry, Spool, trust};
 
 /// Why an envelope was not stored.
 #[derive(Debug)]
@@ -41,8 +41,20 @@ fn has_event(envelope: &Envelope) -> bool {
 impl Spool {
     /// Creates the directory unless that was done already.
     fn ensure_dir(&self) -> io::Result<()> {
+        if self.is_refused() {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "the disk queue's directory is not used (see the message on stderr)",
+            ));
+        }
         if !self.dir_ready.load(Ordering::Relaxed) {
-            fs::create_dir_all(&self.dir)?;
+            if let Err(why) = trust::prepare_dir(&self.dir)? {
+                self.refuse(&why);
+                return Err(io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    why.to_string(),
+                ));
+            }
             self.dir_ready.store(true, Ordering::Relaxed);
         }
         Ok(())
@@ -109,7 +121,7 @@ impl Spool {
     /// Writes `bytes` into the new file `temp` (`fsync`ed with `sync`).
     fn write_temp(&self, temp: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
         self.ensure_dir()?;
-        let mut file = OpenOptions::new().write(true).create_new(true).open(temp)?;
+        let mut file = trust::create_private_file(temp)?;
         file.write_all(bytes)?;
         if sync {
             file.sync_all()?;

@@ -1,6 +1,8 @@
 //! Integration tests of the transports over real loopback sockets.
 
 mod disk_queue;
+#[cfg(unix)]
+mod disk_trust;
 mod extremes;
 mod file;
 mod fuzz;
