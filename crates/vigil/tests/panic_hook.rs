@@ -3,8 +3,13 @@
 //! and the parent checks what the child delivered and how it exited.
 //!
 //! - `http`: `vigil::init(dsn)` with the default HTTP transport against a
-//!   loopback server run by the test; a named thread panics; the server must
-//!   have received the fatal event before the process exits with 101.
+//!   loopback server run by the test; a named thread panics, and `main`
+//!   resumes the panic (the hook does not run again); the server must have
+//!   received the fatal event before the process exits with 101 (flushed
+//!   by the `init` guard dropped while `main` unwinds).
+//! - `stall`: a thread panics with the server accepting connections but
+//!   never answering; the hook must return at once, not after the flush
+//!   timeout.
 //! - `hostile`: `before_send` panics while the hook captures, and a
 //!   thread-local's destructor captures and panics during thread teardown;
 //!   the process must neither abort nor capture recursively.
@@ -32,6 +37,7 @@ const DSN: &str = "VIGIL_TEST_CHILD_DSN";
 fn child_process_entry() {
     match std::env::var(ROLE).as_deref() {
         Ok("http") => child_http(),
+        Ok("stall") => child_stall(),
         Ok("hostile") => child_hostile(),
         _ => {}
     }
@@ -46,14 +52,30 @@ fn child_http() {
     let dsn = std::env::var(DSN).expect("the parent passes a DSN");
     let guard = vigil::init(dsn.as_str());
     assert!(guard.is_enabled(), "init with a DSN must enable the SDK");
-    // Nothing but the panic hook may deliver the event: no guard drop.
-    std::mem::forget(guard);
     let worker = thread::Builder::new()
         .name("vigil-test-worker".into())
         .spawn(fail_in_worker)
         .unwrap();
     let payload = worker.join().unwrap_err();
+    // Unwinding `main` drops the guard, which flushes.
+    let _guard = guard;
     std::panic::resume_unwind(payload);
+}
+
+fn child_stall() {
+    let dsn = std::env::var(DSN).expect("the parent passes a DSN");
+    let _guard = vigil::init((
+        dsn.as_str(),
+        vigil::ClientOptions::new().shutdown_timeout(Duration::from_secs(3)),
+    ));
+    let started = Instant::now();
+    let worker = thread::Builder::new()
+        .name("vigil-test-worker".into())
+        .spawn(fail_in_worker)
+        .unwrap();
+    assert!(worker.join().is_err());
+    println!("PANIC-HANDLED-IN-MS {}", started.elapsed().as_millis());
+    // The guard's close then waits for the blackholed server, bounded.
 }
 
 /// Prints every event as one `VIGIL-EVENT <json>` line on stdout (and
@@ -414,4 +436,38 @@ fn panics_inside_the_capture_and_during_tls_teardown_do_not_abort() {
         false
     );
     assert_eq!(events.len(), 2, "{events:#?}");
+}
+
+/// A thread's panic is captured without waiting for a server that accepts
+/// connections and never answers: the panicking thread goes on at once
+/// (it waited for the flush, `shutdown_timeout` = 3 s here, before; what
+/// it waits for now is the capture, mostly symbolizing the stack trace:
+/// about 0.65 s in a debug build).
+#[test]
+fn a_panic_off_the_main_thread_does_not_wait_for_the_network() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accepts and holds every connection, reading nothing.
+    thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let dsn = format!("http://public@127.0.0.1:{port}/1");
+    let output = run_child("stall", Some(&dsn));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let handled_ms: u64 = stdout
+        .lines()
+        .find_map(|l| l.split("PANIC-HANDLED-IN-MS ").nth(1))
+        .unwrap_or_else(|| panic!("the child printed no timing; stderr:\n{stderr}"))
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        handled_ms < 2_500,
+        "the panicking thread waited {handled_ms} ms; stderr:\n{stderr}"
+    );
+    eprintln!("a panic off the main thread was handled in {handled_ms} ms");
 }

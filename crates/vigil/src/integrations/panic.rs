@@ -18,9 +18,15 @@ use vigil_core::{ClientOptions, Hub, Integration};
 /// "mechanism": {"type": "panic", "handled": false}, "stacktrace": ..,
 /// "thread_id": ..}` and one `threads` entry for the panicking thread
 /// (`id`, `name`, `crashed: true`, `current: true`; the stack trace is not
-/// repeated there). The hook then flushes the client, waiting at most
-/// [`ClientOptions::shutdown_timeout`], so the event is delivered even when
-/// the panic ends the process (also with `panic = "abort"`).
+/// repeated there). When the panic will end the process (on the main
+/// thread, or in a build with `panic = "abort"`) the hook then flushes the
+/// client, waiting at most [`ClientOptions::shutdown_timeout`], so the event
+/// is delivered before the process exits. A panic on any other thread (a
+/// server's worker, where the runtime catches it) is captured without
+/// waiting for the network: a bad request never stalls a worker for the
+/// flush, even with the server unreachable. The event is then sent like
+/// any other, and flushed when the client closes (the `init` guard dropped,
+/// as it is when a panic unwinds `main`).
 ///
 /// # Behaviour
 /// - The hook is installed once per process, by the first client created
@@ -41,8 +47,9 @@ use vigil_core::{ClientOptions, Hub, Integration};
 ///   is not captured again. Event processors that read thread-locals see
 ///   the helper thread's. If no thread can be started the pipeline runs on
 ///   the panicking thread itself.
-/// - The panicking thread waits for the helper at most
-///   `shutdown_timeout` plus two seconds.
+/// - The panicking thread waits for the helper to capture the event (and,
+///   when the panic ends the process, to flush) at most `shutdown_timeout`
+///   plus two seconds.
 /// - Panics on the SDK's own threads (`vigil-transport`, `vigil-panic`)
 ///   are not captured (the previous hook still reports them): sending them
 ///   would go through the thread that failed.
@@ -177,17 +184,18 @@ fn capture_panic(info: &PanicHookInfo<'_>) {
     }
     let options = client.options();
     let event = panic_event(info, options);
+    let flush = ends_the_process();
     let wait = options
         .shutdown_timeout
         .saturating_add(Duration::from_secs(2));
     let job = Arc::new(Mutex::new(Some((hub, event))));
-    let run = |job: &Mutex<Option<(Arc<Hub>, Event)>>| {
+    let run = move |job: &Mutex<Option<(Arc<Hub>, Event)>>| {
         let _guard = SdkGuard::enter();
         let taken = job.lock().unwrap_or_else(PoisonError::into_inner).take();
         if let Some((hub, event)) = taken {
             let client = hub.client();
             Hub::run(hub.clone(), || hub.capture_event(event));
-            if let Some(client) = client {
+            if let Some(client) = client.filter(|_| flush) {
                 client.flush(None);
             }
         }
@@ -210,9 +218,30 @@ fn capture_panic(info: &PanicHookInfo<'_>) {
     }
 }
 
+/// Whether the panic in progress ends the process: with `panic = "abort"`
+/// always; otherwise when it unwinds the main thread (a panic on another
+/// thread ends that thread only, and runtimes and servers catch it).
+fn ends_the_process() -> bool {
+    cfg!(panic = "abort") || thread::current().name() == Some("main")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_panic_of_the_main_thread_ends_an_unwinding_process() {
+        let on = |name: &str| {
+            thread::Builder::new()
+                .name(name.into())
+                .spawn(ends_the_process)
+                .unwrap()
+                .join()
+                .unwrap()
+        };
+        assert!(on("main"));
+        assert_eq!(on("tokio-runtime-worker"), cfg!(panic = "abort"));
+    }
 
     #[test]
     fn messages_from_payloads() {
