@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use vigil_core::TransportContext;
 use vigil_core::protocol::{Envelope, EnvelopeItem};
 
-use crate::http::agent::{Failure, build_agent, classify};
+use crate::http::agent::{Failure, ResolveCache, build_agent, classify};
 use crate::http::backoff::jitter;
 use crate::http::gzip::Gzipper;
 use crate::http::options::HttpTransportOptions;
@@ -50,6 +50,8 @@ pub(crate) enum Outcome {
 /// every request carries.
 pub(crate) struct EnvelopePoster {
     agent: ureq::Agent,
+    /// The agent's cached name resolution, dropped when a request fails.
+    resolved: ResolveCache,
     url: String,
     /// The `X-Sentry-Auth` header.
     auth: String,
@@ -69,8 +71,10 @@ impl EnvelopePoster {
         options: HttpTransportOptions,
         shared: Arc<DeliveryState>,
     ) -> EnvelopePoster {
+        let (agent, resolved) = build_agent(&options, &ctx.options.user_agent);
         EnvelopePoster {
-            agent: build_agent(&options, &ctx.options.user_agent),
+            agent,
+            resolved,
             url,
             auth: ctx
                 .dsn
@@ -115,6 +119,8 @@ impl EnvelopePoster {
                 "sending envelope {} failed (attempt {attempt} of {max_attempts}): {error}",
                 describe(envelope)
             );
+            // The host may have moved (a fail-over): resolve it again.
+            self.resolved.forget();
             match classify(&error) {
                 Failure::Internal => return Outcome::Internal,
                 Failure::Network => return Outcome::NetworkError,
