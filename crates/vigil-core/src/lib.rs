@@ -51,6 +51,7 @@ mod hub;
 mod integration;
 mod options;
 mod panic_guard;
+pub mod privacy;
 mod propagation;
 mod reports;
 mod scope;

@@ -81,7 +81,9 @@ impl Outgoing {
             span.set_data("http.request.method", Value::from(method.as_str()));
             span.set_data("url", Value::from(url.url.as_str()));
             if let Some(query) = &url.query {
-                span.set_data("http.query", Value::from(query.as_str()));
+                // The values of sensitive parameters never leave.
+                let query = vigil_core::privacy::filter_query(query);
+                span.set_data("http.query", Value::from(query.as_ref()));
             }
             if let Some(fragment) = &url.fragment {
                 span.set_data("http.fragment", Value::from(fragment.as_str()));

@@ -68,7 +68,10 @@ fn a_request_is_a_span_with_headers_and_a_breadcrumb() {
             .body("hello"),
     );
     let base = format!("http://{}", server.addr());
-    let url = format!("http://user:pw@{}/items/42?page=2#top", server.addr());
+    let url = format!(
+        "http://user:pw@{}/items/42?page=2&api_key=k1#top",
+        server.addr()
+    );
     let envelopes = in_transaction(ClientOptions::new(), async move |client| {
         let response = client.get(&url).send().await.unwrap();
         assert_eq!(response.status(), 200);
@@ -92,7 +95,7 @@ fn a_request_is_a_span_with_headers_and_a_breadcrumb() {
     assert_eq!(span.status, Some(SpanStatus::Ok));
     assert_eq!(span.data["http.request.method"], json!("GET"));
     assert_eq!(span.data["url"], json!(bare));
-    assert_eq!(span.data["http.query"], json!("page=2"));
+    assert_eq!(span.data["http.query"], json!("page=2&api_key=[Filtered]"));
     assert_eq!(span.data["http.fragment"], json!("top"));
     assert_eq!(span.data["http.response.status_code"], json!(200));
     assert_eq!(span.data["http.response_content_length"], json!(5));

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use http::header::{COOKIE, HOST, HeaderMap, HeaderValue, SET_COOKIE};
+use http::header::{COOKIE, HOST, HeaderMap, HeaderValue, REFERER, SET_COOKIE};
 use http::{Method, Uri};
 use vigil_core::protocol::Request;
 
@@ -34,18 +34,39 @@ const SENSITIVE: &[&str] = &[
     "identity",
 ];
 
-/// Headers that carry the client's address: sent only with
-/// `send_default_pii`.
-const CLIENT_IP_HEADERS: &[&str] = &[
+/// Headers that carry the client's address or identity (set by proxies
+/// and identity-aware load balancers): sent only with `send_default_pii`.
+const CLIENT_IDENTITY_HEADERS: &[&str] = &[
     "x-forwarded-for",
     "x-real-ip",
     "forwarded",
     "cf-connecting-ip",
+    "cf-connecting-ipv6",
     "true-client-ip",
     "x-client-ip",
     "x-cluster-client-ip",
     "fastly-client-ip",
+    "x-original-forwarded-for",
+    "x-envoy-external-address",
+    "x-appengine-user-ip",
+    "x-azure-clientip",
+    "x-forwarded-user",
+    "x-forwarded-email",
+    "x-forwarded-preferred-username",
+    "x-forwarded-groups",
+    "remote-user",
+    "x-remote-user",
 ];
+
+/// Prefixes of identity headers sent only with `send_default_pii` (AWS ALB
+/// OIDC, Azure App Service authentication).
+const CLIENT_IDENTITY_PREFIXES: &[&str] = &["x-amzn-oidc-", "x-ms-client-principal"];
+
+/// Whether a header carries the client's address or identity.
+fn is_client_identity(name: &str) -> bool {
+    CLIENT_IDENTITY_HEADERS.contains(&name)
+        || CLIENT_IDENTITY_PREFIXES.iter().any(|p| name.starts_with(p))
+}
 
 /// Whether a header or cookie name is on the always-filtered list.
 ///
@@ -188,7 +209,12 @@ pub(crate) fn build_request(
         // without a host, leave it out.
         url: url_without_query(uri, headers),
         method: Some(method.as_str().to_owned()),
-        query_string: uri.query().filter(|q| !q.is_empty()).map(str::to_owned),
+        // Values of sensitive parameters (`token`, `code`, ...) are
+        // filtered whatever `send_default_pii` says.
+        query_string: uri
+            .query()
+            .filter(|q| !q.is_empty())
+            .map(|q| vigil_core::privacy::filter_query(q).into_owned()),
         ..Request::default()
     };
     request.headers = filter_headers(headers, send_default_pii);
@@ -253,8 +279,13 @@ pub(crate) fn filter_headers(
             } else {
                 FILTERED.to_owned()
             }
-        } else if CLIENT_IP_HEADERS.contains(&key) && !send_default_pii {
+        } else if !send_default_pii && is_client_identity(key) {
             FILTERED.to_owned()
+        } else if *name == REFERER {
+            // The page the user came from: its sensitive query values
+            // always go, every query value without `send_default_pii`.
+            let referer = joined_values(headers.get_all(name).iter());
+            vigil_core::privacy::filter_url(&referer, !send_default_pii).into_owned()
         } else {
             joined_values(headers.get_all(name).iter())
         };

@@ -39,6 +39,15 @@ fn request_with_headers() -> http::Request<Body> {
         .header("x-forwarded-for", "203.0.113.9, 10.0.0.1")
         .header("x-real-ip", "203.0.113.9")
         .header("forwarded", "for=203.0.113.9")
+        .header("x-forwarded-user", "alice")
+        .header("x-forwarded-email", "alice@example.com")
+        .header("x-amzn-oidc-identity", "alice")
+        .header("x-ms-client-principal-name", "alice@example.com")
+        .header("cf-connecting-ip", "203.0.113.9")
+        .header(
+            "referer",
+            "https://example.com/search?q=alice&reset_token=r1",
+        )
         .header("user-agent", "test/1.0")
         .header("accept", "text/html")
         .header("accept", "application/json")
@@ -95,7 +104,11 @@ fn assert_common(request: &Request) {
         request.url.as_deref(),
         Some("http://[Filtered]:[Filtered]@example.com/h/1")
     );
-    assert_eq!(request.query_string.as_deref(), Some("a=1&token=x"));
+    // The value of a sensitive parameter, whatever send_default_pii says.
+    assert_eq!(
+        request.query_string.as_deref(),
+        Some("a=1&token=[Filtered]")
+    );
     assert_eq!(request.data, None, "bodies are never read");
     for name in ALWAYS_FILTERED {
         assert_eq!(request.headers[*name], "[Filtered]", "{name}");
@@ -109,9 +122,23 @@ fn without_send_default_pii() {
     let event = run(ClientOptions::default());
     let request = event.request.expect("request data");
     assert_common(&request);
-    for name in ["cookie", "x-forwarded-for", "x-real-ip", "forwarded"] {
+    for name in [
+        "cookie",
+        "x-forwarded-for",
+        "x-real-ip",
+        "forwarded",
+        "x-forwarded-user",
+        "x-forwarded-email",
+        "x-amzn-oidc-identity",
+        "x-ms-client-principal-name",
+        "cf-connecting-ip",
+    ] {
         assert_eq!(request.headers[name], "[Filtered]", "{name}");
     }
+    assert_eq!(
+        request.headers["referer"],
+        "https://example.com/search?q=[Filtered]&reset_token=[Filtered]"
+    );
     assert_eq!(request.cookies, None);
     assert!(
         request.env.is_empty(),
@@ -134,6 +161,11 @@ fn with_send_default_pii() {
     assert_eq!(request.headers["x-forwarded-for"], "203.0.113.9, 10.0.0.1");
     assert_eq!(request.headers["x-real-ip"], "203.0.113.9");
     assert_eq!(request.headers["forwarded"], "for=203.0.113.9");
+    assert_eq!(request.headers["x-forwarded-email"], "alice@example.com");
+    assert_eq!(
+        request.headers["referer"],
+        "https://example.com/search?q=alice&reset_token=[Filtered]"
+    );
     assert_eq!(request.env["REMOTE_ADDR"], "203.0.113.9");
 }
 
