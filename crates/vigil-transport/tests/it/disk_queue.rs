@@ -16,7 +16,7 @@ use crate::{event_envelope, fast_options, http_client};
 const FLUSH: Duration = Duration::from_secs(5);
 const DELIVERY: Duration = Duration::from_secs(20);
 
-fn disk_options(dir: &Path) -> HttpTransportOptions {
+pub(crate) fn disk_options(dir: &Path) -> HttpTransportOptions {
     fast_options()
         .disk_queue_with(DiskQueueOptions::new(dir).drain_interval(Duration::from_millis(1)))
 }

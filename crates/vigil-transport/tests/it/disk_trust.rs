@@ -10,17 +10,12 @@ use vigil_core::ClientOptions;
 use vigil_core::Transport;
 use vigil_core::protocol::{DataCategory, DiscardReason};
 use vigil_test::LoopbackServer;
-use vigil_transport::{DiskQueueOptions, HttpTransportOptions};
 
-use crate::{event_envelope, fast_options, http_client};
+use crate::disk_queue::disk_options;
+use crate::{event_envelope, http_client};
 
 const FLUSH: Duration = Duration::from_secs(5);
 const DELIVERY: Duration = Duration::from_secs(20);
-
-fn disk_options(dir: &Path) -> HttpTransportOptions {
-    fast_options()
-        .disk_queue_with(DiskQueueOptions::new(dir).drain_interval(Duration::from_millis(1)))
-}
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().mode() & 0o777
