@@ -28,8 +28,8 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const USER_AGENT: &str = concat!("vigil.rust/", env!("CARGO_PKG_VERSION"));
 
 /// Sends events: applies options and scope data, runs the pipeline
-/// (scope data → scope event processors → integrations → `before_send` →
-/// `sample_rate`), builds envelopes and hands them to the transport.
+/// (scope data → scope event processors → integrations → event scrubber
+/// → `before_send` → `sample_rate`), builds envelopes and hands them to the transport.
 ///
 /// A client is stateless with regard to context: scope data comes from the
 /// hub that captures. Every drop along the pipeline is counted in the
@@ -211,8 +211,8 @@ impl Client {
     }
 
     /// Runs the pipeline up to (not including) sampling and the transport:
-    /// defaults, scope data, scope event processors, integrations,
-    /// `before_send`. `None` means the event was dropped (and counted).
+    /// defaults, scope data, scope event processors, integrations, the
+    /// event scrubber, `before_send`. `None` means the event was dropped (and counted).
     pub fn prepare_event(&self, event: Event, scope: Option<&Scope>) -> Option<Event> {
         let global = crate::global::snapshot();
         self.prepare_with_global(Box::new(event), scope, global.as_deref())
@@ -267,6 +267,9 @@ impl Client {
             }
         }
         self.fill_defaults(&mut event);
+        if let Some(scrubber) = &self.options.event_scrubber {
+            scrubber.scrub_event(&mut event, self.options.send_default_pii);
+        }
         if let Some(before_send) = &self.options.before_send {
             match call_guarded("before_send", None, || before_send(*event)) {
                 Some(Some(e)) => event = Box::new(e),

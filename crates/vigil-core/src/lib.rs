@@ -55,6 +55,7 @@ pub mod privacy;
 mod propagation;
 mod reports;
 mod scope;
+mod scrubber;
 mod session;
 mod suppress;
 mod tags;
@@ -84,6 +85,7 @@ pub use crate::propagation::{
 };
 pub use crate::reports::LossRecorder;
 pub use crate::scope::Scope;
+pub use crate::scrubber::EventScrubber;
 pub use crate::session::{SessionMode, SessionStatus};
 pub use crate::suppress::{ReentrancyGuard, is_sdk_target, is_sdk_thread};
 pub use crate::tags::Tags;

@@ -9,6 +9,7 @@ use vigil_protocol::{Breadcrumb, Dsn, DsnError, Event, Transaction as ProtocolTr
 
 use crate::integration::Integration;
 use crate::propagation::TracePropagationTarget;
+use crate::scrubber::EventScrubber;
 use crate::session::SessionMode;
 use crate::transaction::TransactionContext;
 use crate::transport::TransportFactory;
@@ -148,6 +149,11 @@ pub struct ClientOptions {
     /// Per process run or per request ([`SessionMode::Auto`] by default:
     /// per request once a server integration handles one).
     pub session_mode: SessionMode,
+    /// Filters secrets out of events and transactions by key name, before
+    /// `before_send` / `before_send_transaction` (on by default; `None`
+    /// turns it off). See [`EventScrubber`] for the rules and how to add
+    /// names.
+    pub event_scrubber: Option<EventScrubber>,
 }
 
 impl Default for ClientOptions {
@@ -185,6 +191,7 @@ impl Default for ClientOptions {
             max_spans: 1000,
             auto_session_tracking: true,
             session_mode: SessionMode::Auto,
+            event_scrubber: Some(EventScrubber::default()),
         }
     }
 }
@@ -240,6 +247,7 @@ impl fmt::Debug for ClientOptions {
             .field("max_spans", &self.max_spans)
             .field("auto_session_tracking", &self.auto_session_tracking)
             .field("session_mode", &self.session_mode)
+            .field("event_scrubber", &self.event_scrubber.is_some())
             .finish()
     }
 }
@@ -427,6 +435,20 @@ impl ClientOptions {
     /// Sets [`session_mode`](ClientOptions::session_mode).
     pub fn session_mode(mut self, mode: SessionMode) -> ClientOptions {
         self.session_mode = mode;
+        self
+    }
+
+    /// Sets the event scrubber; `None` turns scrubbing off.
+    ///
+    /// ```
+    /// use vigil_core::{ClientOptions, EventScrubber};
+    /// let options = ClientOptions::new()
+    ///     .event_scrubber(Some(EventScrubber::new().extend_denylist(["ssn"])));
+    /// let off = ClientOptions::new().event_scrubber(None);
+    /// assert!(options.event_scrubber.is_some() && off.event_scrubber.is_none());
+    /// ```
+    pub fn event_scrubber(mut self, scrubber: Option<EventScrubber>) -> ClientOptions {
+        self.event_scrubber = scrubber;
         self
     }
 

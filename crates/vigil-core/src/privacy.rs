@@ -1,10 +1,17 @@
-//! Keeping secrets and personal data out of what integrations collect:
-//! the rules the request, HTTP client and log integrations share.
+//! Keeping secrets and personal data out of what is sent: the rules the
+//! request, HTTP client and log integrations and the
+//! [`EventScrubber`](crate::EventScrubber) share.
 //!
-//! Only data an integration collects on its own is filtered; what code
-//! sets explicitly (on the scope, an event, a span) is sent as it is.
+//! - Query strings and URLs: [`filter_query`], [`filter_url`] (values of
+//!   sensitive parameters, [`is_sensitive_parameter`], and URL user info).
+//! - Headers and cookies: [`is_sensitive_header`], [`filter_cookies`].
 
 use std::borrow::Cow;
+
+mod headers;
+
+pub(crate) use self::headers::filter_cookies_by;
+pub use self::headers::{filter_cookies, is_sensitive_cookie, is_sensitive_header};
 
 /// What a filtered value is replaced with.
 pub const FILTERED: &str = "[Filtered]";

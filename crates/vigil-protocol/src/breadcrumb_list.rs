@@ -150,6 +150,16 @@ impl Breadcrumbs {
         entry.map(|e| &e.crumb)
     }
 
+    /// The breadcrumb at `index` for writing (0 is the oldest), copied
+    /// first if it is shared with another list. The list's storage becomes
+    /// its own (see [`detach`](Breadcrumbs::detach)).
+    pub fn get_mut(&mut self, index: usize) -> Option<&mut Breadcrumb> {
+        if index >= self.len() {
+            return None;
+        }
+        self.entries_mut().get_mut(index).map(Entry::make_mut)
+    }
+
     /// The newest breadcrumb.
     pub fn last(&self) -> Option<&Breadcrumb> {
         self.entries().next_back().map(|e| &e.crumb)

@@ -144,11 +144,34 @@ impl ChildProcess {
     /// # Panics
     /// When the process cannot be started.
     pub fn spawn(test: &str, role: &str, env: &[(&str, String)]) -> ChildProcess {
+        ChildProcess::spawn_via(&[], test, role, env)
+    }
+
+    /// [`spawn`](ChildProcess::spawn) through a launcher: the command run
+    /// is `launcher` followed by the test binary and its arguments (for
+    /// example `unshare -rm sh -c '…; exec "$@"' sh`, to give the child a
+    /// mount namespace of its own).
+    ///
+    /// # Panics
+    /// When the process cannot be started.
+    pub fn spawn_via(
+        launcher: &[&str],
+        test: &str,
+        role: &str,
+        env: &[(&str, String)],
+    ) -> ChildProcess {
         let exe = match std::env::current_exe() {
             Ok(exe) => exe,
             Err(e) => panic!("cannot find the test binary: {e}"),
         };
-        let mut command = Command::new(exe);
+        let mut command = match launcher.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(exe);
+                command
+            }
+            None => Command::new(exe),
+        };
         command
             .args([
                 test,

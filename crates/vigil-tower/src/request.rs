@@ -7,32 +7,11 @@ use std::sync::OnceLock;
 
 use http::header::{COOKIE, HOST, HeaderMap, HeaderValue, REFERER, SET_COOKIE};
 use http::{Method, Uri};
+use vigil_core::privacy::{filter_cookies, is_sensitive_header};
 use vigil_core::protocol::Request;
 
 /// What replaces a value that must not be sent.
 pub(crate) const FILTERED: &str = "[Filtered]";
-
-/// Header (and cookie) names containing one of these, ignoring case, always
-/// have their value replaced by [`FILTERED`] (protocol.md §7.4).
-const SENSITIVE: &[&str] = &[
-    "auth",
-    "token",
-    "secret",
-    "password",
-    "passwd",
-    "pwd",
-    "key",
-    "jwt",
-    "bearer",
-    "sso",
-    "saml",
-    "csrf",
-    "xsrf",
-    "credentials",
-    "session",
-    "sid",
-    "identity",
-];
 
 /// Headers that carry the client's address or identity (set by proxies
 /// and identity-aware load balancers): sent only with `send_default_pii`.
@@ -67,41 +46,6 @@ fn is_client_identity(name: &str) -> bool {
     CLIENT_IDENTITY_HEADERS.contains(&name)
         || CLIENT_IDENTITY_PREFIXES.iter().any(|p| name.starts_with(p))
 }
-
-/// Whether a header or cookie name is on the always-filtered list.
-///
-/// This runs for every header of every request that sends request data,
-/// so it is one pass over the name: at each byte only the [`SENSITIVE`]
-/// words starting with it are compared (ASCII case ignored), with no
-/// lower-cased copy and no substring searcher built per word.
-pub(crate) fn is_sensitive(name: &str) -> bool {
-    let name = name.as_bytes();
-    (0..name.len()).any(|start| {
-        let rest = &name[start..];
-        let mut candidates = WORDS_STARTING_WITH[usize::from(rest[0].to_ascii_lowercase())];
-        while candidates != 0 {
-            let word = SENSITIVE[candidates.trailing_zeros() as usize].as_bytes();
-            if rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word) {
-                return true;
-            }
-            candidates &= candidates - 1;
-        }
-        false
-    })
-}
-
-/// For each byte, the [`SENSITIVE`] words that start with it, as a set of
-/// indices (bit `i` for `SENSITIVE[i]`).
-const WORDS_STARTING_WITH: [u32; 256] = {
-    assert!(SENSITIVE.len() <= 32, "one bit per word");
-    let mut table = [0u32; 256];
-    let mut i = 0;
-    while i < SENSITIVE.len() {
-        table[SENSITIVE[i].as_bytes()[0] as usize] |= 1 << i;
-        i += 1;
-    }
-    table
-};
 
 /// The absolute URL without query string; userinfo is replaced by
 /// `[Filtered]:[Filtered]@`. Without an authority in the URI, the `Host`
@@ -255,7 +199,7 @@ pub(crate) fn filter_headers(
     let mut out = BTreeMap::new();
     for name in headers.keys() {
         let key = name.as_str();
-        let value = if is_sensitive(key) {
+        let value = if is_sensitive_header(key) {
             FILTERED.to_owned()
         } else if *name == COOKIE {
             if send_default_pii {
@@ -309,40 +253,6 @@ fn joined_values<'a>(mut values: impl Iterator<Item = &'a HeaderValue>) -> Strin
     joined
 }
 
-/// Filters a `Cookie` (or, with `set_cookie`, a `Set-Cookie`) value cookie
-/// by cookie: the value of a cookie with a sensitive name becomes
-/// `[Filtered]`. `None` when the value does not parse: the caller then
-/// sends `[Filtered]` for the whole header, so a raw cookie header is
-/// never sent.
-pub(crate) fn filter_cookies(value: &str, set_cookie: bool) -> Option<String> {
-    let mut out = Vec::new();
-    for (i, part) in value.split(';').enumerate() {
-        let part = part.trim();
-        if part.is_empty() {
-            continue;
-        }
-        // In `Set-Cookie` only the first pair is the cookie; the rest are
-        // attributes (`Path=/`, `HttpOnly`).
-        let is_cookie = !set_cookie || i == 0;
-        match part.split_once('=') {
-            Some((name, v)) => {
-                let name = name.trim();
-                if name.is_empty() {
-                    return None;
-                }
-                if is_cookie && is_sensitive(name) {
-                    out.push(format!("{name}={FILTERED}"));
-                } else {
-                    out.push(format!("{name}={}", v.trim()));
-                }
-            }
-            None if !is_cookie => out.push(part.to_owned()),
-            None => return None,
-        }
-    }
-    Some(out.join("; "))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,59 +288,5 @@ mod tests {
             url_without_query(&uri, &headers).as_deref(),
             Some("http://example.org/only/path")
         );
-    }
-
-    #[test]
-    fn sensitive_names() {
-        for name in [
-            "Authorization",
-            "X-Api-Key",
-            "x-csrf-token",
-            "X-XSRF-TOKEN",
-            "x-session-id",
-            "x-amz-security-token",
-            "x-identity",
-            "proxy-authorization",
-        ] {
-            assert!(is_sensitive(name), "{name}");
-        }
-        for name in [
-            "user-agent",
-            "accept",
-            "content-type",
-            "cookie",
-            "x-forwarded-for",
-        ] {
-            assert!(!is_sensitive(name), "{name}");
-        }
-    }
-
-    /// The one-pass matcher agrees with the plain definition (a lower-cased
-    /// copy containing one of the words) on every name built from word
-    /// fragments, cut words, case changes and other bytes.
-    #[test]
-    fn sensitive_matches_the_plain_definition() {
-        let plain = |name: &str| {
-            let lower = name.to_ascii_lowercase();
-            SENSITIVE.iter().any(|word| lower.contains(word))
-        };
-        let mut pieces: Vec<String> = vec!["".into(), "-".into(), "x".into(), "é".into()];
-        for word in SENSITIVE {
-            pieces.push((*word).to_owned());
-            pieces.push(word.to_ascii_uppercase());
-            pieces.push(word[..word.len() - 1].to_owned());
-            pieces.push(word[1..].to_owned());
-        }
-        let mut checked = 0;
-        for a in &pieces {
-            for b in &pieces {
-                for c in ["", "-id", "K", "S"] {
-                    let name = format!("{a}{b}{c}");
-                    assert_eq!(is_sensitive(&name), plain(&name), "{name:?}");
-                    checked += 1;
-                }
-            }
-        }
-        assert!(checked > 10_000);
     }
 }

@@ -52,7 +52,7 @@ pub(crate) mod options;
 mod store;
 pub(crate) mod trust;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -86,6 +86,10 @@ struct Index {
     in_flight: HashMap<String, u64>,
     /// Bytes of `pending` and `in_flight` together.
     bytes: u64,
+    /// Files this spool is done with (sent, or moved aside) that could not
+    /// be removed (a read-only directory): never handed out again. Kept to
+    /// the names the last scan saw, so it stays as small as the directory.
+    finished: HashSet<String>,
 }
 
 impl Index {
@@ -213,6 +217,16 @@ impl Spool {
         if let Some(size) = index.in_flight.remove(name) {
             index.bytes = index.bytes.saturating_sub(size);
         }
+    }
+
+    /// Drops a claimed name from the index for good: its file is done with
+    /// but could not be removed, and later scans skip it.
+    fn forget_for_good(&self, name: &str) {
+        let mut index = self.lock();
+        if let Some(size) = index.in_flight.remove(name) {
+            index.bytes = index.bytes.saturating_sub(size);
+        }
+        index.finished.insert(name.to_owned());
     }
 
     /// Puts a claimed name back into the backlog.

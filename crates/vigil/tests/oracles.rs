@@ -8,7 +8,10 @@
 //! here, `session_items_pass_the_oracles` the session items the envelope
 //! writer produces. `every_dumped_envelope_passes_both_oracles` (ignored by
 //! default) is run by `scripts/test.sh` after the whole suite, over every
-//! envelope the suite wrote to `$VIGIL_ENVELOPE_DUMP_DIR`.
+//! envelope the suite wrote to `$VIGIL_ENVELOPE_DUMP_DIR`, and runs every
+//! event and transaction among them through Relay's default data
+//! scrubbing (`tests/python/pii_oracle.py`), which must find nothing the
+//! event scrubber's defaults cover.
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -380,9 +383,48 @@ fn every_dumped_envelope_passes_both_oracles() {
     }
     if let Some(validator) = relay_validator() {
         run_relay(&validator, &files);
+        run_data_scrubbing_oracle(&dir);
     }
     println!(
         "both oracles accepted {} envelopes; the session oracle checked {sessions} session items",
         files.len()
+    );
+}
+
+/// Relay's default data scrubbing over every event and transaction in
+/// `dir` (`tests/python/pii_oracle.py`): it must find no value left that
+/// its key-name or cookie-name rules filter, all of which the event
+/// scrubber's defaults cover.
+fn run_data_scrubbing_oracle(dir: &Path) {
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop/lib/tools-venv.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "tools-venv.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let python = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let oracle = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/pii_oracle.py");
+    let out = Command::new(python)
+        .arg(oracle)
+        .arg(dir)
+        .output()
+        .expect("the data-scrubbing oracle runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "the data-scrubbing oracle printed no summary ({e}):\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    println!("Relay's data scrubbing over the suite's payloads: {summary}");
+    assert_eq!(
+        summary["violation_count"], 0,
+        "Relay's data scrubbing still filtered values by key or cookie name: {:#}",
+        summary["violations"]
     );
 }

@@ -1,5 +1,5 @@
 //! The client's transaction pipeline: scope data, defaults,
-//! `ignore_transactions`, `before_send_transaction`, the 1 MiB limit, the
+//! `ignore_transactions`, the event scrubber, `before_send_transaction`, the 1 MiB limit, the
 //! envelope with the trace's DSC, the transport. Every drop is counted for
 //! the transaction and its spans.
 
@@ -59,6 +59,9 @@ impl Client {
             crate::vigil_debug!("transaction {name:?} ignored (ignore_transactions)");
             self.record_transaction_loss(DiscardReason::EventProcessor, transaction.spans.len());
             return;
+        }
+        if let Some(scrubber) = &self.options.event_scrubber {
+            scrubber.scrub_transaction(&mut transaction, self.options.send_default_pii);
         }
         if let Some(before) = &self.options.before_send_transaction {
             let spans = transaction.spans.len();

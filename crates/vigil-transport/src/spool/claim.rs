@@ -101,8 +101,10 @@ impl Spool {
         }
         if file.metadata().is_ok_and(|m| m.len() == 0) {
             // Truncated by the sender that delivered it, before removal.
-            let _ = fs::remove_file(&path);
-            self.forget(&name);
+            match fs::remove_file(&path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => self.forget_for_good(&name),
+                _ => self.forget(&name),
+            }
             return None;
         }
         Some(Claimed {
@@ -148,7 +150,12 @@ impl Spool {
             usable.and_then(|()| fs::rename(path, corrupt.join(name)).map_err(|e| e.to_string()));
         if let Err(e) = moved {
             vigil_core::vigil_debug!("cannot move {} aside ({e}); removing it", path.display());
-            let _ = fs::remove_file(path);
+            if let Err(e) = fs::remove_file(path)
+                && e.kind() != io::ErrorKind::NotFound
+            {
+                vigil_core::vigil_debug!("cannot remove {} either: {e}", path.display());
+                self.forget_for_good(name);
+            }
             return;
         }
         if let Ok(listing) = fs::read_dir(&corrupt) {
@@ -218,17 +225,25 @@ impl Claimed {
 
     /// The server answered for good (or the file is dropped): truncate,
     /// remove, unlock.
+    /// A file that cannot be removed (a read-only directory) is never
+    /// handed out again by this spool.
     pub(crate) fn complete(mut self) {
+        let mut removed = true;
         if let Some(file) = self.file.take() {
             let _ = file.set_len(0);
             if let Err(e) = fs::remove_file(&self.path)
                 && e.kind() != io::ErrorKind::NotFound
             {
                 vigil_core::vigil_debug!("cannot remove {}: {e}", self.path.display());
+                removed = false;
             }
             drop(file);
         }
-        self.spool.forget(&self.name);
+        if removed {
+            self.spool.forget(&self.name);
+        } else {
+            self.spool.forget_for_good(&self.name);
+        }
     }
 
     /// The file does not parse: moved into `corrupt/` and counted as one
@@ -262,7 +277,27 @@ impl Claimed {
 }
 
 impl Drop for Claimed {
+    /// Puts the file back into the backlog, unless it is dropped by a
+    /// panic: whatever panicked while the file was held (reading, writing
+    /// or sending it) would panic again at every attempt, holding the
+    /// backlog up behind it, so the file is moved into `corrupt/` and
+    /// counted as `internal_sdk_error`.
     fn drop(&mut self) {
+        if self.file.is_none() {
+            return;
+        }
+        if std::thread::panicking() {
+            vigil_core::vigil_debug!("a panic while {} was being handled", self.name);
+            let claimed = Claimed {
+                spool: Arc::clone(&self.spool),
+                path: std::mem::take(&mut self.path),
+                name: std::mem::take(&mut self.name),
+                entry: self.entry.clone(),
+                file: self.file.take(),
+            };
+            claimed.quarantine();
+            return;
+        }
         if let Some(file) = self.file.take() {
             drop(file);
             self.spool

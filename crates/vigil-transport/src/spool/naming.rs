@@ -115,8 +115,16 @@ impl Spool {
         let mut oversized = Vec::new();
         {
             let mut index = self.lock();
+            if !index.finished.is_empty() {
+                let seen: std::collections::HashSet<&str> =
+                    found.iter().map(|(name, _)| name.as_str()).collect();
+                index.finished.retain(|name| seen.contains(name.as_str()));
+            }
             for (name, size) in found {
-                if index.pending.contains_key(&name) || index.in_flight.contains_key(&name) {
+                if index.pending.contains_key(&name)
+                    || index.in_flight.contains_key(&name)
+                    || index.finished.contains(&name)
+                {
                     continue;
                 }
                 // Larger than the spool ever writes (a file damaged, or

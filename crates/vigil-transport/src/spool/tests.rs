@@ -359,6 +359,38 @@ fn a_dropped_claim_goes_back_to_the_backlog() {
     assert_eq!(spool.len(), 1);
 }
 
+/// A panic while a file is held (its send panicked) moves the file
+/// aside and counts it, instead of putting it back at the head of the
+/// backlog where it would panic again at every attempt.
+#[test]
+fn a_file_whose_handling_panics_is_moved_aside_and_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let spool = spool_in(dir, |o| o);
+    let bad = spool
+        .store(&mut event_envelope("bad"), false, false)
+        .unwrap();
+    let good = spool
+        .store(&mut event_envelope("good"), false, false)
+        .unwrap();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let (claimed, _) = spool.next_backlog().unwrap();
+        assert_eq!(claimed.name(), bad);
+        panic!("the send of {} panicked", claimed.name());
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(corrupt(dir), 1);
+    assert_eq!(stored(dir), vec![good.clone()]);
+    assert_eq!(
+        spool
+            .recorder
+            .total(DiscardReason::InternalSdkError, DataCategory::Error),
+        1
+    );
+    let (claimed, _) = spool.next_backlog().unwrap();
+    assert_eq!(claimed.name(), good, "the backlog goes on behind it");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: cases(256),

@@ -1,5 +1,7 @@
 //! Integration tests of the transports over real loopback sockets.
 
+#[cfg(target_os = "linux")]
+mod disk_faults;
 mod disk_queue;
 #[cfg(unix)]
 mod disk_trust;
