@@ -87,10 +87,19 @@ pub(super) fn is_real_dir(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_dir())
 }
 
-/// Opens a stored file for reading and writing, refusing a symbolic link.
+/// Opens a stored file for reading and writing, refusing a symbolic link;
+/// on a read-only file system, for reading only (it can still be sent,
+/// not removed).
 pub(super) fn open_stored(path: &Path) -> io::Result<File> {
+    match open_nofollow(path, true) {
+        Err(e) if e.kind() == io::ErrorKind::ReadOnlyFilesystem => open_nofollow(path, false),
+        opened => opened,
+    }
+}
+
+fn open_nofollow(path: &Path, write: bool) -> io::Result<File> {
     let mut options = OpenOptions::new();
-    options.read(true).write(true);
+    options.read(true).write(write);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;

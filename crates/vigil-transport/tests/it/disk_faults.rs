@@ -17,7 +17,7 @@ use std::time::Duration;
 use vigil_core::protocol::{DataCategory, DiscardReason};
 use vigil_core::{ClientOptions, Transport};
 use vigil_test::process::{self, ChildProcess};
-use vigil_test::{LoopbackServer, Reply};
+use vigil_test::{LoopbackServer, Reply, Request};
 
 use crate::disk_queue::disk_options;
 use crate::{event_envelope, http_client};
@@ -74,7 +74,7 @@ fn child_on_a_small_tmpfs() {
     let (client, transport) =
         http_client(&server.dsn(), ClientOptions::new(), disk_options(&queue));
     let sent = send(&*transport, 20, "full disk");
-    assert!(server.wait_for(DELIVERY, |_| server_has(&server, &sent)));
+    assert!(server.wait_for(DELIVERY, |requests| has_all(requests, &sent)));
     assert!(client.close(Some(FLUSH)));
     assert_eq!(
         entries(&queue),
@@ -121,16 +121,36 @@ fn child_on_a_small_tmpfs() {
         "read-only now"
     );
 
-    // The first answer is an outage: the backlog goes offline, and back
-    // online it reads the directory again, where the files it sent
-    // still are.
+    // The stored files are sent from the read-only directory; the first
+    // answer is an outage, which keeps the file: the backlog goes offline,
+    // and back online it reads the directory again, where the files it
+    // sent still are. Then new envelopes, which cannot be stored, are sent
+    // from memory.
     server.restart().unwrap();
+    let before = server.request_count();
     server.script([Reply::status(503)]);
     let (client, transport) =
         http_client(&server.dsn(), ClientOptions::new(), disk_options(&queue));
+    let report = |server: &LoopbackServer, fresh: &[_]| {
+        format!(
+            "stored {} fresh {} on disk {:?} statuses {:?}; stats {:?}",
+            server_ids(server, &stored),
+            server_ids(server, fresh),
+            entries(&queue),
+            server
+                .requests()
+                .iter()
+                .map(|r| r.status)
+                .collect::<Vec<_>>(),
+            transport.stats()
+        )
+    };
+    let delivered = server.wait_for(DELIVERY, |requests| has_all(requests, &stored));
+    assert!(delivered, "the stored files: {}", report(&server, &[]));
     let fresh = send(&*transport, 5, "read-only");
+    let delivered = server.wait_for(DELIVERY, |requests| has_all(requests, &fresh));
+    assert!(delivered, "the new envelopes: {}", report(&server, &fresh));
     let all: Vec<_> = stored.iter().chain(&fresh).copied().collect();
-    assert!(server.wait_for(DELIVERY, |_| server_has(&server, &all)));
     // Time for the backlog drain (1 ms apart) to send anything again.
     std::thread::sleep(Duration::from_millis(500));
     assert!(client.close(Some(FLUSH)));
@@ -139,13 +159,28 @@ fn child_on_a_small_tmpfs() {
         0,
         "a stored file was sent twice"
     );
-    assert_eq!(server.requests()[0].status, 503);
+    assert_eq!(
+        server.requests()[before].status,
+        503,
+        "the outage answered first"
+    );
     assert_eq!(entries(&queue).len(), 5, "the files cannot be removed");
     process::emit_stat("read_only.delivered", all.len() as u64);
 }
 
-fn server_has(server: &LoopbackServer, ids: &[vigil_core::protocol::EventId]) -> bool {
+/// How many of `ids` the server accepted.
+fn server_ids(server: &LoopbackServer, ids: &[vigil_core::protocol::EventId]) -> usize {
     let accepted = server.accepted_event_ids();
+    ids.iter().filter(|id| accepted.contains(id)).count()
+}
+
+/// Whether every one of `ids` is in an accepted request.
+fn has_all(requests: &[Request], ids: &[vigil_core::protocol::EventId]) -> bool {
+    let accepted: std::collections::HashSet<_> = requests
+        .iter()
+        .filter(|r| r.is_accepted())
+        .flat_map(Request::event_ids)
+        .collect();
     ids.iter().all(|id| accepted.contains(id))
 }
 
