@@ -64,19 +64,39 @@ impl InitGuard {
     /// Waits for queued events, at most `timeout` (`shutdown_timeout` when
     /// `None`). Returns whether everything was sent.
     pub fn flush(&self, timeout: impl Into<Option<std::time::Duration>>) -> bool {
-        self.client.as_ref().is_none_or(|c| c.flush(timeout))
+        let timeout = timeout.into();
+        self.client.as_ref().is_none_or(|c| {
+            wait_for_panic_reports(c, timeout);
+            c.flush(timeout)
+        })
     }
 
     /// Flushes within `shutdown_timeout` and closes the client now.
     /// Returns whether everything was sent.
     pub fn close(mut self) -> bool {
-        self.client.take().is_none_or(|c| c.close(None))
+        self.client.take().is_none_or(|c| {
+            wait_for_panic_reports(&c, None);
+            c.close(None)
+        })
     }
+}
+
+/// Panics of other threads still being captured by the panic integration
+/// are handed to the client first (at most `timeout`, `shutdown_timeout`
+/// when `None`).
+fn wait_for_panic_reports(client: &Client, timeout: Option<std::time::Duration>) {
+    #[cfg(feature = "panic")]
+    crate::integrations::wait_for_panic_reports(
+        timeout.unwrap_or(client.options().shutdown_timeout),
+    );
+    #[cfg(not(feature = "panic"))]
+    let _ = (client, timeout);
 }
 
 impl Drop for InitGuard {
     fn drop(&mut self) {
         if let Some(client) = self.client.take() {
+            wait_for_panic_reports(&client, None);
             client.close(None);
         }
     }

@@ -20,6 +20,8 @@ mod panic;
 pub use self::contexts::ContextsIntegration;
 #[cfg(feature = "panic")]
 pub use self::panic::PanicIntegration;
+#[cfg(feature = "panic")]
+pub(crate) use self::panic::wait_for_reports as wait_for_panic_reports;
 
 /// The default integrations compiled in, in the order they run: the stack
 /// trace is attached first and in-app marking comes last, after every

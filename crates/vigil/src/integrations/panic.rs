@@ -4,10 +4,12 @@ use std::any::Any;
 use std::cell::Cell;
 use std::panic::{self, PanicHookInfo};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::sync::mpsc::{self, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::thread;
 use std::time::Duration;
 
+use vigil_backtrace::backtrace::Backtrace;
 use vigil_core::protocol::{Event, Exception, Level, Mechanism, Thread, Values};
 use vigil_core::{ClientOptions, Hub, Integration};
 
@@ -19,14 +21,17 @@ use vigil_core::{ClientOptions, Hub, Integration};
 /// "thread_id": ..}` and one `threads` entry for the panicking thread
 /// (`id`, `name`, `crashed: true`, `current: true`; the stack trace is not
 /// repeated there). When the panic will end the process (on the main
-/// thread, or in a build with `panic = "abort"`) the hook then flushes the
-/// client, waiting at most [`ClientOptions::shutdown_timeout`], so the event
-/// is delivered before the process exits. A panic on any other thread (a
-/// server's worker, where the runtime catches it) is captured without
-/// waiting for the network: a bad request never stalls a worker for the
-/// flush, even with the server unreachable. The event is then sent like
-/// any other, and flushed when the client closes (the `init` guard dropped,
-/// as it is when a panic unwinds `main`).
+/// thread, or in a build with `panic = "abort"`) the hook then waits for the
+/// event to be captured and flushes the client, each at most
+/// [`ClientOptions::shutdown_timeout`], so the event is delivered before the
+/// process exits. A panic on any other thread (a server's worker, where the
+/// runtime catches it) holds that thread only to record the panic (the
+/// message, the thread, the unsymbolized stack and a copy of the hub's top
+/// scope: tens of microseconds): a bad request never stalls a worker, even
+/// with the server unreachable. The event is then built and sent like any
+/// other, and flushed when the client closes: dropping the `init` guard
+/// (as a panic unwinding `main` does) first waits, at most
+/// `shutdown_timeout`, for panics still being captured.
 ///
 /// # Behaviour
 /// - The hook is installed once per process, by the first client created
@@ -38,18 +43,18 @@ use vigil_core::{ClientOptions, Hub, Integration};
 ///   `catch_unwind`: the hook cannot know.
 /// - Works on any thread, also while the thread's locals are being
 ///   destroyed (the main hub is used when the thread's own hub is gone).
-/// - The event goes through the usual pipeline (scope data, event
-///   processors, integrations, `before_send`) on a short-lived helper
-///   thread `vigil-panic` that uses the panicking thread's hub. A panic on
-///   the panicking thread while its hook runs aborts the process, so user
-///   callbacks must not run there; on the helper thread a panicking
-///   callback only drops the event (reported on stderr), and its own panic
-///   is not captured again. Event processors that read thread-locals see
-///   the helper thread's. If no thread can be started the pipeline runs on
-///   the panicking thread itself.
-/// - The panicking thread waits for the helper to capture the event (and,
-///   when the panic ends the process, to flush) at most `shutdown_timeout`
-///   plus two seconds.
+/// - The stack trace is symbolized and the event goes through the usual
+///   pipeline (scope data as it was at the panic, event processors,
+///   integrations, `before_send`) on one long-lived thread, `vigil-panic`.
+///   A panic on the panicking thread while its hook runs aborts the
+///   process, so user callbacks must not run there; on `vigil-panic` a
+///   panicking callback only drops the event (reported on stderr), and its
+///   own panic is not captured again. Event processors that read
+///   thread-locals see that thread's. If that thread cannot be started the
+///   pipeline runs on the panicking thread itself.
+/// - Up to 1,024 panics wait for `vigil-panic`; beyond that a panicking
+///   thread waits for room (back-pressure: panics are never dropped here;
+///   the transport's queue bounds and counts what is sent).
 /// - Panics on the SDK's own threads (`vigil-transport`, `vigil-panic`)
 ///   are not captured (the previous hook still reports them): sending them
 ///   would go through the thread that failed.
@@ -142,30 +147,109 @@ fn message(payload: &(dyn Any + Send)) -> String {
         .unwrap_or_else(|| "Box<dyn Any>".to_owned())
 }
 
-fn panic_event(info: &PanicHookInfo<'_>, options: &ClientOptions) -> Event {
-    let thread = vigil_backtrace::current_thread();
-    let exception = Exception {
-        ty: Some("panic".into()),
-        value: Some(message(info.payload())),
-        mechanism: Some(Mechanism {
-            ty: "panic".into(),
-            handled: Some(false),
-            ..Default::default()
-        }),
-        stacktrace: vigil_backtrace::current_stacktrace(options),
-        thread_id: thread.id.clone(),
-        ..Default::default()
-    };
-    Event {
-        level: Level::Fatal,
-        exception: Values::from(vec![exception]),
-        threads: Values::from(vec![Thread {
-            crashed: Some(true),
-            current: Some(true),
-            ..thread
-        }]),
-        ..Event::default()
+/// What the panicking thread records of a panic: cheap to take (the stack
+/// is walked, not symbolized), so the worker goes on at once.
+struct PanicReport {
+    /// A copy of the panicking thread's hub with its top scope as it was
+    /// at the panic (the request's scope is popped while the panic
+    /// unwinds, before the capture thread gets to it).
+    hub: Arc<Hub>,
+    message: String,
+    backtrace: Backtrace,
+    thread: Thread,
+}
+
+impl PanicReport {
+    fn take(info: &PanicHookInfo<'_>, hub: &Arc<Hub>) -> PanicReport {
+        PanicReport {
+            hub: Arc::new(Hub::new_from_top(hub)),
+            message: message(info.payload()),
+            backtrace: Backtrace::new_unresolved(),
+            thread: vigil_backtrace::current_thread(),
+        }
     }
+
+    /// The event, with the stack trace symbolized here.
+    fn into_event(self, options: &ClientOptions) -> (Arc<Hub>, Event) {
+        let exception = Exception {
+            ty: Some("panic".into()),
+            value: Some(self.message),
+            mechanism: Some(Mechanism {
+                ty: "panic".into(),
+                handled: Some(false),
+                ..Default::default()
+            }),
+            stacktrace: vigil_backtrace::backtrace_to_stacktrace(&self.backtrace, options),
+            thread_id: self.thread.id.clone(),
+            ..Default::default()
+        };
+        let event = Event {
+            level: Level::Fatal,
+            exception: Values::from(vec![exception]),
+            threads: Values::from(vec![Thread {
+                crashed: Some(true),
+                current: Some(true),
+                ..self.thread
+            }]),
+            ..Event::default()
+        };
+        (self.hub, event)
+    }
+
+    /// Runs the event pipeline (user callbacks included) for the report.
+    /// Never panics: a panic in it drops the event (reported on stderr).
+    fn capture(self) {
+        let _guard = SdkGuard::enter();
+        let _ = vigil_core::call_guarded("panic report", None, || {
+            let Some(client) = self.hub.client() else {
+                return;
+            };
+            let (hub, event) = self.into_event(client.options());
+            Hub::run(hub.clone(), || hub.capture_event(event));
+        });
+    }
+}
+
+/// How many reports the capture thread may have waiting before a
+/// panicking thread waits for room (back-pressure, never a loss).
+const QUEUE_CAPACITY: usize = 1024;
+
+/// The reports handed to the capture thread and not captured yet.
+static PENDING: Mutex<usize> = Mutex::new(0);
+static CAPTURED: Condvar = Condvar::new();
+
+/// The long-lived `vigil-panic` thread capturing reports; `None` when it
+/// could not be started (the panicking thread captures itself).
+fn capture_thread() -> Option<&'static SyncSender<PanicReport>> {
+    static SENDER: OnceLock<Option<SyncSender<PanicReport>>> = OnceLock::new();
+    SENDER
+        .get_or_init(|| {
+            let (sender, reports) = mpsc::sync_channel::<PanicReport>(QUEUE_CAPACITY);
+            thread::Builder::new()
+                .name("vigil-panic".into())
+                .spawn(move || {
+                    for report in reports {
+                        report.capture();
+                        let mut pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
+                        *pending = pending.saturating_sub(1);
+                        CAPTURED.notify_all();
+                    }
+                })
+                .ok()
+                .map(|_| sender)
+        })
+        .as_ref()
+}
+
+/// Waits until every panic reported so far went through the pipeline (its
+/// event handed to the transport), at most `timeout`. Returns whether none
+/// is left. The init guard calls it before it flushes and closes.
+pub(crate) fn wait_for_reports(timeout: Duration) -> bool {
+    let pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
+    let (pending, _) = CAPTURED
+        .wait_timeout_while(pending, timeout, |n| *n > 0)
+        .unwrap_or_else(PoisonError::into_inner);
+    *pending == 0
 }
 
 /// Runs on the panicking thread. Must not panic: a panic here aborts.
@@ -182,39 +266,26 @@ fn capture_panic(info: &PanicHookInfo<'_>) {
     if !client.sdk_info().integrations.iter().any(|n| n == "panic") {
         return;
     }
-    let options = client.options();
-    let event = panic_event(info, options);
-    let flush = ends_the_process();
-    let wait = options
-        .shutdown_timeout
-        .saturating_add(Duration::from_secs(2));
-    let job = Arc::new(Mutex::new(Some((hub, event))));
-    let run = move |job: &Mutex<Option<(Arc<Hub>, Event)>>| {
-        let _guard = SdkGuard::enter();
-        let taken = job.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some((hub, event)) = taken {
-            let client = hub.client();
-            Hub::run(hub.clone(), || hub.capture_event(event));
-            if let Some(client) = client.filter(|_| flush) {
-                client.flush(None);
-            }
+    let report = PanicReport::take(info, &hub);
+    let Some(sender) = capture_thread() else {
+        // No thread to hand it to: the pipeline runs here.
+        report.capture();
+        if ends_the_process() {
+            client.flush(None);
         }
+        return;
     };
-    let (done, finished) = mpsc::channel::<()>();
-    let for_helper = job.clone();
-    let spawned = thread::Builder::new()
-        .name("vigil-panic".into())
-        .spawn(move || {
-            // The pipeline guards user code; this also catches SDK bugs so
-            // the helper never panics.
-            let _ = vigil_core::call_guarded("panic report", None, || run(&for_helper));
-            let _ = done.send(());
-        });
-    match spawned {
-        Ok(_) => {
-            let _ = finished.recv_timeout(wait);
-        }
-        Err(_) => run(&job),
+    *PENDING.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+    if let Err(mpsc::SendError(report)) = sender.send(report) {
+        *PENDING.lock().unwrap_or_else(PoisonError::into_inner) -= 1;
+        report.capture();
+    }
+    if ends_the_process() {
+        // The event must be sent before the process exits: wait for the
+        // capture, then flush, each at most `shutdown_timeout`.
+        let wait = client.options().shutdown_timeout;
+        wait_for_reports(wait);
+        client.flush(None);
     }
 }
 
