@@ -1,6 +1,8 @@
 //! Backtraces to Sentry stack traces.
 
 use std::backtrace::BacktraceStatus;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use backtrace::{Backtrace, BacktraceSymbol};
 use vigil_core::ClientOptions;
@@ -104,8 +106,9 @@ fn finish(mut innermost_first: Vec<Frame>, options: &ClientOptions) -> Option<St
 /// Function names and paths longer than Relay's limit of 256 characters
 /// are shortened (generic arguments first).
 ///
-/// An unresolved backtrace ([`Backtrace::new_unresolved`]) is resolved on
-/// a copy. Returns `None` when no frame is left, e.g. for an empty
+/// An unresolved backtrace ([`Backtrace::new_unresolved`]) is symbolized
+/// here, each instruction address once per process (later backtraces
+/// through the same code reuse the result). Returns `None` when no frame is left, e.g. for an empty
 /// backtrace.
 ///
 /// ```
@@ -117,18 +120,14 @@ fn finish(mut innermost_first: Vec<Frame>, options: &ClientOptions) -> Option<St
 /// assert_eq!(innermost.in_app, Some(true));
 /// ```
 pub fn backtrace_to_stacktrace(bt: &Backtrace, options: &ClientOptions) -> Option<Stacktrace> {
-    let resolved;
-    let bt = if bt.frames().iter().all(|f| f.symbols().is_empty()) {
-        let mut copy = bt.clone();
-        copy.resolve();
-        resolved = copy;
-        &resolved
-    } else {
-        bt
-    };
     let mut frames = Vec::with_capacity(bt.frames().len());
+    let unresolved = bt.frames().iter().all(|f| f.symbols().is_empty());
     for frame in bt.frames() {
         let ip = frame.ip().addr();
+        if unresolved {
+            frames.extend(symbolized(ip).iter().cloned());
+            continue;
+        }
         let addr = format!("{ip:#x}");
         let symbols = frame.symbols();
         if symbols.is_empty() {
@@ -142,6 +141,48 @@ pub fn backtrace_to_stacktrace(bt: &Backtrace, options: &ClientOptions) -> Optio
     finish(frames, options)
 }
 
+/// At most this many instruction addresses are kept symbolized; when the
+/// cache is full it starts again empty.
+const MAX_CACHED_ADDRESSES: usize = 4096;
+
+/// The frames of an instruction address (several when functions were
+/// inlined there), innermost first; symbolized once per address and
+/// process, so an error raised again and again from the same code (a panic
+/// storm from one bad request) costs the symbolizer nothing after the
+/// first time.
+fn symbolized(ip: usize) -> Arc<[Frame]> {
+    static CACHE: LazyLock<Mutex<HashMap<usize, Arc<[Frame]>>>> = LazyLock::new(Default::default);
+    let cache = || CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(frames) = cache().get(&ip) {
+        return Arc::clone(frames);
+    }
+    let addr = format!("{ip:#x}");
+    let mut frames = Vec::new();
+    if ip != 0 {
+        backtrace::resolve(ip as *mut std::ffi::c_void, |symbol| {
+            frames.push(make_frame(
+                symbol
+                    .name()
+                    .map(|name| clean_function(&format!("{name:#}"))),
+                symbol.filename().map(|p| p.to_string_lossy().into_owned()),
+                symbol.lineno().map(u64::from),
+                symbol.colno().map(u64::from),
+                Some(addr.clone()),
+            ));
+        });
+        if frames.is_empty() {
+            frames.push(make_frame(None, None, None, None, Some(addr)));
+        }
+    }
+    let frames: Arc<[Frame]> = frames.into();
+    let mut cache = cache();
+    if cache.len() >= MAX_CACHED_ADDRESSES {
+        cache.clear();
+    }
+    cache.insert(ip, Arc::clone(&frames));
+    frames
+}
+
 /// The stack trace of the calling thread, at the point of the call
 /// (without the SDK's own frames), with the in-app rules of `options`.
 ///
@@ -152,7 +193,7 @@ pub fn backtrace_to_stacktrace(bt: &Backtrace, options: &ClientOptions) -> Optio
 /// 0.8 ms (debug) for 8 to 18 frames. Returns `None` when no frame can be
 /// captured.
 pub fn current_stacktrace(options: &ClientOptions) -> Option<Stacktrace> {
-    backtrace_to_stacktrace(&Backtrace::new(), options)
+    backtrace_to_stacktrace(&Backtrace::new_unresolved(), options)
 }
 
 /// Converts a [`std::backtrace::Backtrace`] into a Sentry stack trace,

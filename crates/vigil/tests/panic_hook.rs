@@ -5,6 +5,7 @@
 //! - `http`: `vigil::init(dsn)` with the default HTTP transport against a
 //!   loopback server run by the test; a named thread panics, and `main`
 //!   resumes the panic (the hook does not run again); the server must have
+//!   received the fatal event, with the tag of the scope the panic left,
 //!   received the fatal event before the process exits with 101 (flushed
 //!   by the `init` guard dropped while `main` unwinds).
 //! - `stall`: a thread panics with the server accepting connections but
@@ -54,10 +55,15 @@ fn child_http() {
     assert!(guard.is_enabled(), "init with a DSN must enable the SDK");
     let worker = thread::Builder::new()
         .name("vigil-test-worker".into())
-        .spawn(fail_in_worker)
+        .spawn(|| {
+            // The scope is popped while the panic unwinds, before the
+            // capture thread builds the event: its data must be there.
+            vigil::with_scope(|scope| scope.set_tag("request", "r-1"), fail_in_worker);
+        })
         .unwrap();
     let payload = worker.join().unwrap_err();
-    // Unwinding `main` drops the guard, which flushes.
+    // Unwinding `main` drops the guard, which waits for the capture and
+    // flushes.
     let _guard = guard;
     std::panic::resume_unwind(payload);
 }
@@ -361,6 +367,7 @@ fn a_panic_on_a_named_thread_reaches_the_server_before_exit() {
             )
         });
     assert_eq!(event["level"], "fatal");
+    assert_eq!(event["tags"]["request"], "r-1", "the scope at the panic");
     let exception = &event["exception"]["values"][0];
     assert_eq!(exception["type"], "panic");
     assert_eq!(
@@ -378,11 +385,23 @@ fn a_panic_on_a_named_thread_reaches_the_server_before_exit() {
     assert_eq!(innermost["function"], "panic_hook::fail_in_worker");
     assert_eq!(innermost["in_app"], true);
     assert_eq!(innermost["filename"], "vigil/tests/panic_hook.rs");
-    // The hook's own frames and the panic runtime are trimmed.
+    // The hook's own frames and the panic runtime are trimmed (the
+    // callers' `vigil::with_scope` stays: it is where the code ran).
     assert!(frames.iter().all(|f| {
         let name = f["function"].as_str().unwrap_or("");
-        !name.starts_with("vigil") && !name.starts_with("core::panicking")
+        !name.starts_with("vigil::integrations")
+            && !name.starts_with("vigil_backtrace")
+            && !name.starts_with("core::panicking")
     }));
+    assert!(
+        frames.iter().any(|f| f["function"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("vigil_core::hub"))
+            || f["function"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("vigil::"))),
+        "the caller's with_scope frame: {frames:#?}"
+    );
     let integrations = &event["sdk"]["integrations"];
     assert!(integrations.as_array().unwrap().contains(&"panic".into()));
     eprintln!("child ran and delivered in {took:?}");

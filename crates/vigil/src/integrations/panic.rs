@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::cell::Cell;
 use std::panic::{self, PanicHookInfo};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::thread;
@@ -46,6 +46,9 @@ use vigil_core::{ClientOptions, Hub, Integration};
 /// - The stack trace is symbolized and the event goes through the usual
 ///   pipeline (scope data as it was at the panic, event processors,
 ///   integrations, `before_send`) on one long-lived thread, `vigil-panic`.
+///   (It keeps the normal priority: it shares the symbolizer's lock with
+///   the stack walk on the panicking thread, which must not wait for a
+///   descheduled holder.)
 ///   A panic on the panicking thread while its hook runs aborts the
 ///   process, so user callbacks must not run there; on `vigil-panic` a
 ///   panicking callback only drops the event (reported on stderr), and its
@@ -214,9 +217,23 @@ impl PanicReport {
 /// panicking thread waits for room (back-pressure, never a loss).
 const QUEUE_CAPACITY: usize = 1024;
 
-/// The reports handed to the capture thread and not captured yet.
-static PENDING: Mutex<usize> = Mutex::new(0);
+/// The reports handed to the capture thread and not captured yet. Atomic,
+/// so a panicking thread never waits on a lock the capture thread holds.
+static PENDING: AtomicUsize = AtomicUsize::new(0);
+/// Threads in [`wait_for_reports`]: only then does the capture thread take
+/// the lock to wake them.
+static WAITERS: AtomicUsize = AtomicUsize::new(0);
+static WAITING: Mutex<()> = Mutex::new(());
 static CAPTURED: Condvar = Condvar::new();
+
+/// One report went through the pipeline: wakes the waiters, if any.
+fn report_done() {
+    PENDING.fetch_sub(1, Ordering::SeqCst);
+    if WAITERS.load(Ordering::SeqCst) > 0 {
+        let _lock = WAITING.lock().unwrap_or_else(PoisonError::into_inner);
+        CAPTURED.notify_all();
+    }
+}
 
 /// The long-lived `vigil-panic` thread capturing reports; `None` when it
 /// could not be started (the panicking thread captures itself).
@@ -230,9 +247,7 @@ fn capture_thread() -> Option<&'static SyncSender<PanicReport>> {
                 .spawn(move || {
                     for report in reports {
                         report.capture();
-                        let mut pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
-                        *pending = pending.saturating_sub(1);
-                        CAPTURED.notify_all();
+                        report_done();
                     }
                 })
                 .ok()
@@ -245,11 +260,13 @@ fn capture_thread() -> Option<&'static SyncSender<PanicReport>> {
 /// event handed to the transport), at most `timeout`. Returns whether none
 /// is left. The init guard calls it before it flushes and closes.
 pub(crate) fn wait_for_reports(timeout: Duration) -> bool {
-    let pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
-    let (pending, _) = CAPTURED
-        .wait_timeout_while(pending, timeout, |n| *n > 0)
+    WAITERS.fetch_add(1, Ordering::SeqCst);
+    let lock = WAITING.lock().unwrap_or_else(PoisonError::into_inner);
+    let _lock = CAPTURED
+        .wait_timeout_while(lock, timeout, |()| PENDING.load(Ordering::SeqCst) > 0)
         .unwrap_or_else(PoisonError::into_inner);
-    *pending == 0
+    WAITERS.fetch_sub(1, Ordering::SeqCst);
+    PENDING.load(Ordering::SeqCst) == 0
 }
 
 /// Runs on the panicking thread. Must not panic: a panic here aborts.
@@ -275,9 +292,9 @@ fn capture_panic(info: &PanicHookInfo<'_>) {
         }
         return;
     };
-    *PENDING.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+    PENDING.fetch_add(1, Ordering::SeqCst);
     if let Err(mpsc::SendError(report)) = sender.send(report) {
-        *PENDING.lock().unwrap_or_else(PoisonError::into_inner) -= 1;
+        PENDING.fetch_sub(1, Ordering::SeqCst);
         report.capture();
     }
     if ends_the_process() {
