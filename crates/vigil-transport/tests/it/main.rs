@@ -8,6 +8,8 @@ mod disk_trust;
 mod extremes;
 mod file;
 mod fuzz;
+#[cfg(target_os = "linux")]
+mod hostile_dir;
 mod http;
 
 use std::sync::{Arc, Mutex};
