@@ -62,7 +62,8 @@ impl InitGuard {
     }
 
     /// Waits for queued events, at most `timeout` (`shutdown_timeout` when
-    /// `None`). Returns whether everything was sent.
+    /// `None`), after the events of panics still being captured by the
+    /// panic integration. Returns whether everything was sent.
     pub fn flush(&self, timeout: impl Into<Option<std::time::Duration>>) -> bool {
         let timeout = timeout.into();
         self.client.as_ref().is_none_or(|c| {

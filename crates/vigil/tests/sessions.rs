@@ -252,6 +252,9 @@ fn a_panic_crashes_the_session_in_the_envelope_of_its_event() {
     vigil::capture_error(&error());
     let panicked = std::thread::spawn(|| panic!("worker gave up")).join();
     assert!(panicked.is_err());
+    // A panic off the main thread is captured on the SDK's thread; the
+    // guard's flush waits for it.
+    assert!(guard.flush(None));
     // After the crash nothing changes the session any more.
     vigil::capture_error(&error());
     drop(guard);

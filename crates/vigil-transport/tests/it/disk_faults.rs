@@ -186,7 +186,7 @@ fn has_all(requests: &[Request], ids: &[vigil_core::protocol::EventId]) -> bool 
 
 /// Whether this machine lets an unprivileged mount namespace mount a
 /// tmpfs (`unshare -rm`).
-fn mount_namespaces_work() -> bool {
+pub(crate) fn mount_namespaces_work() -> bool {
     Command::new("unshare")
         .args(["-rm", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"])
         .status()

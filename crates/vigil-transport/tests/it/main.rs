@@ -5,6 +5,8 @@ mod disk_faults;
 mod disk_queue;
 #[cfg(unix)]
 mod disk_trust;
+#[cfg(target_os = "linux")]
+mod dns_failover;
 mod extremes;
 mod file;
 mod fuzz;

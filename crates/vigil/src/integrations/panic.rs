@@ -31,7 +31,11 @@ use vigil_core::{ClientOptions, Hub, Integration};
 /// with the server unreachable. The event is then built and sent like any
 /// other, and flushed when the client closes: dropping the `init` guard
 /// (as a panic unwinding `main` does) first waits, at most
-/// `shutdown_timeout`, for panics still being captured.
+/// `shutdown_timeout`, for panics still being captured. So the capture is
+/// asynchronous: an event captured right after the panicking thread was
+/// joined may reach the client before the panic's event;
+/// [`InitGuard::flush`](crate::InitGuard::flush) waits for the panics
+/// reported so far.
 ///
 /// # Behaviour
 /// - The hook is installed once per process, by the first client created
