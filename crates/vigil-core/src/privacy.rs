@@ -7,6 +7,9 @@
 //! - Headers and cookies: [`is_sensitive_header`], [`filter_cookies`].
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 
 mod headers;
 
@@ -48,12 +51,33 @@ const SENSITIVE_NAMES: &[&str] = &["code", "sig", "sid", "otp", "pin", "ticket",
 /// Whether a query parameter (or form field) named `name` holds a secret
 /// by the rules above. `name` may be percent-encoded.
 pub fn is_sensitive_parameter(name: &str) -> bool {
-    let name = name
-        .to_ascii_lowercase()
-        .replace("%5f", "_")
-        .replace("%2d", "-");
-    SENSITIVE_NAMES.contains(&name.as_str())
-        || SENSITIVE_PARTS.iter().any(|part| name.contains(part))
+    if name.contains('%') {
+        let decoded = name
+            .to_ascii_lowercase()
+            .replace("%5f", "_")
+            .replace("%2d", "-");
+        return is_sensitive_decoded(&decoded);
+    }
+    is_sensitive_decoded(name)
+}
+
+/// [`is_sensitive_parameter`] of a name without percent-escapes, ignoring
+/// ASCII case; allocates nothing.
+fn is_sensitive_decoded(name: &str) -> bool {
+    static PARTS: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(SENSITIVE_PARTS)
+            .ok()
+    });
+    SENSITIVE_NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+        || match PARTS.as_ref() {
+            Some(parts) => parts.is_match(name),
+            None => {
+                let name = name.to_ascii_lowercase();
+                SENSITIVE_PARTS.iter().any(|part| name.contains(part))
+            }
+        }
 }
 
 /// `query` (a URL's query string, without `?`) with the value of every
@@ -137,11 +161,22 @@ pub fn filter_url(url: &str, all_values: bool) -> Cow<'_, str> {
 
 /// `scheme://user:password@host/...` → `scheme://[Filtered]:[Filtered]@host/...`.
 fn filter_userinfo(url: &str) -> Cow<'_, str> {
-    let Some(start) = url.find("://").map(|i| i + 3) else {
+    // Byte scans: URLs are short, and most have no user info.
+    let bytes = url.as_bytes();
+    let Some(start) = bytes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b':')
+        .find(|&(i, _)| bytes[i + 1..].starts_with(b"//"))
+        .map(|(i, _)| i + 3)
+    else {
         return Cow::Borrowed(url);
     };
-    let authority_end = url[start..].find('/').map_or(url.len(), |i| start + i);
-    let Some(at) = url[start..authority_end].rfind('@') else {
+    let authority_end = bytes[start..]
+        .iter()
+        .position(|&b| b == b'/')
+        .map_or(url.len(), |i| start + i);
+    let Some(at) = bytes[start..authority_end].iter().rposition(|&b| b == b'@') else {
         return Cow::Borrowed(url);
     };
     let filtered = format!("{FILTERED}:{FILTERED}");

@@ -5,12 +5,15 @@
 //! It filters values by the name of their key, wherever a payload holds
 //! free-form data; [`EventScrubber`] says which keys and where.
 
+mod names;
 mod walk;
 
 use std::sync::LazyLock;
 
 use aho_corasick::AhoCorasick;
 use vigil_protocol::{Event, Transaction};
+
+use self::names::NameSet;
 
 /// Key names containing one of these (ignoring ASCII case) are sensitive:
 /// the key rule of Relay's default `@password` scrubbing.
@@ -142,11 +145,10 @@ pub struct EventScrubber {
     /// Finds any key part in a name, ignoring ASCII case (`None` without
     /// parts).
     parts: Option<AhoCorasick>,
-    /// Whole names, normalized ([`normalize`]) and sorted.
-    denylist: Vec<String>,
-    /// Whole names sensitive without `send_default_pii`, normalized and
-    /// sorted.
-    pii_denylist: Vec<String>,
+    /// Whole names.
+    denylist: NameSet,
+    /// Whole names sensitive without `send_default_pii`.
+    pii_denylist: NameSet,
 }
 
 impl Default for EventScrubber {
@@ -184,8 +186,8 @@ impl EventScrubber {
         EventScrubber {
             key_parts,
             parts,
-            denylist: normalized_list(denylist),
-            pii_denylist: normalized_list(pii_denylist),
+            denylist: NameSet::new(denylist),
+            pii_denylist: NameSet::new(pii_denylist),
         }
     }
 
@@ -194,8 +196,8 @@ impl EventScrubber {
     pub fn with_key_parts<S: Into<String>>(self, parts: impl IntoIterator<Item = S>) -> Self {
         EventScrubber::from_lists(
             parts.into_iter().map(Into::into).collect(),
-            self.denylist,
-            self.pii_denylist,
+            self.denylist.names().to_vec(),
+            self.pii_denylist.names().to_vec(),
         )
     }
 
@@ -210,15 +212,16 @@ impl EventScrubber {
     /// Replaces the denylist (whole key names that are sensitive).
     #[must_use]
     pub fn with_denylist<S: Into<String>>(mut self, keys: impl IntoIterator<Item = S>) -> Self {
-        self.denylist = normalized_list(keys.into_iter().map(Into::into).collect());
+        self.denylist = NameSet::new(keys.into_iter().map(Into::into));
         self
     }
 
     /// Adds whole key names to the denylist.
     #[must_use]
     pub fn extend_denylist<S: Into<String>>(mut self, keys: impl IntoIterator<Item = S>) -> Self {
-        self.denylist.extend(keys.into_iter().map(Into::into));
-        self.denylist = normalized_list(std::mem::take(&mut self.denylist));
+        let mut all = self.denylist.names().to_vec();
+        all.extend(keys.into_iter().map(Into::into));
+        self.denylist = NameSet::new(all);
         self
     }
 
@@ -226,7 +229,7 @@ impl EventScrubber {
     /// `send_default_pii`).
     #[must_use]
     pub fn with_pii_denylist<S: Into<String>>(mut self, keys: impl IntoIterator<Item = S>) -> Self {
-        self.pii_denylist = normalized_list(keys.into_iter().map(Into::into).collect());
+        self.pii_denylist = NameSet::new(keys.into_iter().map(Into::into));
         self
     }
 
@@ -249,16 +252,7 @@ impl EventScrubber {
         if self.denylist.is_empty() && (send_default_pii || self.pii_denylist.is_empty()) {
             return false;
         }
-        with_normalized(key, |name| {
-            self.denylist
-                .binary_search_by(|d| d.as_str().cmp(name))
-                .is_ok()
-                || (!send_default_pii
-                    && self
-                        .pii_denylist
-                        .binary_search_by(|d| d.as_str().cmp(name))
-                        .is_ok())
-        })
+        self.denylist.contains(key) || (!send_default_pii && self.pii_denylist.contains(key))
     }
 
     /// Filters `event` in place (see the type's docs for what and where).
@@ -269,49 +263,6 @@ impl EventScrubber {
     /// Filters `transaction` in place, its spans' data included.
     pub fn scrub_transaction(&self, transaction: &mut Transaction, send_default_pii: bool) {
         walk::Walker::new(self, send_default_pii).transaction(transaction);
-    }
-}
-
-/// Lower-cased with `-` as `_`, the form denylist entries are kept in.
-fn normalize_byte(b: u8) -> u8 {
-    if b == b'-' {
-        b'_'
-    } else {
-        b.to_ascii_lowercase()
-    }
-}
-
-/// The list normalized, sorted and without duplicates or empty names.
-fn normalized_list(list: Vec<String>) -> Vec<String> {
-    let mut list: Vec<String> = list
-        .into_iter()
-        .filter(|k| !k.is_empty())
-        .map(|k| {
-            String::from_utf8_lossy(&k.bytes().map(normalize_byte).collect::<Vec<_>>()).into_owned()
-        })
-        .collect();
-    list.sort_unstable();
-    list.dedup();
-    list
-}
-
-/// Calls `f` with `key` normalized, on the stack for the usual short key.
-fn with_normalized<R>(key: &str, f: impl FnOnce(&str) -> R) -> R {
-    const INLINE: usize = 64;
-    let bytes = key.as_bytes();
-    if bytes.len() <= INLINE {
-        let mut buf = [0u8; INLINE];
-        for (out, b) in buf.iter_mut().zip(bytes) {
-            *out = normalize_byte(*b);
-        }
-        // Only ASCII bytes were changed, into ASCII: still UTF-8.
-        match std::str::from_utf8(&buf[..bytes.len()]) {
-            Ok(name) => f(name),
-            Err(_) => f(""),
-        }
-    } else {
-        let name: Vec<u8> = bytes.iter().copied().map(normalize_byte).collect();
-        f(&String::from_utf8_lossy(&name))
     }
 }
 
