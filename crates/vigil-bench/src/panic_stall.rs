@@ -688,4 +688,37 @@ fn print_vigil(guard: &vigil::InitGuard, panics_captured: &AtomicU64) {
             dropped.join(", ")
         }
     );
+    for (thread, ms) in sdk_thread_cpu_ms() {
+        println!("  CPU time of SDK thread {thread}: {ms} ms");
+    }
+}
+
+/// The CPU time (user + system) of each SDK thread (`vigil-*`) of this
+/// process so far, in milliseconds; empty where `/proc` is missing.
+fn sdk_thread_cpu_ms() -> Vec<(String, u64)> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    let mut threads = Vec::new();
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = &stat[open + 1..close];
+        // The SDK's threads, not the benchmark's own main thread.
+        if !name.starts_with("vigil-") || name == "vigil-bench" {
+            continue;
+        }
+        let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        let ticks: u64 = fields
+            .get(11..13)
+            .map_or(0, |f| f.iter().filter_map(|v| v.parse::<u64>().ok()).sum());
+        // Clock ticks of 1/100 s (`USER_HZ` is 100 on Linux).
+        threads.push((name.to_owned(), ticks * 10));
+    }
+    threads.sort();
+    threads
 }
