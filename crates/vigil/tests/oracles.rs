@@ -76,10 +76,34 @@ const REASONS_SENTRY_TYPES_LACKS: [&str; 5] = [
     "invalid",
 ];
 
+/// `envelope` with every request body that is not a string (a JSON
+/// object or array, which the protocol and Relay accept) written as JSON
+/// text: `sentry-types` 0.49 types `request.data` as a string.
+fn with_text_bodies(envelope: Envelope) -> Envelope {
+    let mut adapted = Envelope::new();
+    *adapted.headers_mut() = envelope.headers().clone();
+    for mut item in envelope.into_items() {
+        let request = match &mut item {
+            EnvelopeItem::Event(event) => event.request.as_mut(),
+            EnvelopeItem::Transaction(transaction) => transaction.request.as_mut(),
+            _ => None,
+        };
+        if let Some(data) = request.and_then(|r| r.data.as_mut())
+            && !data.is_string()
+        {
+            *data = serde_json::Value::String(data.to_string());
+        }
+        adapted.add_item(item);
+    }
+    adapted
+}
+
 /// Checks `bytes` with the `sentry-types` envelope parser. Client reports
 /// are checked against the spec's reason list here; an envelope whose
 /// reports name a spec reason `sentry-types` lacks is parsed by it without
-/// those reports (every other item still goes through it).
+/// those reports (every other item still goes through it), and a request
+/// body that is JSON, not text, is given to it as text
+/// ([`with_text_bodies`]).
 fn check_with_sentry_types(bytes: &[u8], what: &str) {
     let ours = Envelope::from_slice(bytes).unwrap_or_else(|e| panic!("we cannot read {what}: {e}"));
     let mut lacking = false;
@@ -95,10 +119,25 @@ fn check_with_sentry_types(bytes: &[u8], what: &str) {
             }
         }
     }
-    let (checked, ours) = if lacking {
-        let mut without = ours.clone();
-        without.retain_items(|item| !matches!(item, EnvelopeItem::ClientReport(_)));
-        (without.to_vec().unwrap(), without)
+    let object_body = ours.items().iter().any(|item| {
+        let request = match item {
+            EnvelopeItem::Event(event) => event.request.as_ref(),
+            EnvelopeItem::Transaction(transaction) => transaction.request.as_ref(),
+            _ => None,
+        };
+        request
+            .and_then(|r| r.data.as_ref())
+            .is_some_and(|data| !data.is_string())
+    });
+    let (checked, ours) = if lacking || object_body {
+        let mut adapted = ours.clone();
+        if lacking {
+            adapted.retain_items(|item| !matches!(item, EnvelopeItem::ClientReport(_)));
+        }
+        if object_body {
+            adapted = with_text_bodies(adapted);
+        }
+        (adapted.to_vec().unwrap(), adapted)
     } else {
         (bytes.to_vec(), ours)
     };
