@@ -1,5 +1,8 @@
 //! In-app detection and trimming of the SDK's own frames.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+
 use vigil_core::ClientOptions;
 use vigil_core::protocol::{Frame, Stacktrace};
 
@@ -103,14 +106,37 @@ fn is_runtime_function(function: &str) -> bool {
 /// methods the trait's path. A trait method on a bare generic type
 /// (`<E as anyhow::Context>::f`) is judged by the trait alone; one on a
 /// concrete type by both.
-fn judged_paths(function: &str) -> Vec<String> {
+///
+/// Parsing a name takes a while (generic arguments, closures, trait
+/// impls) and the same functions show up in stack trace after stack
+/// trace, so the result is kept per name (at most
+/// [`MAX_CACHED_FUNCTIONS`] names; when full the cache starts again).
+fn judged_paths(function: &str) -> Arc<[String]> {
+    static CACHE: LazyLock<Mutex<PathsByFunction>> = LazyLock::new(Default::default);
+    let cache = || CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(paths) = cache().get(function) {
+        return Arc::clone(paths);
+    }
     let own = self_path(function);
-    match trait_path(function) {
+    let paths: Arc<[String]> = match trait_path(function) {
         Some(implemented) if self_type_is_bare(function) => vec![implemented],
         Some(implemented) => vec![own, implemented],
         None => vec![own],
     }
+    .into();
+    let mut cache = cache();
+    if cache.len() >= MAX_CACHED_FUNCTIONS {
+        cache.clear();
+    }
+    cache.insert(function.into(), Arc::clone(&paths));
+    paths
 }
+
+/// Judged paths by function name.
+type PathsByFunction = HashMap<Box<str>, Arc<[String]>>;
+
+/// At most this many function names keep their judged paths.
+const MAX_CACHED_FUNCTIONS: usize = 4096;
 
 fn is_std_crate(name: &str) -> bool {
     matches!(name, "std" | "core" | "alloc")
@@ -135,7 +161,7 @@ pub(crate) fn is_machinery(function: &str) -> bool {
         return true;
     }
     let paths = judged_paths(function);
-    match paths.as_slice() {
+    match &*paths {
         [own, implemented] => {
             is_machinery_path(own)
                 || (is_std_crate(crate_of(own)) && is_machinery_path(implemented))
@@ -157,11 +183,11 @@ pub(crate) fn trim_innermost(frames: &mut Vec<Frame>) {
 
 /// The path in-app prefixes are matched against: the self path and, for
 /// trait methods, the trait path.
-fn match_paths(frame: &Frame) -> Vec<String> {
+fn match_paths(frame: &Frame) -> Arc<[String]> {
     match (&frame.function, &frame.module) {
         (Some(function), _) => judged_paths(function),
-        (None, Some(module)) => vec![module.clone()],
-        (None, None) => Vec::new(),
+        (None, Some(module)) => Arc::new([module.clone()]),
+        (None, None) => Arc::new([]),
     }
 }
 
