@@ -29,13 +29,16 @@
 //! - **Load**: a second tokio runtime (2 threads of its own) with hyper
 //!   HTTP/1 clients. One panicking request warms up first (the first stack
 //!   trace of a process loads the binary's debug info; its hook time is
-//!   printed on its own). Then each round has three phases:
+//!   printed on its own; the rounds start once Vigil captured it). Then
+//!   each round has three phases:
 //!   - A (baseline): 2,000 `GET /ok` over 8 keep-alive connections;
 //!   - B (panics): 100 `GET /panic`, each on a connection of its own,
 //!     fired at once at the start of the phase, and the load of A next to
 //!     them; Vigil captures the panics;
 //!   - C (control): B with Vigil's hook skipped: what 100 panics and 100
-//!     new connections cost the server without any SDK work.
+//!     new connections cost the server without any SDK work. It starts
+//!     once Vigil captured B's panics (on its own thread, after their
+//!     hooks returned), so it does not pay for them.
 //!
 //!   Five rounds, so that the spread between rounds shows the noise. It
 //!   all takes about a second, plus the guard's shutdown.
@@ -121,9 +124,12 @@ pub(crate) fn run() {
 
     print_header(&dsn);
     let warm_up = load.block_on(panicking_request(server.addr));
+    // Vigil captures off the worker: the warm-up's event (and the cold
+    // load of the debug info) is done before the rounds start.
+    wait_for_captures(&panics_captured, 1);
     let cold_hook = probe.take();
     let rounds: Vec<Round> = (0..ROUNDS)
-        .map(|_| load.block_on(run_round(server.addr, &probe)))
+        .map(|_| load.block_on(run_round(server.addr, &probe, &panics_captured)))
         .collect();
     print_rounds(&rounds);
     print_hook_times(&rounds, &cold_hook);
@@ -338,9 +344,13 @@ enum PanicEnding {
 }
 
 /// Phases A, B and C.
-async fn run_round(addr: SocketAddr, probe: &HookProbe) -> Round {
+async fn run_round(addr: SocketAddr, probe: &HookProbe, panics_captured: &AtomicU64) -> Round {
     let baseline = healthy_load(addr).await;
+    let before = panics_captured.load(Ordering::Relaxed);
     let captured = panic_phase(addr, probe).await;
+    // The control starts once B's panics are captured (on Vigil's thread,
+    // after their hooks returned), so it does not pay for them.
+    wait_for_captures(panics_captured, before + PANICKING_REQUESTS as u64);
     probe.set_bypass(true);
     let control = panic_phase(addr, probe).await;
     probe.set_bypass(false);
@@ -348,6 +358,14 @@ async fn run_round(addr: SocketAddr, probe: &HookProbe) -> Round {
         baseline,
         captured,
         control,
+    }
+}
+
+/// Waits (at most 10 s) until `panics_captured` reaches `target`.
+fn wait_for_captures(panics_captured: &AtomicU64, target: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while panics_captured.load(Ordering::Relaxed) < target && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
