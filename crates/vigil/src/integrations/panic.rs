@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use vigil_backtrace::backtrace::Backtrace;
 use vigil_core::protocol::{Event, Exception, Level, Mechanism, Thread, Values};
@@ -250,8 +250,10 @@ fn capture_thread() -> Option<&'static SyncSender<PanicReport>> {
                 .name("vigil-panic".into())
                 .spawn(move || {
                     for report in reports {
+                        let started = Instant::now();
                         report.capture();
                         report_done();
+                        pace(started.elapsed());
                     }
                 })
                 .ok()
@@ -259,6 +261,26 @@ fn capture_thread() -> Option<&'static SyncSender<PanicReport>> {
         })
         .as_ref()
 }
+
+/// During a burst of panics, the capture thread takes at most about a
+/// quarter of a core: after a capture that took `spent`, it pauses three
+/// times as long while more reports wait. So the burst's cost is spread
+/// over time instead of taking a core from the service's healthy requests
+/// at once. No pause when someone waits for the reports (a flush, a panic
+/// ending the process) or when the queue is half full (then it catches up
+/// at full speed).
+fn pace(spent: Duration) {
+    let pending = PENDING.load(Ordering::SeqCst);
+    if pending == 0 || pending >= QUEUE_CAPACITY / 2 || WAITERS.load(Ordering::SeqCst) > 0 {
+        return;
+    }
+    thread::sleep(spent.saturating_mul(PACE_FACTOR).min(MAX_PAUSE));
+}
+
+/// The pause after a capture, as a multiple of its time.
+const PACE_FACTOR: u32 = 3;
+/// The longest pause between two captures.
+const MAX_PAUSE: Duration = Duration::from_millis(5);
 
 /// Waits until every panic reported so far went through the pipeline (its
 /// event handed to the transport), at most `timeout`. Returns whether none
