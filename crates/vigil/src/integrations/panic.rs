@@ -49,7 +49,9 @@ use vigil_core::{ClientOptions, Hub, Integration};
 ///   destroyed (the main hub is used when the thread's own hub is gone).
 /// - The stack trace is symbolized and the event goes through the usual
 ///   pipeline (scope data as it was at the panic, event processors,
-///   integrations, `before_send`) on one long-lived thread, `vigil-panic`.
+///   integrations, `before_send`) on one long-lived thread, `vigil-panic`,
+///   which paces a burst of panics (about a quarter of a core) so that
+///   capturing them does not take a core from the service at once.
 ///   (It keeps the normal priority: it shares the symbolizer's lock with
 ///   the stack walk on the panicking thread, which must not wait for a
 ///   descheduled holder.)
