@@ -50,13 +50,29 @@ fn make_frame(
 }
 
 fn frame_from_symbol(symbol: &BacktraceSymbol, instruction_addr: &str) -> Frame {
+    frame_from_parts(
+        symbol.name(),
+        symbol.filename(),
+        symbol.lineno(),
+        symbol.colno(),
+        instruction_addr,
+    )
+}
+
+/// A frame from what a symbolizer found at one address (the parts of a
+/// resolved [`BacktraceSymbol`] or of a [`backtrace::Symbol`]).
+fn frame_from_parts(
+    name: Option<backtrace::SymbolName<'_>>,
+    file: Option<&std::path::Path>,
+    lineno: Option<u32>,
+    colno: Option<u32>,
+    instruction_addr: &str,
+) -> Frame {
     make_frame(
-        symbol
-            .name()
-            .map(|name| clean_function(&format!("{name:#}"))),
-        symbol.filename().map(|p| p.to_string_lossy().into_owned()),
-        symbol.lineno().map(u64::from),
-        symbol.colno().map(u64::from),
+        name.map(|name| clean_function(&format!("{name:#}"))),
+        file.map(|p| p.to_string_lossy().into_owned()),
+        lineno.map(u64::from),
+        colno.map(u64::from),
         Some(instruction_addr.to_owned()),
     )
 }
@@ -160,14 +176,12 @@ fn symbolized(ip: usize) -> Arc<[Frame]> {
     let mut frames = Vec::new();
     if ip != 0 {
         backtrace::resolve(ip as *mut std::ffi::c_void, |symbol| {
-            frames.push(make_frame(
-                symbol
-                    .name()
-                    .map(|name| clean_function(&format!("{name:#}"))),
-                symbol.filename().map(|p| p.to_string_lossy().into_owned()),
-                symbol.lineno().map(u64::from),
-                symbol.colno().map(u64::from),
-                Some(addr.clone()),
+            frames.push(frame_from_parts(
+                symbol.name(),
+                symbol.filename(),
+                symbol.lineno(),
+                symbol.colno(),
+                &addr,
             ));
         });
         if frames.is_empty() {

@@ -29,6 +29,8 @@ use vigil::{EventId, Level, User};
 
 #[path = "oracles/relay_sessions.rs"]
 mod relay_sessions;
+#[path = "support/tools_python.rs"]
+mod tools_python;
 
 fn relay_validator() -> Option<PathBuf> {
     let path =
@@ -435,18 +437,9 @@ fn every_dumped_envelope_passes_both_oracles() {
 /// its key-name or cookie-name rules filter, all of which the event
 /// scrubber's defaults cover.
 fn run_data_scrubbing_oracle(dir: &Path) {
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop/lib/tools-venv.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .output()
-        .expect("bash runs");
-    assert!(
-        out.status.success(),
-        "tools-venv.sh failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let python = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let Some(python) = tools_python::tools_python("Relay's data scrubbing over the dump") else {
+        return;
+    };
     let oracle = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/pii_oracle.py");
     let out = Command::new(python)
         .arg(oracle)

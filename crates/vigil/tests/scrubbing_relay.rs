@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use self::tools_python::tools_python;
 use serde_json::{Value, json};
 use tracing_subscriber::layer::SubscriberExt;
 use vigil::protocol::{Envelope, Request};
@@ -20,6 +21,9 @@ use vigil::{
     Breadcrumb, ClientOptions, Event, EventScrubber, Hub, Level, Scope, TransactionContext,
     Transport, TransportContext, User,
 };
+
+#[path = "support/tools_python.rs"]
+mod tools_python;
 
 /// Keeps envelopes in memory; hands them to the suite's oracle dump only
 /// when asked (an unscrubbed run must not reach it).
@@ -143,35 +147,6 @@ fn scenario(scrubber: Option<EventScrubber>, dump: bool) -> Vec<Envelope> {
     std::mem::take(&mut *keep.envelopes.lock().unwrap())
 }
 
-/// The python of the tools venv (PyPI `sentry-relay`), through
-/// `shared/interop/lib/tools-venv.sh`; `None` (loudly) without
-/// `../shared`, a panic in CI.
-fn tools_python() -> Option<String> {
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop/lib/tools-venv.sh");
-    if !script.exists() {
-        eprintln!(
-            "\n\n*** SKIPPED the Relay data-scrubbing oracle: {} not found (../shared is missing) ***\n",
-            script.display()
-        );
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "../shared/interop is required in CI"
-        );
-        return None;
-    }
-    let out = Command::new("bash")
-        .arg(&script)
-        .output()
-        .expect("bash runs");
-    assert!(
-        out.status.success(),
-        "tools-venv.sh failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(String::from_utf8(out.stdout).unwrap().trim().to_owned())
-}
-
 /// The planted secret values; none may appear in what the default
 /// scrubber lets through.
 const SECRET_VALUES: &[&str] = &[
@@ -235,7 +210,7 @@ fn violated_keys(summary: &Value) -> Vec<String> {
 
 #[test]
 fn relay_finds_nothing_left_that_the_default_scrubber_covers() {
-    let Some(python) = tools_python() else {
+    let Some(python) = tools_python("the Relay data-scrubbing oracle") else {
         return;
     };
     let scrubbed = scenario(Some(EventScrubber::default()), true);

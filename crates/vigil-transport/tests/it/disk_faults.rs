@@ -14,13 +14,13 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use vigil_core::ClientOptions;
 use vigil_core::protocol::{DataCategory, DiscardReason};
-use vigil_core::{ClientOptions, Transport};
 use vigil_test::process::{self, ChildProcess};
-use vigil_test::{LoopbackServer, Reply, Request};
+use vigil_test::{LoopbackServer, Reply};
 
-use crate::disk_queue::disk_options;
-use crate::{event_envelope, http_client};
+use crate::disk_queue::{disk_options, send_events};
+use crate::{has_all, http_client};
 
 const FLUSH: Duration = Duration::from_secs(5);
 const DELIVERY: Duration = Duration::from_secs(20);
@@ -51,17 +51,6 @@ fn fill(dir: &Path) -> std::path::PathBuf {
     filler
 }
 
-fn send(transport: &dyn Transport, n: usize, label: &str) -> Vec<vigil_core::protocol::EventId> {
-    (0..n)
-        .map(|i| {
-            let envelope = event_envelope(&format!("{label} {i}"));
-            let id = envelope.headers().event_id.unwrap();
-            transport.send_envelope(envelope);
-            id
-        })
-        .collect()
-}
-
 /// The child, inside its own mount namespace with a tmpfs at `$MOUNT`.
 fn child_on_a_small_tmpfs() {
     let mount = std::path::PathBuf::from(process::env(MOUNT));
@@ -73,7 +62,7 @@ fn child_on_a_small_tmpfs() {
     let filler = fill(&mount);
     let (client, transport) =
         http_client(&server.dsn(), ClientOptions::new(), disk_options(&queue));
-    let sent = send(&*transport, 20, "full disk");
+    let sent = send_events(&transport, 20, "full disk");
     assert!(server.wait_for(DELIVERY, |requests| has_all(requests, &sent)));
     assert!(client.close(Some(FLUSH)));
     assert_eq!(
@@ -88,7 +77,7 @@ fn child_on_a_small_tmpfs() {
     server.stop();
     let (client, transport) =
         http_client(&server.dsn(), ClientOptions::new(), disk_options(&queue));
-    send(&*transport, 10, "full disk, offline");
+    send_events(&transport, 10, "full disk, offline");
     client.close(Some(FLUSH));
     let stats = transport.stats();
     let counted: u64 = [
@@ -107,7 +96,7 @@ fn child_on_a_small_tmpfs() {
     fs::remove_file(&filler).unwrap();
     let (client, transport) =
         http_client(&server.dsn(), ClientOptions::new(), disk_options(&queue));
-    let stored = send(&*transport, 5, "stored");
+    let stored = send_events(&transport, 5, "stored");
     client.close(Some(FLUSH));
     assert_eq!(entries(&queue).len(), 5, "kept on disk while offline");
     let remount = Command::new("mount")
@@ -147,7 +136,7 @@ fn child_on_a_small_tmpfs() {
     };
     let delivered = server.wait_for(DELIVERY, |requests| has_all(requests, &stored));
     assert!(delivered, "the stored files: {}", report(&server, &[]));
-    let fresh = send(&*transport, 5, "read-only");
+    let fresh = send_events(&transport, 5, "read-only");
     let delivered = server.wait_for(DELIVERY, |requests| has_all(requests, &fresh));
     assert!(delivered, "the new envelopes: {}", report(&server, &fresh));
     let all: Vec<_> = stored.iter().chain(&fresh).copied().collect();
@@ -172,16 +161,6 @@ fn child_on_a_small_tmpfs() {
 fn server_ids(server: &LoopbackServer, ids: &[vigil_core::protocol::EventId]) -> usize {
     let accepted = server.accepted_event_ids();
     ids.iter().filter(|id| accepted.contains(id)).count()
-}
-
-/// Whether every one of `ids` is in an accepted request.
-fn has_all(requests: &[Request], ids: &[vigil_core::protocol::EventId]) -> bool {
-    let accepted: std::collections::HashSet<_> = requests
-        .iter()
-        .filter(|r| r.is_accepted())
-        .flat_map(Request::event_ids)
-        .collect();
-    ids.iter().all(|id| accepted.contains(id))
 }
 
 /// Whether this machine lets an unprivileged mount namespace mount a

@@ -39,7 +39,7 @@ fn distinct_delivered(requests: &[Request]) -> HashSet<EventId> {
 }
 
 /// Sends `n` event envelopes; returns their ids in order.
-fn send_events(transport: &HttpTransport, n: usize, label: &str) -> Vec<EventId> {
+pub(crate) fn send_events(transport: &HttpTransport, n: usize, label: &str) -> Vec<EventId> {
     (0..n)
         .map(|i| {
             let envelope = event_envelope(&format!("{label} {i}"));

@@ -27,11 +27,11 @@ use std::time::{Duration, Instant};
 
 use vigil_core::ClientOptions;
 use vigil_core::protocol::{DataCategory, DiscardReason, EventId};
+use vigil_test::LoopbackServer;
 use vigil_test::process::{self, ChildProcess};
-use vigil_test::{LoopbackServer, Request};
 
 use crate::disk_queue::disk_options;
-use crate::{event_envelope, http_client};
+use crate::{event_envelope, has_all, http_client};
 
 const SEED: &str = "VIGIL_HOSTILE_SEED";
 const FILES_PER_ROUND: usize = 250;
@@ -220,15 +220,6 @@ fn pending_regular(queue: &Path) -> usize {
             })
             .count()
     })
-}
-
-fn has_all(requests: &[Request], ids: &[EventId]) -> bool {
-    let accepted: std::collections::HashSet<_> = requests
-        .iter()
-        .filter(|r| r.is_accepted())
-        .flat_map(Request::event_ids)
-        .collect();
-    ids.iter().all(|id| accepted.contains(id))
 }
 
 static PANICS: AtomicU64 = AtomicU64::new(0);

@@ -54,6 +54,19 @@ pub(crate) fn http_client(
     (client, transport)
 }
 
+/// Whether every one of `ids` is in a request the server accepted.
+pub(crate) fn has_all(
+    requests: &[vigil_test::Request],
+    ids: &[vigil_core::protocol::EventId],
+) -> bool {
+    let accepted: std::collections::HashSet<_> = requests
+        .iter()
+        .filter(|r| r.is_accepted())
+        .flat_map(vigil_test::Request::event_ids)
+        .collect();
+    ids.iter().all(|id| accepted.contains(id))
+}
+
 /// An envelope with one event carrying `message`.
 pub(crate) fn event_envelope(message: &str) -> Envelope {
     Envelope::from_event(Event {

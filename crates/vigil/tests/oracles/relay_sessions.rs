@@ -700,29 +700,9 @@ mod tests {
     use super::*;
 
     use std::io::Write;
-    use std::path::{Path, PathBuf};
     use std::process::{Command, Stdio};
 
     use serde_json::json;
-
-    /// `shared/interop/lib/tools-venv.sh`, which prints the python of a venv
-    /// holding PyPI `sentry-relay`; `None` (loudly) when `../shared` is
-    /// missing, a panic in CI.
-    fn tools_venv_script() -> Option<PathBuf> {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop/lib/tools-venv.sh");
-        if path.exists() {
-            return Some(path);
-        }
-        eprintln!(
-            "\n\n*** SKIPPED the parse_release cross-check: {} not found (../shared is missing) ***\n",
-            path.display()
-        );
-        if std::env::var_os("CI").is_some() {
-            panic!("../shared/interop is required in CI");
-        }
-        None
-    }
 
     /// The Python program that reads a JSON list of release names on stdin
     /// and prints, as a JSON list, whether `parse_release` accepts each.
@@ -1206,20 +1186,10 @@ print(json.dumps([accepts(name) for name in json.load(sys.stdin)]))
     /// The release rules agree with PyPI `sentry-relay`'s `parse_release`.
     #[test]
     fn release_rules_agree_with_sentry_relay_parse_release() {
-        let Some(script) = tools_venv_script() else {
+        let Some(python) = crate::tools_python::tools_python("the parse_release cross-check")
+        else {
             return;
         };
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .expect("bash runs");
-        assert!(
-            out.status.success(),
-            "{} failed:\n{}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let python = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         let names: Vec<String> = [
             "vigil-demo@1.0.0",
             "app@1.2.3+build.5",
