@@ -183,11 +183,12 @@ impl Client {
 
     /// What this client delivered and dropped, and which rate limits are in
     /// force. Drops are the totals of the [`LossRecorder`]; the sent counts
-    /// and limits come from the transport (zero/empty when it keeps none,
-    /// or after `close`).
+    /// and limits come from the transport (zero/empty when it keeps none;
+    /// after `close`, what it had delivered).
     pub fn delivery_stats(&self) -> DeliveryStats {
         let mut stats = self
-            .transport()
+            .transport
+            .as_ref()
             .and_then(|t| call_guarded("transport stats", None, || t.delivery_stats()).flatten())
             .unwrap_or_default();
         stats.dropped = self.recorder.totals();
@@ -378,6 +379,7 @@ impl Client {
             envelope.add_item(update);
         }
         self.fill_envelope_headers(&mut envelope);
+        crate::vigil_debug!("{}", describe_event(&envelope));
         transport.send_envelope(envelope);
         id
     }
@@ -420,13 +422,55 @@ impl Client {
         let timeout = timeout.into().unwrap_or(self.options.shutdown_timeout);
         self.close_sessions();
         let was_enabled = self.disable();
-        match self.transport.as_ref().filter(|_| was_enabled) {
+        let done = match self.transport.as_ref().filter(|_| was_enabled) {
             Some(t) => {
                 call_guarded("transport shutdown", None, || t.shutdown(timeout)).unwrap_or(false)
             }
             None => true,
+        };
+        if was_enabled {
+            crate::vigil_debug!(
+                "closed{}: {}",
+                if done { "" } else { " (time ran out)" },
+                self.delivery_stats()
+            );
         }
+        done
     }
+}
+
+/// The debug line of an event handed to the transport: its id, level,
+/// what it is about and what rides with it.
+fn describe_event(envelope: &Envelope) -> String {
+    let Some(event) = envelope.event() else {
+        return "envelope queued".to_owned();
+    };
+    let about = event
+        .exception
+        .values
+        .last()
+        .map(|e| {
+            format!(
+                "{}: {}",
+                e.ty.as_deref().unwrap_or("error"),
+                e.value.as_deref().unwrap_or("")
+            )
+        })
+        .or_else(|| event.message.clone())
+        .unwrap_or_default();
+    let about = match about.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…", &about[..cut]),
+        None => about,
+    };
+    format!(
+        "event {} ({}) queued: {about:?}{}",
+        event.event_id,
+        event.level,
+        match envelope.items().len() {
+            1 => String::new(),
+            n => format!(" with {} more item(s)", n - 1),
+        }
+    )
 }
 
 /// The trace id of an event's `trace` context, if it has one.

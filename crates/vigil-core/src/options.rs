@@ -50,7 +50,12 @@ pub type TracesSampler = dyn Fn(&TransactionContext) -> f32 + Send + Sync;
 pub struct ClientOptions {
     /// Where events go. `None` disables the SDK: nothing is captured or sent.
     pub dsn: Option<Dsn>,
-    /// Print SDK diagnostics to stderr.
+    /// Print SDK diagnostics to stderr (`[vigil] …` lines; `SENTRY_DEBUG`):
+    /// the client's set-up, one line per event and per transaction handed
+    /// to the transport (id, level, what it is about), one per drop (how
+    /// many items of which category, and why), failed sends, and when the
+    /// client closes a summary of what was sent and dropped
+    /// ([`DeliveryStats`](crate::DeliveryStats)'s `Display`).
     pub debug: bool,
     /// The release, e.g. `my-app@1.2.3`.
     pub release: Option<Cow<'static, str>>,

@@ -114,6 +114,68 @@ impl DeliveryStats {
     }
 }
 
+/// One line for people: what was sent, what was dropped and why, which
+/// rate limits hold (with the time left). `debug: true` prints it when the
+/// client closes.
+///
+/// ```
+/// use vigil_core::DeliveryStats;
+/// use vigil_core::protocol::{DataCategory, DiscardReason, DiscardedEvent};
+///
+/// let mut stats = DeliveryStats::default();
+/// stats.envelopes_sent = 3;
+/// stats.events_sent = 2;
+/// stats.dropped.push(DiscardedEvent::new(
+///     DiscardReason::SampleRate,
+///     DataCategory::Transaction,
+///     4,
+/// ));
+/// assert_eq!(
+///     stats.to_string(),
+///     "3 envelopes sent (2 events, 0 client reports); dropped: 4 transaction (sample_rate)"
+/// );
+/// assert_eq!(
+///     DeliveryStats::default().to_string(),
+///     "0 envelopes sent (0 events, 0 client reports); nothing dropped"
+/// );
+/// ```
+impl fmt::Display for DeliveryStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} envelopes sent ({} events, {} client reports); ",
+            self.envelopes_sent, self.events_sent, self.client_reports_sent
+        )?;
+        if self.dropped.is_empty() {
+            f.write_str("nothing dropped")?;
+        } else {
+            f.write_str("dropped: ")?;
+            for (i, d) in self.dropped.iter().enumerate() {
+                let separator = if i == 0 { "" } else { ", " };
+                write!(f, "{separator}{} {} ({})", d.quantity, d.category, d.reason)?;
+            }
+        }
+        let now = SystemTime::now();
+        let left = |until: &SystemTime| until.duration_since(now).ok().map(|d| d.as_secs().max(1));
+        let mut limits = self
+            .rate_limited_all_until
+            .iter()
+            .filter_map(|until| left(until).map(|s| format!("everything for {s} s")))
+            .chain(self.rate_limited.iter().filter_map(|(category, until)| {
+                left(until).map(|s| format!("{category} for {s} s"))
+            }))
+            .peekable();
+        if limits.peek().is_some() {
+            f.write_str("; rate limited: ")?;
+            for (i, limit) in limits.enumerate() {
+                let separator = if i == 0 { "" } else { ", " };
+                write!(f, "{separator}{limit}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What a [`TransportFactory`] gets to build a transport for a client.
 #[non_exhaustive]
 pub struct TransportContext<'a> {

@@ -88,6 +88,12 @@ impl Client {
             crate::vigil_debug!("{shed} spans dropped to keep the transaction under 1 MiB");
             self.record_loss(DiscardReason::BufferOverflow, DataCategory::Span, shed);
         }
+        crate::vigil_debug!(
+            "transaction {:?} ({} spans, trace {}) queued",
+            transaction.name.as_deref().unwrap_or(""),
+            transaction.spans.len(),
+            dsc.trace_id.map(|t| t.to_string()).unwrap_or_default()
+        );
         let mut envelope = Envelope::from_transaction(transaction);
         envelope.headers_mut().trace = Some(Arc::clone(dsc.header()));
         self.fill_envelope_headers(&mut envelope);
