@@ -18,6 +18,7 @@ use crate::options::ClientOptions;
 use crate::panic_guard::call_guarded;
 use crate::reports::LossRecorder;
 use crate::scope::Scope;
+use crate::spotlight::{Spotlight, WithSpotlight};
 use crate::transport::{DeliveryStats, Transport, TransportContext};
 
 /// The SDK's name in events and envelopes.
@@ -73,7 +74,8 @@ impl fmt::Debug for Client {
 impl Client {
     /// Creates a client. Each integration's `setup` runs first, in order;
     /// then the transport is built when a DSN is set and a transport
-    /// factory is given. Without a DSN the client is disabled.
+    /// factory is given (with Spotlight's copy when the `spotlight` option
+    /// is on). Without a DSN the client is disabled, unless Spotlight is on.
     pub fn new(options: ClientOptions) -> Client {
         let mut options = options;
         if options.debug {
@@ -116,6 +118,7 @@ impl Client {
             }
             (None, _) => None,
         };
+        let transport = with_spotlight(&mut options, transport);
         crate::vigil_debug!(
             "client created: dsn={:?}, enabled={}",
             options.dsn.as_ref().map(|d| d.envelope_url()),
@@ -128,7 +131,8 @@ impl Client {
             integrations: Vec::new(),
             packages: Vec::new(),
         };
-        let enabled = options.dsn.is_some() && transport.is_some();
+        // A transport exists with a DSN, or with Spotlight on.
+        let enabled = transport.is_some();
         if enabled {
             crate::hub::count_enabled(true);
         }
@@ -437,6 +441,40 @@ impl Client {
         }
         done
     }
+}
+
+/// The client's transport with Spotlight's copy added when the
+/// `spotlight` option is on (and the factory can build it). Without a DSN,
+/// Spotlight alone gets the envelopes, and, as Sentry's Spotlight rules
+/// ask, every event and transaction is sampled and personal data is sent.
+fn with_spotlight(
+    options: &mut ClientOptions,
+    main: Option<Arc<dyn Transport>>,
+) -> Option<Arc<dyn Transport>> {
+    let Some(url) = options.spotlight.as_ref().and_then(Spotlight::url) else {
+        return main;
+    };
+    let Some(factory) = options.transport.as_ref() else {
+        crate::vigil_debug!("Spotlight is on but there is no transport factory to reach it");
+        return main;
+    };
+    let Some(spotlight) = call_guarded("spotlight transport", None, || {
+        factory.create_spotlight_transport(url)
+    })
+    .flatten() else {
+        crate::vigil_debug!("Spotlight is on but the transport factory cannot reach it");
+        return main;
+    };
+    if options.dsn.is_none() {
+        crate::vigil_debug!(
+            "no DSN: envelopes go to Spotlight only, all sampled, personal data included"
+        );
+        options.sample_rate = 1.0;
+        options.traces_sample_rate = 1.0;
+        options.traces_sampler = None;
+        options.send_default_pii = true;
+    }
+    Some(Arc::new(WithSpotlight { main, spotlight }))
 }
 
 /// The debug line of an event handed to the transport: its id, level,

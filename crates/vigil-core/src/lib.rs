@@ -57,6 +57,7 @@ mod reports;
 mod scope;
 mod scrubber;
 mod session;
+mod spotlight;
 mod suppress;
 mod tags;
 mod transaction;
@@ -87,6 +88,7 @@ pub use crate::reports::LossRecorder;
 pub use crate::scope::Scope;
 pub use crate::scrubber::EventScrubber;
 pub use crate::session::{SessionMode, SessionStatus};
+pub use crate::spotlight::{DEFAULT_SPOTLIGHT_URL, Spotlight};
 pub use crate::suppress::{ReentrancyGuard, is_sdk_target, is_sdk_thread};
 pub use crate::tags::Tags;
 pub use crate::transaction::{

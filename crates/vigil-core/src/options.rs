@@ -11,6 +11,7 @@ use crate::integration::Integration;
 use crate::propagation::TracePropagationTarget;
 use crate::scrubber::EventScrubber;
 use crate::session::SessionMode;
+use crate::spotlight::Spotlight;
 use crate::transaction::TransactionContext;
 use crate::transport::TransportFactory;
 
@@ -159,6 +160,13 @@ pub struct ClientOptions {
     /// turns it off). See [`EventScrubber`] for the rules and how to add
     /// names.
     pub event_scrubber: Option<EventScrubber>,
+    /// A copy of every envelope to the local
+    /// [Spotlight](https://spotlightjs.com) sidecar, for development
+    /// (`None`: as `SENTRY_SPOTLIGHT` says; off when it is unset). See
+    /// [`Spotlight`]. Without a DSN, Spotlight alone gets the envelopes,
+    /// with every event and transaction sampled and personal data sent
+    /// (Sentry's rule for Spotlight without a DSN).
+    pub spotlight: Option<Spotlight>,
 }
 
 impl Default for ClientOptions {
@@ -197,6 +205,7 @@ impl Default for ClientOptions {
             auto_session_tracking: true,
             session_mode: SessionMode::Auto,
             event_scrubber: Some(EventScrubber::default()),
+            spotlight: None,
         }
     }
 }
@@ -253,6 +262,7 @@ impl fmt::Debug for ClientOptions {
             .field("auto_session_tracking", &self.auto_session_tracking)
             .field("session_mode", &self.session_mode)
             .field("event_scrubber", &self.event_scrubber.is_some())
+            .field("spotlight", &self.spotlight)
             .finish()
     }
 }
@@ -457,9 +467,26 @@ impl ClientOptions {
         self
     }
 
+    /// Sends a copy of every envelope to Spotlight: `true` (at
+    /// `http://localhost:8969/stream`), `false`, or the sidecar's URL.
+    ///
+    /// ```
+    /// use vigil_core::{ClientOptions, Spotlight};
+    /// let options = ClientOptions::new().spotlight("http://127.0.0.1:8969/stream");
+    /// assert_eq!(
+    ///     options.spotlight,
+    ///     Some(Spotlight::Url("http://127.0.0.1:8969/stream".into()))
+    /// );
+    /// ```
+    pub fn spotlight(mut self, spotlight: impl Into<Spotlight>) -> ClientOptions {
+        self.spotlight = Some(spotlight.into());
+        self
+    }
+
     /// Fills unset options from `SENTRY_DSN`, `SENTRY_RELEASE`,
-    /// `SENTRY_ENVIRONMENT`, `SENTRY_SAMPLE_RATE` and `SENTRY_DEBUG`.
-    /// Options set in code always win.
+    /// `SENTRY_ENVIRONMENT`, `SENTRY_SAMPLE_RATE` and `SENTRY_DEBUG`;
+    /// combines [`spotlight`](ClientOptions::spotlight) with
+    /// `SENTRY_SPOTLIGHT` (see [`Spotlight`]). Options set in code win.
     ///
     /// # Errors
     /// A [`DsnError`] when `SENTRY_DSN` is set to an invalid DSN.
@@ -496,6 +523,8 @@ impl ClientOptions {
         {
             self.debug = matches!(v.trim(), "1" | "true" | "TRUE" | "True" | "yes" | "on");
         }
+        self.spotlight =
+            Spotlight::resolve(self.spotlight.take(), var("SENTRY_SPOTLIGHT").as_deref());
         Ok(())
     }
 }

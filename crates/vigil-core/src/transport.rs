@@ -204,6 +204,16 @@ impl fmt::Debug for TransportContext<'_> {
 pub trait TransportFactory: Send + Sync + 'static {
     /// Creates the transport.
     fn create_transport(&self, ctx: &TransportContext<'_>) -> Arc<dyn Transport>;
+
+    /// Creates the transport that posts a copy of every envelope to
+    /// Spotlight at `url` (the client's
+    /// [`spotlight`](ClientOptions::spotlight) option), if this factory
+    /// can. The default cannot (`None`); the HTTP transport's factory can,
+    /// and `vigil::init` lends it to any other.
+    fn create_spotlight_transport(&self, url: &str) -> Option<Arc<dyn Transport>> {
+        let _ = url;
+        None
+    }
 }
 
 impl<F> TransportFactory for F

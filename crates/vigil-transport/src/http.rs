@@ -202,10 +202,10 @@ impl HttpTransport {
     }
 
     /// A factory building this transport with `options`.
+    /// It also builds the [`SpotlightTransport`](crate::SpotlightTransport)
+    /// when the client's `spotlight` option is on.
     pub fn factory_with(options: HttpTransportOptions) -> impl TransportFactory {
-        move |ctx: &TransportContext<'_>| -> Arc<dyn Transport> {
-            HttpTransport::with_options(ctx, options.clone())
-        }
+        HttpFactory { options }
     }
 
     /// How many envelopes the disk queue holds (waiting or being sent), as
@@ -320,4 +320,19 @@ impl DiskProducer {
 /// ```
 pub fn http() -> impl TransportFactory {
     HttpTransport::factory()
+}
+
+/// Builds [`HttpTransport`]s with its options, and Spotlight's transport.
+struct HttpFactory {
+    options: HttpTransportOptions,
+}
+
+impl TransportFactory for HttpFactory {
+    fn create_transport(&self, ctx: &TransportContext<'_>) -> Arc<dyn Transport> {
+        HttpTransport::with_options(ctx, self.options.clone())
+    }
+
+    fn create_spotlight_transport(&self, url: &str) -> Option<Arc<dyn Transport>> {
+        crate::SpotlightTransport::new(url).map(|t| t as Arc<dyn Transport>)
+    }
 }

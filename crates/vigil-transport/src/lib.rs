@@ -127,6 +127,7 @@ mod http;
 mod loss;
 mod rate_limit;
 mod spool;
+mod spotlight;
 mod stats;
 mod worker;
 
@@ -134,6 +135,7 @@ pub use crate::file::{FileTransport, file_sink};
 pub use crate::http::options::HttpTransportOptions;
 pub use crate::http::{HttpTransport, http};
 pub use crate::spool::options::{DiskQueueOptions, Durability};
+pub use crate::spotlight::SpotlightTransport;
 pub use vigil_core::DeliveryStats;
 
 #[cfg(doc)]

@@ -17,6 +17,43 @@ pub(crate) fn default_transport() -> Option<Arc<dyn TransportFactory>> {
     }
 }
 
+/// `factory`, lent the HTTP transport's Spotlight transport when it
+/// cannot build one itself (a transport of the caller's still gets
+/// Spotlight's copy). Without the `http` feature, `factory` as it is.
+pub(crate) fn with_spotlight_support(
+    factory: Arc<dyn TransportFactory>,
+) -> Arc<dyn TransportFactory> {
+    #[cfg(feature = "http")]
+    {
+        Arc::new(LentSpotlight { factory })
+    }
+    #[cfg(not(feature = "http"))]
+    {
+        factory
+    }
+}
+
+#[cfg(feature = "http")]
+struct LentSpotlight {
+    factory: Arc<dyn TransportFactory>,
+}
+
+#[cfg(feature = "http")]
+impl TransportFactory for LentSpotlight {
+    fn create_transport(
+        &self,
+        ctx: &vigil_core::TransportContext<'_>,
+    ) -> Arc<dyn vigil_core::Transport> {
+        self.factory.create_transport(ctx)
+    }
+
+    fn create_spotlight_transport(&self, url: &str) -> Option<Arc<dyn vigil_core::Transport>> {
+        self.factory
+            .create_spotlight_transport(url)
+            .or_else(|| vigil_transport::http().create_spotlight_transport(url))
+    }
+}
+
 /// Adds the default integrations in front of the user's when
 /// `default_integrations` is on: those compiled in (features `backtrace`,
 /// `contexts`, `panic`) whose name is not already among

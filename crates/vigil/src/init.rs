@@ -51,7 +51,8 @@ impl fmt::Debug for InitGuard {
 }
 
 impl InitGuard {
-    /// Whether the SDK sends events (a valid DSN was given).
+    /// Whether the SDK sends events (a valid DSN was given, or Spotlight is
+    /// on).
     pub fn is_enabled(&self) -> bool {
         self.client.as_ref().is_some_and(|c| c.is_enabled())
     }
@@ -108,8 +109,9 @@ impl Drop for InitGuard {
 ///
 /// Accepts a DSN string, [`ClientOptions`], or a `(dsn, ClientOptions)`
 /// pair. Unset options are read from `SENTRY_DSN`, `SENTRY_RELEASE`,
-/// `SENTRY_ENVIRONMENT`, `SENTRY_SAMPLE_RATE` and `SENTRY_DEBUG`; options
-/// given in code win.
+/// `SENTRY_ENVIRONMENT`, `SENTRY_SAMPLE_RATE`, `SENTRY_DEBUG` and
+/// `SENTRY_SPOTLIGHT` (see [`Spotlight`](crate::Spotlight)); options given
+/// in code win.
 ///
 /// When `SENTRY_TRACE` (and optionally `SENTRY_BAGGAGE`) is set, as a
 /// parent process that propagates its trace sets them, the main hub
@@ -121,7 +123,8 @@ impl Drop for InitGuard {
 /// `SessionMode::Request`) and ends when the guard is dropped; see
 /// [`SessionMode`].
 ///
-/// With no DSN the SDK stays disabled: every call is a cheap no-op. An
+/// With no DSN the SDK stays disabled: every call is a cheap no-op (unless
+/// Spotlight is on: then it sends to Spotlight only). An
 /// invalid DSN never panics: `init` prints the reason to stderr and returns
 /// a disabled guard; use [`try_init`] to get the error instead.
 ///
@@ -161,9 +164,18 @@ pub fn try_init<C: IntoClientOptions>(config: C) -> Result<InitGuard, InitError>
 
 fn init_with_options(mut options: ClientOptions) -> InitGuard {
     crate::defaults::apply_defaults(&mut options);
-    if options.transport.is_none() {
-        options.transport = crate::defaults::default_transport();
-    }
+    options.transport = match options.transport.take() {
+        None => crate::defaults::default_transport(),
+        Some(factory)
+            if options
+                .spotlight
+                .as_ref()
+                .is_some_and(|s| s.url().is_some()) =>
+        {
+            Some(crate::defaults::with_spotlight_support(factory))
+        }
+        given => given,
+    };
     let client = Arc::new(Client::new(options));
     vigil_core::__private::bind_client_to_main(client.clone());
     continue_trace_from_env(|name| std::env::var(name).ok());

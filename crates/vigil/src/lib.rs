@@ -35,12 +35,12 @@ pub use vigil_core::spawn;
 pub use vigil_core::{
     BeforeCallback, Client, ClientOptions, DeliveryStats, EventScrubber, Hub, HubFuture,
     HubFutureExt, Integration, IntoBreadcrumbs, IntoClientOptions, LossRecorder,
-    PropagationContext, Scope, ScopeGuard, SessionMode, SessionStatus, Span, Tags, TraceHeaders,
-    TracePropagationTarget, TracesSampler, Transaction, TransactionContext, TransactionOrSpan,
-    Transport, TransportContext, TransportFactory, add_breadcrumb, capture_error, capture_event,
-    capture_message, configure_global_scope, configure_scope, end_session, end_session_with_status,
-    event_from_error, flush, last_event_id, push_scope, start_session, start_transaction,
-    with_scope, with_scope_async,
+    PropagationContext, Scope, ScopeGuard, SessionMode, SessionStatus, Span, Spotlight, Tags,
+    TraceHeaders, TracePropagationTarget, TracesSampler, Transaction, TransactionContext,
+    TransactionOrSpan, Transport, TransportContext, TransportFactory, add_breadcrumb,
+    capture_error, capture_event, capture_message, configure_global_scope, configure_scope,
+    end_session, end_session_with_status, event_from_error, flush, last_event_id, push_scope,
+    start_session, start_transaction, with_scope, with_scope_async,
 };
 
 // vigil-protocol (through vigil-core): the wire types most code names.
