@@ -405,6 +405,12 @@ impl ClientOptions {
         self.traces_sample_rate > 0.0 || self.traces_sampler.is_some()
     }
 
+    /// Sets [`attach_stacktrace`](ClientOptions::attach_stacktrace).
+    pub fn attach_stacktrace(mut self, attach: bool) -> ClientOptions {
+        self.attach_stacktrace = attach;
+        self
+    }
+
     /// Sets [`traces_sample_rate`](ClientOptions::traces_sample_rate).
     pub fn traces_sample_rate(mut self, rate: f32) -> ClientOptions {
         self.traces_sample_rate = rate;

@@ -122,6 +122,7 @@
 //! do to stderr (requests, failures, `X-Sentry-Error` and error bodies,
 //! rate limits, drops). The DSN's secret key is never printed.
 
+mod console;
 mod file;
 mod http;
 mod loss;
@@ -131,6 +132,7 @@ mod spotlight;
 mod stats;
 mod worker;
 
+pub use crate::console::{ConsoleSink, console, describe};
 pub use crate::file::{FileTransport, file_sink};
 pub use crate::http::options::HttpTransportOptions;
 pub use crate::http::{HttpTransport, http};

@@ -1,21 +1,22 @@
-//! The quickstart demo: the seed example, an error with a `source()` chain
-//! and a few breadcrumbs.
+//! The quickstart demo: the seed example (scopes, tags, a user), stack
+//! traces and contexts, a transaction with spans, and an error with a
+//! `source()` chain inside it.
 //!
 //! ```sh
 //! cargo run -p vigil --example quickstart
 //! ```
 //!
-//! Without `SENTRY_DSN` the envelopes go to the file sink `./vigil-envelopes/`
-//! and a summary of each is printed. With `SENTRY_DSN` set (for example to a
-//! local Bugsink, see the README) they are sent to that server.
+//! Every envelope is printed as it is sent (`vigil::transports::console`).
+//! Without `SENTRY_DSN` the envelopes go to the file sink
+//! `./vigil-envelopes/`; with `SENTRY_DSN` set (for example to a local
+//! Bugsink, see the README) they are sent to that server.
 
 use std::error::Error;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use vigil::protocol::{Envelope, EnvelopeItem};
-use vigil::{Breadcrumb, ClientOptions};
+use vigil::{Breadcrumb, ClientOptions, TransactionContext, transports};
 
 #[derive(Debug)]
 struct ConfigError {
@@ -39,18 +40,22 @@ fn main() {
     let to_server = std::env::var("SENTRY_DSN").is_ok_and(|d| !d.trim().is_empty());
     let options = ClientOptions::new()
         .release(concat!("quickstart@", env!("CARGO_PKG_VERSION")))
-        .environment("demo");
+        .environment("demo")
+        // Stack traces on message events too.
+        .attach_stacktrace(true)
+        .traces_sample_rate(1.0);
+    // Every envelope is printed (`describe`), then sent or written.
     let guard = if to_server {
-        println!("SENTRY_DSN is set: sending to the server it names.");
-        vigil::init(options)
+        println!("SENTRY_DSN is set: sending to the server it names.\n");
+        vigil::init(options.transport(transports::console().then(transports::http())))
     } else {
         println!(
-            "SENTRY_DSN is not set: writing envelopes to {}/",
+            "SENTRY_DSN is not set: writing envelopes to {}/\n",
             sink.display()
         );
         let _ = std::fs::remove_dir_all(&sink);
         // The file sink needs a DSN for the envelope headers only.
-        let options = options.transport(vigil::transports::file_sink(&sink));
+        let options = options.transport(transports::console().then(transports::file_sink(&sink)));
         vigil::init(("http://quickstart@localhost/1", options))
     };
 
@@ -76,99 +81,35 @@ fn main() {
     // will not be tagged with my-tag
     vigil::capture_message("my other error", vigil::Level::Error);
 
-    // An error with its cause, after a few breadcrumbs.
+    // A transaction with two spans; the error inside it joins its trace.
+    let transaction = vigil::start_transaction(TransactionContext::new("load-config", "task"));
+    vigil::configure_scope(|scope| scope.set_span(Some(transaction.clone().into())));
+    let read = transaction.start_child("file.read", "/etc/quickstart.toml");
     vigil::add_breadcrumb(Breadcrumb {
         category: Some("config".into()),
         message: Some("reading /etc/quickstart.toml".into()),
         ..Default::default()
     });
+    read.finish();
+    // An error with its cause, after a breadcrumb.
     let err = ConfigError {
         source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
     };
-    let id = vigil::capture_error(&err);
-    println!("captured error event {id}");
+    vigil::capture_error(&err);
+    transaction
+        .start_child("config.defaults", "built-in defaults")
+        .finish();
+    transaction.finish();
+    vigil::configure_scope(|scope| scope.set_span(None));
 
-    let delivered = guard.flush(Duration::from_secs(5));
-    let stats = guard
-        .client()
-        .map(|c| c.loss_recorder().totals())
-        .unwrap_or_default();
+    guard.flush(Duration::from_secs(5));
+    if let Some(client) = guard.client().filter(|_| to_server) {
+        println!("{}", client.delivery_stats());
+    }
     drop(guard);
     println!(
-        "flush {}; dropped: {}",
-        if delivered { "complete" } else { "timed out" },
-        if stats.is_empty() {
-            "nothing".to_owned()
-        } else {
-            format!("{stats:?}")
-        }
+        "\nNext: set SENTRY_DSN to send these to Sentry (or a self-hosted Sentry, \
+         GlitchTip, Bugsink), or start Spotlight (`npx @spotlightjs/spotlight`) \
+         and set SENTRY_SPOTLIGHT=1 to browse them locally."
     );
-    if !to_server {
-        summarize(&sink);
-    }
-}
-
-fn summarize(dir: &Path) {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    files.sort();
-    println!("\n{} envelope(s) in {}/:", files.len(), dir.display());
-    for file in files {
-        let bytes = std::fs::read(&file).expect("readable envelope");
-        let envelope = Envelope::from_slice(&bytes).expect("a valid envelope");
-        println!("\n{} ({} bytes)", file.display(), bytes.len());
-        for item in envelope.items() {
-            match item {
-                EnvelopeItem::Event(e) => {
-                    let what = e
-                        .message
-                        .clone()
-                        .or_else(|| {
-                            e.exception.values.last().map(|x| {
-                                format!(
-                                    "{}: {}",
-                                    x.ty.as_deref().unwrap_or("?"),
-                                    x.value.as_deref().unwrap_or("")
-                                )
-                            })
-                        })
-                        .unwrap_or_default();
-                    println!("  event {} [{}] {what}", e.event_id, e.level);
-                    if e.exception.values.len() > 1 {
-                        for x in &e.exception.values {
-                            println!(
-                                "    exception {}: {}",
-                                x.ty.as_deref().unwrap_or("?"),
-                                x.value.as_deref().unwrap_or("")
-                            );
-                        }
-                    }
-                    let tags: Vec<_> = e.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    println!(
-                        "    tags: {}",
-                        if tags.is_empty() {
-                            "-".into()
-                        } else {
-                            tags.join(", ")
-                        }
-                    );
-                    if let Some(u) = &e.user {
-                        println!(
-                            "    user: id={} email={}",
-                            u.id.as_deref().unwrap_or("-"),
-                            u.email.as_deref().unwrap_or("-")
-                        );
-                    }
-                    println!(
-                        "    release={} environment={} breadcrumbs={}",
-                        e.release.as_deref().unwrap_or("-"),
-                        e.environment.as_deref().unwrap_or("-"),
-                        e.breadcrumbs.len()
-                    );
-                }
-                other => println!("  {} item", other.ty()),
-            }
-        }
-    }
 }

@@ -62,11 +62,16 @@ pub use vigil_backtrace::{
 ///   client reports.
 /// - [`file_sink`](transports::file_sink) / [`FileTransport`](transports::FileTransport):
 ///   one file per envelope in a directory, for running without a server.
+/// - [`console`](transports::console): every envelope printed in a few
+///   lines ([`describe`](transports::describe)), then handed on if asked
+///   (`console().then(http())`).
+/// - [`SpotlightTransport`](transports::SpotlightTransport): the copy to
+///   Spotlight that the `spotlight` option adds.
 #[cfg(feature = "http")]
 pub mod transports {
     pub use vigil_transport::{
-        DiskQueueOptions, Durability, FileTransport, HttpTransport, HttpTransportOptions,
-        file_sink, http,
+        ConsoleSink, DiskQueueOptions, Durability, FileTransport, HttpTransport,
+        HttpTransportOptions, SpotlightTransport, console, describe, file_sink, http,
     };
 }
 
