@@ -114,9 +114,16 @@ fn attach_stacktrace_adds_a_current_thread() {
     assert_eq!(last["in_app"], true);
     // No SDK frame is left at the innermost end.
     assert!(!last["function"].as_str().unwrap().contains("vigil"));
-    // Error events keep their exception and get no thread.
+    // An error event whose exception has no stack trace keeps its
+    // exception and gets the capturing thread's, linked by thread id.
     let error = serde_json::to_value(&events[1]).unwrap();
-    assert!(error.get("threads").is_none());
+    let thread = &error["threads"]["values"][0];
+    assert_eq!(thread["current"], true);
+    assert_eq!(error["exception"]["values"][0]["thread_id"], thread["id"]);
+    assert_eq!(
+        innermost(&thread["stacktrace"])["function"],
+        "stacktrace::attach_stacktrace_adds_a_current_thread::{{closure}}"
+    );
 }
 
 #[test]

@@ -54,6 +54,23 @@ impl TransportFactory for LentSpotlight {
     }
 }
 
+/// The environment of a client `init` creates when neither the options nor
+/// `SENTRY_ENVIRONMENT` set one: `development` in a build with debug
+/// assertions (`cargo run`, `cargo test`), `production` otherwise, as the
+/// reference SDK does.
+pub(crate) fn default_environment(options: &mut vigil_core::ClientOptions) {
+    if options.environment.is_none() {
+        options.environment = Some(
+            if cfg!(debug_assertions) {
+                "development"
+            } else {
+                "production"
+            }
+            .into(),
+        );
+    }
+}
+
 /// Adds the default integrations in front of the user's when
 /// `default_integrations` is on: those compiled in (features `backtrace`,
 /// `contexts`, `panic`) whose name is not already among

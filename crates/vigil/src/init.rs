@@ -111,7 +111,8 @@ impl Drop for InitGuard {
 /// pair. Unset options are read from `SENTRY_DSN`, `SENTRY_RELEASE`,
 /// `SENTRY_ENVIRONMENT`, `SENTRY_SAMPLE_RATE`, `SENTRY_DEBUG` and
 /// `SENTRY_SPOTLIGHT` (see [`Spotlight`](crate::Spotlight)); options given
-/// in code win.
+/// in code win. Without an environment from either, it is `development`
+/// in a build with debug assertions and `production` otherwise.
 ///
 /// When `SENTRY_TRACE` (and optionally `SENTRY_BAGGAGE`) is set, as a
 /// parent process that propagates its trace sets them, the main hub
@@ -164,6 +165,7 @@ pub fn try_init<C: IntoClientOptions>(config: C) -> Result<InitGuard, InitError>
 
 fn init_with_options(mut options: ClientOptions) -> InitGuard {
     crate::defaults::apply_defaults(&mut options);
+    crate::defaults::default_environment(&mut options);
     options.transport = match options.transport.take() {
         None => crate::defaults::default_transport(),
         Some(factory)

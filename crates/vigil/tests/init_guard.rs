@@ -65,3 +65,35 @@ fn guard_drop_flushes_bounded_by_shutdown_timeout() {
         "default shutdown_timeout"
     );
 }
+
+#[test]
+fn the_environment_defaults_to_development_in_a_debug_build() {
+    let _main = MAIN_HUB.lock().unwrap_or_else(PoisonError::into_inner);
+    let transport = Arc::new(Recording::default());
+    let guard = vigil::init((
+        "https://public@example.invalid/1",
+        options_with(transport.clone()),
+    ));
+    vigil::capture_message("m", Level::Error);
+    drop(guard);
+    let expected = if cfg!(debug_assertions) {
+        "development"
+    } else {
+        "production"
+    };
+    let events = transport.events();
+    assert_eq!(events[0].environment.as_deref(), Some(expected));
+
+    // Set in code, it stays.
+    let transport = Arc::new(Recording::default());
+    let guard = vigil::init((
+        "https://public@example.invalid/1",
+        options_with(transport.clone()).environment("staging"),
+    ));
+    vigil::capture_message("m", Level::Error);
+    drop(guard);
+    assert_eq!(
+        transport.events()[0].environment.as_deref(),
+        Some("staging")
+    );
+}

@@ -134,6 +134,9 @@ fn init_child() -> vigil::InitGuard {
         .dsn(vigil::test::TEST_DSN)
         .expect("a valid DSN")
         .release(RELEASE)
+        // sentry-python's default; Vigil's `init` defaults to `development`
+        // in a debug build (as sentry-rust does).
+        .environment("production")
         .auto_session_tracking(true)
         .transport(move |_: &vigil::TransportContext<'_>| {
             transport.clone() as Arc<dyn vigil::Transport>
