@@ -45,8 +45,8 @@ pub type TracesSampler = dyn Fn(&TransactionContext) -> f32 + Send + Sync;
 ///
 /// Defaults follow Sentry's: no DSN (the SDK is disabled), `sample_rate`
 /// 1.0, 100 breadcrumbs, `send_default_pii` off, client reports on,
-/// `shutdown_timeout` 2 s. `environment` defaults to `production` at
-/// capture time when unset.
+/// `shutdown_timeout` 2 s. `environment` is `production` at capture time
+/// when unset (`vigil::init` sets `development` in a debug build first).
 #[derive(Clone)]
 pub struct ClientOptions {
     /// Where events go. `None` disables the SDK: nothing is captured or sent.
@@ -60,7 +60,8 @@ pub struct ClientOptions {
     pub debug: bool,
     /// The release, e.g. `my-app@1.2.3`.
     pub release: Option<Cow<'static, str>>,
-    /// The environment; `production` when unset.
+    /// The environment; `production` when unset (`vigil::init` sets
+    /// `development` in a build with debug assertions).
     pub environment: Option<Cow<'static, str>>,
     /// The distribution of the release.
     pub dist: Option<Cow<'static, str>>,
