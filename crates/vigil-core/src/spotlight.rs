@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use vigil_protocol::Envelope;
 
@@ -130,24 +130,34 @@ impl Transport for WithSpotlight {
         }
     }
 
-    /// The main transport first (what the caller waits for), then a
-    /// quarter of `timeout` for Spotlight. What Spotlight did not get does
-    /// not make the flush fail: it is a local copy.
+    /// The main transport first (what the caller waits for), then what is
+    /// left of `timeout` for Spotlight. What Spotlight did not get does not
+    /// make the flush fail: it is a local copy.
     fn flush(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
         let main = self.main.as_ref().is_none_or(|m| m.flush(timeout));
-        self.spotlight.flush(timeout / 4);
+        self.spotlight.flush(left_until(deadline));
         main
     }
 
     fn shutdown(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
         let main = self.main.as_ref().is_none_or(|m| m.shutdown(timeout));
-        self.spotlight.shutdown(timeout / 4);
+        self.spotlight.shutdown(left_until(deadline));
         main
     }
 
     fn delivery_stats(&self) -> Option<DeliveryStats> {
         self.main.as_ref().and_then(|m| m.delivery_stats())
     }
+}
+
+/// The time left until `deadline` (`None`: no deadline, as for a timeout
+/// of `Duration::MAX`).
+fn left_until(deadline: Option<Instant>) -> Duration {
+    deadline.map_or(Duration::MAX, |d| {
+        d.saturating_duration_since(Instant::now())
+    })
 }
 
 #[cfg(test)]

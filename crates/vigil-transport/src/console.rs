@@ -5,7 +5,7 @@
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use vigil_core::protocol::{
     Context, Envelope, EnvelopeItem, Event, Frame, SessionStatus, Transaction,
@@ -100,19 +100,30 @@ impl Transport for ConsoleTransport {
         }
     }
 
+    /// Both within `timeout` together: the other transport first, the
+    /// printer with what is left.
     fn flush(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
         let next = self.next.as_ref().is_none_or(|n| n.flush(timeout));
-        self.printer.flush(timeout) && next
+        self.printer.flush(left_until(deadline)) && next
     }
 
     fn shutdown(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
         let next = self.next.as_ref().is_none_or(|n| n.shutdown(timeout));
-        self.printer.shutdown(timeout) && next
+        self.printer.shutdown(left_until(deadline)) && next
     }
 
     fn delivery_stats(&self) -> Option<DeliveryStats> {
         self.next.as_ref().and_then(|n| n.delivery_stats())
     }
+}
+
+/// The time left until `deadline` (`None`: no deadline).
+fn left_until(deadline: Option<Instant>) -> Duration {
+    deadline.map_or(Duration::MAX, |d| {
+        d.saturating_duration_since(Instant::now())
+    })
 }
 
 struct Printer;

@@ -108,3 +108,30 @@ fn an_unreachable_server_with_the_longest_backoff_keeps_deadlines() {
         );
     }
 }
+
+/// The console printer in front of the file sink, closed with a
+/// `Duration::MAX` shutdown timeout: no overflow, no hang, the envelope
+/// written.
+#[test]
+fn console_then_file_sink_with_an_endless_timeout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let options = ClientOptions::new()
+        .dsn("http://public@127.0.0.1:1/1")
+        .unwrap()
+        .shutdown_timeout(Duration::MAX)
+        .transport(vigil_transport::console().then(vigil_transport::file_sink(tmp.path())));
+    let client = vigil_core::Client::new(options);
+    client.capture_event(
+        event_envelope("printed and written")
+            .event()
+            .unwrap()
+            .clone(),
+        None,
+    );
+    let started = Instant::now();
+    assert!(client.flush(Some(Duration::MAX)));
+    assert!(client.close(None));
+    assert!(started.elapsed() < WAIT);
+    let written = std::fs::read_dir(tmp.path()).unwrap().count();
+    assert_eq!(written, 1);
+}
