@@ -51,7 +51,7 @@ cargo test --workspace --all-features --locked
 
 step "examples run: the quickstart demo (file sink), the axum and two-services self-tests"
 demo_dir="$(mktemp -d "${TMPDIR:-/tmp}/vigil-demo.XXXXXX")"
-(cd "$demo_dir" && env -u SENTRY_DSN cargo run -q --manifest-path "$root/Cargo.toml" --locked -p vigil --example quickstart)
+(cd "$demo_dir" && env -u SENTRY_DSN cargo run -q --manifest-path "$root/Cargo.toml" --locked -p vigil-telemetry --example quickstart)
 # What the file sink wrote goes to the oracles too.
 cp "$demo_dir"/vigil-envelopes/*.envelope "$VIGIL_ENVELOPE_DUMP_DIR"/
 rm -rf "$demo_dir"
@@ -59,10 +59,10 @@ cargo run -q --locked -p vigil-tower --features axum --example axum -- --self-te
 cargo run -q --locked -p vigil-tower --features axum --example two_services -- --self-test
 
 step "minimal build of the facade"
-cargo check -p vigil --no-default-features --locked
+cargo check -p vigil-telemetry --no-default-features --locked
 
 step "rustdoc with -D warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked
 
 step "oracles: Relay (--strict) and sentry-types over every envelope the suite produced"
-cargo test -p vigil --all-features --locked --test oracles -- --ignored --exact every_dumped_envelope_passes_both_oracles --nocapture
+cargo test -p vigil-telemetry --all-features --locked --test oracles -- --ignored --exact every_dumped_envelope_passes_both_oracles --nocapture

@@ -97,7 +97,7 @@ impl Client {
             version: SDK_VERSION.into(),
             integrations: integrations.iter().map(|i| i.name().into()).collect(),
             packages: vec![ClientSdkPackage {
-                name: "cargo:vigil".into(),
+                name: "cargo:vigil-telemetry".into(),
                 version: SDK_VERSION.into(),
             }],
         };

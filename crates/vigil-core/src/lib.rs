@@ -1,9 +1,10 @@
 //! The core of Vigil: hubs, scopes, the client and its capture pipeline,
 //! and the transport contract.
 //!
-//! Applications use the `vigil` crate, which re-exports everything here and
-//! adds `init` and the default transport. This crate is for integration and
-//! library authors who want the API without the HTTP stack.
+//! Applications use the `vigil` crate (package `vigil-telemetry`), which
+//! re-exports everything here and adds `init` and the default transport.
+//! This crate is for integration and library authors who want the API
+//! without the HTTP stack.
 //!
 //! # Concepts
 //! - A [`Scope`] holds data merged into every event: tags, user, contexts,

@@ -24,7 +24,7 @@ pub struct ClientSdkInfo {
 /// One package of [`ClientSdkInfo::packages`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientSdkPackage {
-    /// `source:identifier`, e.g. `cargo:vigil`.
+    /// `source:identifier`, e.g. `cargo:vigil-telemetry`.
     pub name: Cow<'static, str>,
     /// The package version.
     pub version: Cow<'static, str>,

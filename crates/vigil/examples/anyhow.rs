@@ -2,7 +2,7 @@
 //! the backtrace anyhow captured (run with `RUST_LIB_BACKTRACE=1`).
 //!
 //! ```sh
-//! RUST_LIB_BACKTRACE=1 cargo run -p vigil --features anyhow --example anyhow
+//! RUST_LIB_BACKTRACE=1 cargo run -p vigil-telemetry --features anyhow --example anyhow
 //! ```
 //!
 //! Without `SENTRY_DSN` the envelope goes to a file sink in the temporary

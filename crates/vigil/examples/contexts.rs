@@ -3,8 +3,8 @@
 //! `send_default_pii`.
 //!
 //! ```sh
-//! cargo run -p vigil --example contexts
-//! VIGIL_EXAMPLE_PII=1 cargo run -p vigil --example contexts   # adds server_name
+//! cargo run -p vigil-telemetry --example contexts
+//! VIGIL_EXAMPLE_PII=1 cargo run -p vigil-telemetry --example contexts   # adds server_name
 //! ```
 //!
 //! Without `SENTRY_DSN` the envelope goes to a file sink in the temporary

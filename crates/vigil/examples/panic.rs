@@ -2,7 +2,7 @@
 //! with the panic message, the thread and the stack trace.
 //!
 //! ```sh
-//! cargo run -p vigil --example panic
+//! cargo run -p vigil-telemetry --example panic
 //! ```
 //!
 //! Without `SENTRY_DSN` the envelopes go to a file sink in the temporary

@@ -3,7 +3,7 @@
 //! `source()` chain inside it.
 //!
 //! ```sh
-//! cargo run -p vigil --example quickstart
+//! cargo run -p vigil-telemetry --example quickstart
 //! ```
 //!
 //! Every envelope is printed as it is sent (`vigil::transports::console`).

@@ -4,7 +4,7 @@
 //! the ones that matter) with
 //!
 //! ```text
-//! cargo test --release -p vigil --test fault_sync_cost -- --ignored --nocapture
+//! cargo test --release -p vigil-telemetry --test fault_sync_cost -- --ignored --nocapture
 //! ```
 //!
 //! Captures are paced (one every 2 ms) so that the in-memory queue never

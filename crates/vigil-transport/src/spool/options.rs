@@ -66,7 +66,7 @@ pub enum Durability {
 /// median of about 20 µs per capture without the disk queue or with
 /// `Buffered`, and about 390–550 µs with `Sync` (99th percentile 0.6–7
 /// ms). It depends on the storage above all; measure yours with
-/// `cargo test --release -p vigil --test fault_sync_cost -- --ignored --nocapture`.
+/// `cargo test --release -p vigil-telemetry --test fault_sync_cost -- --ignored --nocapture`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DiskQueueOptions {
