@@ -27,6 +27,7 @@
 //! [`vigil_backtrace::std_backtrace_to_stacktrace`]); they go to the
 //! outermost exception, the error that was captured. Without a captured
 //! backtrace the event has the chain only.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use anyhow::Error;
 use vigil_core::protocol::{Event, EventId};

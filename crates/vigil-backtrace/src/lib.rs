@@ -26,6 +26,7 @@
 //! assert_eq!(innermost["in_app"], true);
 //! assert!(innermost["instruction_addr"].as_str().unwrap().starts_with("0x"));
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod convert;
 mod in_app;

@@ -39,6 +39,7 @@
 //! the SDK runs on its own (`before_send`, processors, samplers,
 //! integrations, transports) runs under [`call_guarded`]: its panic is
 //! reported on stderr and what it handled is dropped and counted.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc = include_str!("concurrency.md")]
 
 mod api;

@@ -88,6 +88,7 @@
 //! A record is formatted for Vigil only when the filter wants it and an
 //! enabled client is bound; otherwise the logger costs one filter call on
 //! top of the destination logger.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod convert;
 mod logger;

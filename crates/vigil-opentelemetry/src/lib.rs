@@ -39,6 +39,7 @@
 //! runs outside an entered span can attach a span's context itself
 //! (`let _guard = span.context().attach();` with
 //! `tracing_opentelemetry::OpenTelemetrySpanExt`).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod integration;
 mod propagator;

@@ -31,6 +31,7 @@
 //! constructor or `Default` and set its public fields, and give every
 //! `match` on an enum a wildcard arm ([`ClientReport`], [`DiscardedEvent`]
 //! and [`SentryTrace`] have `new` constructors).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod breadcrumb;
 mod breadcrumb_list;

@@ -72,6 +72,7 @@
 //! [`Hub::current_span`](vigil_core::Hub::current_span) with
 //! `start_child("http.client", ...)` and use its
 //! [`iter_headers`](vigil_core::TransactionOrSpan::iter_headers).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod middleware;
 mod url;

@@ -163,6 +163,7 @@
 //! - `axum`: transaction names from axum's `MatchedPath` and the client
 //!   address from axum's `ConnectInfo` (enables axum's `matched-path` and
 //!   `tokio` features).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod request;
 mod service;

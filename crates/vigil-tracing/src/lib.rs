@@ -199,6 +199,7 @@
 //! on a per-thread list; an unsampled span records no data. The layer sees every event (it does not take part in filtering);
 //! an event it ignores costs one filter call, and the fields of the others
 //! are recorded only then.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod layer;
 mod spans;

@@ -121,6 +121,7 @@
 //! With `debug: true` in the client options the transports print what they
 //! do to stderr (requests, failures, `X-Sentry-Error` and error bodies,
 //! rate limits, drops). The DSN's secret key is never printed.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod console;
 mod file;
