@@ -24,6 +24,10 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
+step "cargo package: every published crate builds from its own tarball"
+# --allow-dirty: the check is the packaged contents, also mid-change.
+cargo package --workspace --exclude vigil-bench --exclude vigil-test --locked --allow-dirty
+
 # Every envelope the suite produces is written here and checked by the
 # two independent oracles at the end.
 dump_dir="$(mktemp -d "${TMPDIR:-/tmp}/vigil-envelopes.XXXXXX")"
