@@ -285,24 +285,28 @@ impl ClientOptions {
     }
 
     /// Turns diagnostics on or off.
+    #[must_use]
     pub fn debug(mut self, debug: bool) -> ClientOptions {
         self.debug = debug;
         self
     }
 
     /// Sets the release.
+    #[must_use]
     pub fn release(mut self, release: impl Into<Cow<'static, str>>) -> ClientOptions {
         self.release = Some(release.into());
         self
     }
 
     /// Sets the environment.
+    #[must_use]
     pub fn environment(mut self, environment: impl Into<Cow<'static, str>>) -> ClientOptions {
         self.environment = Some(environment.into());
         self
     }
 
     /// Sets the sample rate (clamped to 0.0..=1.0; NaN counts as 0.0).
+    #[must_use]
     pub fn sample_rate(mut self, rate: f32) -> ClientOptions {
         self.sample_rate = if rate.is_nan() {
             0.0
@@ -313,6 +317,7 @@ impl ClientOptions {
     }
 
     /// Sets how many breadcrumbs are kept.
+    #[must_use]
     pub fn max_breadcrumbs(mut self, max: usize) -> ClientOptions {
         self.max_breadcrumbs = max;
         self
@@ -337,54 +342,63 @@ impl ClientOptions {
     }
 
     /// Adds an integration.
+    #[must_use]
     pub fn integration(mut self, integration: impl Integration) -> ClientOptions {
         self.integrations.push(Arc::new(integration));
         self
     }
 
     /// Turns the default integrations on or off.
+    #[must_use]
     pub fn default_integrations(mut self, on: bool) -> ClientOptions {
         self.default_integrations = on;
         self
     }
 
     /// Sets the transport factory.
+    #[must_use]
     pub fn transport(mut self, factory: impl TransportFactory) -> ClientOptions {
         self.transport = Some(Arc::new(factory));
         self
     }
 
     /// Sets the shutdown timeout.
+    #[must_use]
     pub fn shutdown_timeout(mut self, timeout: Duration) -> ClientOptions {
         self.shutdown_timeout = timeout;
         self
     }
 
     /// Turns client reports on or off.
+    #[must_use]
     pub fn send_client_reports(mut self, on: bool) -> ClientOptions {
         self.send_client_reports = on;
         self
     }
 
     /// Sets the transport queue capacity.
+    #[must_use]
     pub fn transport_queue_size(mut self, size: usize) -> ClientOptions {
         self.transport_queue_size = size;
         self
     }
 
     /// Sets [`org_id`](ClientOptions::org_id).
+    #[must_use]
     pub fn org_id(mut self, org_id: u64) -> ClientOptions {
         self.org_id = Some(org_id);
         self
     }
 
     /// Sets [`strict_trace_continuation`](ClientOptions::strict_trace_continuation).
+    #[must_use]
     pub fn strict_trace_continuation(mut self, on: bool) -> ClientOptions {
         self.strict_trace_continuation = on;
         self
     }
 
     /// Sets [`propagate_traceparent`](ClientOptions::propagate_traceparent).
+    #[must_use]
     pub fn propagate_traceparent(mut self, on: bool) -> ClientOptions {
         self.propagate_traceparent = on;
         self
@@ -392,6 +406,7 @@ impl ClientOptions {
 
     /// Adds a target to [`trace_propagation_targets`](ClientOptions::trace_propagation_targets)
     /// (the first one turns "every URL" into "these URLs").
+    #[must_use]
     pub fn trace_propagation_target(mut self, target: TracePropagationTarget) -> ClientOptions {
         self.trace_propagation_targets
             .get_or_insert_with(Vec::new)
@@ -407,12 +422,14 @@ impl ClientOptions {
     }
 
     /// Sets [`attach_stacktrace`](ClientOptions::attach_stacktrace).
+    #[must_use]
     pub fn attach_stacktrace(mut self, attach: bool) -> ClientOptions {
         self.attach_stacktrace = attach;
         self
     }
 
     /// Sets [`traces_sample_rate`](ClientOptions::traces_sample_rate).
+    #[must_use]
     pub fn traces_sample_rate(mut self, rate: f32) -> ClientOptions {
         self.traces_sample_rate = rate;
         self
@@ -437,24 +454,28 @@ impl ClientOptions {
     }
 
     /// Adds a name pattern to [`ignore_transactions`](ClientOptions::ignore_transactions).
+    #[must_use]
     pub fn ignore_transaction(mut self, pattern: impl Into<String>) -> ClientOptions {
         self.ignore_transactions.push(pattern.into());
         self
     }
 
     /// Sets [`max_spans`](ClientOptions::max_spans).
+    #[must_use]
     pub fn max_spans(mut self, max: usize) -> ClientOptions {
         self.max_spans = max;
         self
     }
 
     /// Sets [`auto_session_tracking`](ClientOptions::auto_session_tracking).
+    #[must_use]
     pub fn auto_session_tracking(mut self, on: bool) -> ClientOptions {
         self.auto_session_tracking = on;
         self
     }
 
     /// Sets [`session_mode`](ClientOptions::session_mode).
+    #[must_use]
     pub fn session_mode(mut self, mode: SessionMode) -> ClientOptions {
         self.session_mode = mode;
         self
@@ -469,6 +490,7 @@ impl ClientOptions {
     /// let off = ClientOptions::new().event_scrubber(None);
     /// assert!(options.event_scrubber.is_some() && off.event_scrubber.is_none());
     /// ```
+    #[must_use]
     pub fn event_scrubber(mut self, scrubber: Option<EventScrubber>) -> ClientOptions {
         self.event_scrubber = scrubber;
         self
@@ -485,6 +507,7 @@ impl ClientOptions {
     ///     Some(Spotlight::Url("http://127.0.0.1:8969/stream".into()))
     /// );
     /// ```
+    #[must_use]
     pub fn spotlight(mut self, spotlight: impl Into<Spotlight>) -> ClientOptions {
         self.spotlight = Some(spotlight.into());
         self

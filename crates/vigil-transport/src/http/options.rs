@@ -84,12 +84,14 @@ impl HttpTransportOptions {
     }
 
     /// Sets [`connect_timeout`](HttpTransportOptions::connect_timeout).
+    #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> HttpTransportOptions {
         self.connect_timeout = timeout;
         self
     }
 
     /// Sets [`timeout`](HttpTransportOptions::timeout).
+    #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> HttpTransportOptions {
         self.timeout = timeout;
         self
@@ -97,6 +99,7 @@ impl HttpTransportOptions {
 
     /// Sets [`max_attempts`](HttpTransportOptions::max_attempts) (0 counts
     /// as 1).
+    #[must_use]
     pub fn max_attempts(mut self, attempts: u32) -> HttpTransportOptions {
         self.max_attempts = attempts;
         self
@@ -104,6 +107,7 @@ impl HttpTransportOptions {
 
     /// Sets [`initial_backoff`](HttpTransportOptions::initial_backoff) and
     /// [`max_backoff`](HttpTransportOptions::max_backoff).
+    #[must_use]
     pub fn backoff(mut self, initial: Duration, max: Duration) -> HttpTransportOptions {
         self.initial_backoff = initial;
         self.max_backoff = max;
@@ -111,6 +115,7 @@ impl HttpTransportOptions {
     }
 
     /// Sets [`proxy_from_env`](HttpTransportOptions::proxy_from_env).
+    #[must_use]
     pub fn proxy_from_env(mut self, on: bool) -> HttpTransportOptions {
         self.proxy_from_env = on;
         self
@@ -146,6 +151,7 @@ impl HttpTransportOptions {
     }
 
     /// Turns the disk queue on with `options` (see [`DiskQueueOptions`]).
+    #[must_use]
     pub fn disk_queue_with(mut self, options: DiskQueueOptions) -> HttpTransportOptions {
         self.disk_queue = Some(options);
         self

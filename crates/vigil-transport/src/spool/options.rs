@@ -131,24 +131,28 @@ impl DiskQueueOptions {
     }
 
     /// Sets [`max_count`](DiskQueueOptions::max_count) (0 counts as 1).
+    #[must_use]
     pub fn max_count(mut self, max: usize) -> DiskQueueOptions {
         self.max_count = max;
         self
     }
 
     /// Sets [`max_bytes`](DiskQueueOptions::max_bytes).
+    #[must_use]
     pub fn max_bytes(mut self, max: u64) -> DiskQueueOptions {
         self.max_bytes = max;
         self
     }
 
     /// Sets [`durability`](DiskQueueOptions::durability).
+    #[must_use]
     pub fn durability(mut self, durability: Durability) -> DiskQueueOptions {
         self.durability = durability;
         self
     }
 
     /// Sets [`drain_interval`](DiskQueueOptions::drain_interval).
+    #[must_use]
     pub fn drain_interval(mut self, interval: Duration) -> DiskQueueOptions {
         self.drain_interval = interval;
         self
