@@ -135,7 +135,7 @@ mod worker;
 
 pub use crate::console::{ConsoleSink, console, describe};
 pub use crate::file::{FileTransport, file_sink};
-pub use crate::http::options::HttpTransportOptions;
+pub use crate::http::options::{HttpTransportOptions, InvalidProxy};
 pub use crate::http::{HttpTransport, http};
 pub use crate::spool::options::{DiskQueueOptions, Durability};
 pub use crate::spotlight::SpotlightTransport;

@@ -72,7 +72,7 @@ pub use vigil_backtrace::{
 pub mod transports {
     pub use vigil_transport::{
         ConsoleSink, DiskQueueOptions, Durability, FileTransport, HttpTransport,
-        HttpTransportOptions, SpotlightTransport, console, describe, file_sink, http,
+        HttpTransportOptions, InvalidProxy, SpotlightTransport, console, describe, file_sink, http,
     };
 }
 

@@ -15,10 +15,11 @@ pub(crate) fn build_agent(
     options: &HttpTransportOptions,
     user_agent: &str,
 ) -> (ureq::Agent, ResolveCache) {
-    let proxy = if options.proxy_from_env {
-        ureq::Proxy::try_from_env()
-    } else {
-        None
+    let proxy = match options.proxy_url() {
+        // Validated when it was set.
+        Some(url) => ureq::Proxy::new(url).ok(),
+        None if options.proxy_from_env => ureq::Proxy::try_from_env(),
+        None => None,
     };
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)

@@ -516,3 +516,60 @@ fn send_after_shutdown_is_dropped_and_counted() {
     assert_eq!(server.requests().len(), 1);
     assert_accounted(&server, &transport, 3);
 }
+
+/// An explicit proxy carries the envelopes: the DSN's host has nothing
+/// listening, the proxy (a loopback server) gets the request.
+#[test]
+fn an_explicit_proxy_carries_the_envelopes() {
+    let proxy = LoopbackServer::start();
+    let options = fast_options()
+        .proxy(&format!("http://{}", proxy.addr()))
+        .expect("a valid proxy URL");
+    let (client, transport) =
+        http_client("http://public@127.0.0.1:9/1", ClientOptions::new(), options);
+    let envelope = event_envelope("through the proxy");
+    let id = envelope.headers().event_id.unwrap();
+    transport.send_envelope(envelope);
+    assert!(
+        proxy.wait_for(Duration::from_secs(10), |requests| requests
+            .iter()
+            .any(|r| r.event_ids().contains(&id))),
+        "the proxy got nothing: {:?}",
+        transport.stats()
+    );
+    // ureq tunnels through the proxy (`CONNECT host:port`, then the
+    // request itself on that connection); the loopback server answers the
+    // CONNECT with 200 and then sees the POST as the tunnel's end.
+    let requests = proxy.requests();
+    assert_eq!(
+        (requests[0].method.as_str(), requests[0].path.as_str()),
+        ("CONNECT", "127.0.0.1:9")
+    );
+    assert_eq!(
+        (requests[1].method.as_str(), requests[1].path.as_str()),
+        ("POST", "/api/1/envelope/")
+    );
+    assert!(client.close(Some(Duration::from_secs(5))));
+}
+
+/// A proxy URL that cannot work is refused with a clear error, and the
+/// credentials of one that can never show in `Debug`.
+#[test]
+fn proxy_urls_are_checked_and_their_credentials_kept_out_of_debug() {
+    let err = vigil_transport::HttpTransportOptions::new()
+        .proxy("ftp://user:secret@proxy:21")
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(message.starts_with("invalid proxy URL"), "{message}");
+    assert!(!message.contains("secret"), "{message}");
+    let options = vigil_transport::HttpTransportOptions::new()
+        .proxy("http://user:secret@proxy.internal:3128")
+        .unwrap();
+    assert_eq!(
+        options.proxy_url(),
+        Some("http://user:secret@proxy.internal:3128")
+    );
+    let debug = format!("{options:?}");
+    assert!(!debug.contains("secret"), "{debug}");
+    assert!(debug.contains("proxy.internal:3128"), "{debug}");
+}
