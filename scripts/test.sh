@@ -25,8 +25,16 @@ step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 step "cargo package: every published crate builds from its own tarball"
-# --allow-dirty: the check is the packaged contents, also mid-change.
-cargo package --workspace --exclude vigil-bench --exclude vigil-test --locked --allow-dirty
+# In a target directory of its own for this run: cargo treats the crates of
+# its temporary package registry as immutable, so a build directory (or an
+# unpacked copy under $CARGO_HOME/registry/src/-<hash>/, keyed by the
+# registry's path) left by an earlier run would verify against that run's
+# sources. --allow-dirty: the check is the packaged contents, also
+# mid-change.
+package_target="$(mktemp -d "${TMPDIR:-/tmp}/vigil-package.XXXXXX")"
+cargo package --workspace --exclude vigil-bench --exclude vigil-test --locked --allow-dirty \
+    --target-dir "$package_target"
+rm -rf "$package_target" "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/vigil-*
 
 # Every envelope the suite produces is written here and checked by the
 # two independent oracles at the end.
