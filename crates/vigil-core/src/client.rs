@@ -483,19 +483,7 @@ fn describe_event(envelope: &Envelope) -> String {
     let Some(event) = envelope.event() else {
         return "envelope queued".to_owned();
     };
-    let about = event
-        .exception
-        .values
-        .last()
-        .map(|e| {
-            format!(
-                "{}: {}",
-                e.ty.as_deref().unwrap_or("error"),
-                e.value.as_deref().unwrap_or("")
-            )
-        })
-        .or_else(|| event.message.clone())
-        .unwrap_or_default();
+    let about = event.headline().unwrap_or_default();
     let about = match about.char_indices().nth(80) {
         Some((cut, _)) => format!("{}…", &about[..cut]),
         None => about,

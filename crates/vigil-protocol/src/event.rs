@@ -317,4 +317,35 @@ impl Event {
                 .and_then(|l| l.formatted.as_deref().or(l.message.as_deref()))
         })
     }
+
+    /// What the event is about, in one line: its outermost exception as
+    /// `Type: value`, else its [`message_text`](Event::message_text).
+    ///
+    /// ```
+    /// use vigil_protocol::{Event, Exception, Level, Values};
+    /// assert_eq!(
+    ///     Event::from_message("disk full", Level::Error).headline().as_deref(),
+    ///     Some("disk full")
+    /// );
+    /// let mut event = Event::new();
+    /// event.exception = Values::from(vec![Exception {
+    ///     ty: Some("ConfigError".into()),
+    ///     value: Some("missing key".into()),
+    ///     ..Default::default()
+    /// }]);
+    /// assert_eq!(event.headline().as_deref(), Some("ConfigError: missing key"));
+    /// ```
+    pub fn headline(&self) -> Option<String> {
+        self.exception
+            .values
+            .last()
+            .map(|e| {
+                format!(
+                    "{}: {}",
+                    e.ty.as_deref().unwrap_or("error"),
+                    e.value.as_deref().unwrap_or("")
+                )
+            })
+            .or_else(|| self.message_text().map(str::to_owned))
+    }
 }

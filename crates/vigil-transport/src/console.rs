@@ -208,17 +208,7 @@ fn status_name(status: SessionStatus) -> &'static str {
 
 fn describe_event(out: &mut String, event: &Event) -> fmt::Result {
     let exceptions = &event.exception.values;
-    let headline = exceptions
-        .last()
-        .map(|e| {
-            format!(
-                "{}: {}",
-                e.ty.as_deref().unwrap_or("error"),
-                e.value.as_deref().unwrap_or("")
-            )
-        })
-        .or_else(|| event.message.clone())
-        .unwrap_or_default();
+    let headline = event.headline().unwrap_or_default();
     writeln!(out, "event {} [{}] {headline}", event.event_id, event.level)?;
     for cause in exceptions.iter().rev().skip(1) {
         writeln!(

@@ -249,6 +249,12 @@ impl Claimed {
     /// The file does not parse: moved into `corrupt/` and counted as one
     /// `internal_sdk_error` item.
     pub(crate) fn quarantine(mut self) {
+        self.move_aside_and_count();
+    }
+
+    /// [`quarantine`](Claimed::quarantine), for a claim still held (its
+    /// drop then has nothing left to do).
+    fn move_aside_and_count(&mut self) {
         if let Some(file) = self.file.take() {
             vigil_core::vigil_debug!(
                 "stored envelope {} is corrupt; moved to {}/ (counted as internal_sdk_error)",
@@ -288,14 +294,7 @@ impl Drop for Claimed {
         }
         if std::thread::panicking() {
             vigil_core::vigil_debug!("a panic while {} was being handled", self.name);
-            let claimed = Claimed {
-                spool: Arc::clone(&self.spool),
-                path: std::mem::take(&mut self.path),
-                name: std::mem::take(&mut self.name),
-                entry: self.entry.clone(),
-                file: self.file.take(),
-            };
-            claimed.quarantine();
+            self.move_aside_and_count();
             return;
         }
         if let Some(file) = self.file.take() {

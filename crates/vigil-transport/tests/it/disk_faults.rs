@@ -165,11 +165,35 @@ fn server_ids(server: &LoopbackServer, ids: &[vigil_core::protocol::EventId]) ->
 
 /// Whether this machine lets an unprivileged mount namespace mount a
 /// tmpfs (`unshare -rm`).
-pub(crate) fn mount_namespaces_work() -> bool {
+fn mount_namespaces_work() -> bool {
     Command::new("unshare")
         .args(["-rm", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"])
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// Starts the test `test` of this binary in the role `role`, with `env`,
+/// in a mount namespace of its own (`unshare -rm`) where the shell command
+/// `setup` has run first. `None`, after a loud message naming `what` was
+/// skipped, where such namespaces cannot mount.
+pub(crate) fn spawn_in_mount_namespace(
+    what: &str,
+    setup: &str,
+    test: &str,
+    role: &str,
+    env: &[(&str, String)],
+) -> Option<ChildProcess> {
+    if !mount_namespaces_work() {
+        eprintln!("\n\n*** SKIPPED {what}: `unshare -rm` cannot mount here ***\n");
+        return None;
+    }
+    let script = format!("{setup} && exec \"$@\"");
+    Some(ChildProcess::spawn_via(
+        &["unshare", "-rm", "sh", "-c", &script, "sh"],
+        test,
+        role,
+        env,
+    ))
 }
 
 #[test]
@@ -178,23 +202,19 @@ fn a_full_or_read_only_disk_loses_nothing_uncounted() {
         child_on_a_small_tmpfs();
         return;
     }
-    if !mount_namespaces_work() {
-        eprintln!(
-            "\n\n*** SKIPPED the full/read-only disk test: `unshare -rm` cannot mount a tmpfs here ***\n"
-        );
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let mount = tmp.path().join("mnt");
     fs::create_dir(&mount).unwrap();
-    let script = format!("mount -t tmpfs -o size=256k,mode=0700 tmpfs \"${MOUNT}\" && exec \"$@\"");
-    let child = ChildProcess::spawn_via(
-        &["unshare", "-rm", "sh", "-c", &script, "sh"],
+    let Some(child) = spawn_in_mount_namespace(
+        "the full/read-only disk test",
+        &format!("mount -t tmpfs -o size=256k,mode=0700 tmpfs \"${MOUNT}\""),
         "disk_faults::a_full_or_read_only_disk_loses_nothing_uncounted",
         "tmpfs",
         &[(MOUNT, mount.display().to_string())],
-    )
-    .finish(Duration::from_secs(120));
+    ) else {
+        return;
+    };
+    let child = child.finish(Duration::from_secs(120));
     assert_eq!(child.stat("full_disk.delivered"), 20);
     assert_eq!(child.stat("full_disk_offline.counted"), 10);
     assert_eq!(child.stat("read_only.delivered"), 10);

@@ -16,9 +16,9 @@ use std::time::Duration;
 use vigil_core::protocol::EventId;
 use vigil_core::{ClientOptions, Transport};
 use vigil_test::LoopbackServer;
-use vigil_test::process::{self, ChildProcess};
+use vigil_test::process;
 
-use crate::disk_faults::mount_namespaces_work;
+use crate::disk_faults::spawn_in_mount_namespace;
 use crate::{event_envelope, fast_options, http_client};
 
 const HOSTS: &str = "VIGIL_FAILOVER_HOSTS";
@@ -77,20 +77,18 @@ fn a_host_that_moves_is_followed_at_the_next_attempt() {
         child_behind_a_moving_host();
         return;
     }
-    if !mount_namespaces_work() {
-        eprintln!("\n\n*** SKIPPED the DNS fail-over test: `unshare -rm` cannot mount here ***\n");
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let hosts = tmp.path().join("hosts");
     point(&hosts, "127.0.0.1");
-    let script = format!("mount --bind \"${HOSTS}\" /etc/hosts && exec \"$@\"");
-    let child = ChildProcess::spawn_via(
-        &["unshare", "-rm", "sh", "-c", &script, "sh"],
+    let Some(child) = spawn_in_mount_namespace(
+        "the DNS fail-over test",
+        &format!("mount --bind \"${HOSTS}\" /etc/hosts"),
         "dns_failover::a_host_that_moves_is_followed_at_the_next_attempt",
         "failover",
         &[(HOSTS, hosts.display().to_string())],
-    )
-    .finish(Duration::from_secs(60));
+    ) else {
+        return;
+    };
+    let child = child.finish(Duration::from_secs(60));
     assert_eq!(child.stat("followed_the_move"), 1);
 }
