@@ -73,6 +73,30 @@ cargo run -q --locked -p vigil-tower --features axum --example two_services -- -
 step "minimal build of the facade"
 cargo check -p vigil-telemetry --no-default-features --locked
 
+step "TLS feature sets of the facade: each builds, and pulls in only its own TLS stack"
+# features | crates that must not be in the dependency tree
+while IFS='|' read -r features absent; do
+    echo "  --features ${features:-<none>}"
+    cargo check -q -p vigil-telemetry --no-default-features --features "$features" --locked
+    tree="$(cargo tree -q -p vigil-telemetry --no-default-features --features "$features" \
+        -e normal --prefix none --locked | sed 's/ .*//' | sort -u)"
+    for crate in $absent; do
+        if grep -qx "$crate" <<<"$tree"; then
+            echo "feature set '$features' pulls in $crate" >&2
+            exit 1
+        fi
+    done
+done <<'SETS'
+http,rustls|native-tls
+http,rustls-no-provider|ring native-tls
+http,platform-verifier|ring native-tls
+http,native-tls|rustls ring
+http|rustls ring native-tls
+SETS
+
+step "migration: the reference SDK's own examples and tests, renamed, against Vigil"
+python3 scripts/migration_check.py
+
 step "rustdoc with -D warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked
 

@@ -74,7 +74,7 @@ fn assert_chain(event: &Value) {
         .exception
         .values
         .iter()
-        .map(|e| e.ty.as_deref().unwrap())
+        .map(|e| e.ty.as_str())
         .collect();
     assert_eq!(types, expected_types);
     assert_eq!(

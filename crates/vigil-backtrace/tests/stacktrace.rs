@@ -146,7 +146,7 @@ fn process_stacktrace_marks_existing_frames() {
     };
     let mut event = Event::new();
     event.exception.values.push(Exception {
-        ty: Some("Error".into()),
+        ty: "Error".into(),
         stacktrace: Some(Stacktrace {
             frames: vec![
                 frame("std::rt::lang_start"),

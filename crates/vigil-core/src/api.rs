@@ -56,7 +56,7 @@ pub fn capture_message(message: &str, level: Level) -> EventId {
 ///     let err = "x".parse::<u32>().unwrap_err();
 ///     vigil_core::capture_error(&err);
 /// });
-/// assert_eq!(events[0].exception.values[0].ty.as_deref(), Some("ParseIntError"));
+/// assert_eq!(events[0].exception.values[0].ty, "ParseIntError");
 /// ```
 #[inline]
 pub fn capture_error<E: Error + ?Sized>(error: &E) -> EventId {

@@ -14,7 +14,7 @@ use vigil_protocol::{
 };
 
 use crate::integration::Integration;
-use crate::options::ClientOptions;
+use crate::options::{ClientOptions, IntoClientOptions};
 use crate::panic_guard::call_guarded;
 use crate::reports::LossRecorder;
 use crate::scope::Scope;
@@ -50,6 +50,20 @@ pub struct Client {
     /// The DSN as written into envelope headers, formatted once.
     dsn_header: Option<String>,
     sessions: sessions::ClientSessions,
+}
+
+// A panic anywhere leaves a client usable: the callbacks it runs (hooks,
+// samplers, integrations, transports) run under `catch_unwind`, and its
+// locks recover from poisoning. So a client may be used inside and after
+// `catch_unwind`, although it holds trait objects the compiler cannot see
+// through.
+impl std::panic::RefUnwindSafe for Client {}
+impl std::panic::UnwindSafe for Client {}
+
+impl From<ClientOptions> for Client {
+    fn from(options: ClientOptions) -> Client {
+        Client::new(options)
+    }
 }
 
 impl Drop for Client {
@@ -162,6 +176,23 @@ impl Client {
     /// Same as [`Client::new`].
     pub fn with_options(options: ClientOptions) -> Client {
         Client::new(options)
+    }
+
+    /// A client from anything `init` accepts: a DSN string, a
+    /// [`Dsn`], `()`, [`ClientOptions`] or a `(dsn, options)` pair. Unlike
+    /// `init`, it installs no default integrations or transport and reads
+    /// no environment variables.
+    ///
+    /// An invalid DSN does not panic: the reason is printed to stderr and
+    /// the client is disabled (no DSN), as `init` does.
+    pub fn from_config<C: IntoClientOptions>(config: C) -> Client {
+        match config.into_client_options() {
+            Ok(options) => Client::new(options),
+            Err(e) => {
+                eprintln!("[vigil] {e}; the client is disabled");
+                Client::new(ClientOptions::default())
+            }
+        }
     }
 
     /// The options.

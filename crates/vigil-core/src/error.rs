@@ -4,20 +4,30 @@ use std::error::Error;
 
 use vigil_protocol::{Event, Exception, Level, Mechanism};
 
-/// The type name of an error seen through `dyn Error`: the leading
-/// identifier of its `Debug` output (`Custom { .. }` → `Custom`,
-/// `ParseIntError { .. }` → `ParseIntError`), or `Error` if there is none.
-fn type_from_debug(debug: &str) -> String {
-    let name: String = debug
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
-        .collect();
-    let name = name.trim_end_matches(':');
+/// The type name of an error seen through `dyn Error`: the leading path of
+/// its `Debug` output (`Custom { .. }` → `Custom`, `ParseIntError { .. }`
+/// → `ParseIntError`, `my::Error(..)` → `my::Error`), or `Error` if it
+/// has none.
+///
+/// ```
+/// let err = "x".parse::<u8>().unwrap_err();
+/// assert_eq!(vigil_core::parse_type_from_debug(&format!("{err:?}")), "ParseIntError");
+/// assert_eq!(vigil_core::parse_type_from_debug("\"a string\""), "Error");
+/// ```
+pub fn parse_type_from_debug(debug: &str) -> &str {
+    let end = debug
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+        .unwrap_or(debug.len());
+    let name = debug[..end].trim_end_matches(':');
     if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-        "Error".into()
+        "Error"
     } else {
-        name.to_owned()
+        name
     }
+}
+
+fn type_from_debug(debug: &str) -> String {
+    parse_type_from_debug(debug).to_owned()
 }
 
 /// The type of an error in a `source()` chain: well-known std errors by
@@ -80,7 +90,7 @@ fn module_of(full: &str) -> Option<String> {
 /// let values = &event.exception.values;
 /// assert_eq!(values.len(), 2);
 /// assert_eq!(values[0].value.as_deref(), Some("no such file"));
-/// assert_eq!(values[1].ty.as_deref(), Some("Outer"));
+/// assert_eq!(values[1].ty, "Outer");
 /// assert_eq!(values[1].value.as_deref(), Some("loading config failed"));
 /// ```
 pub fn event_from_error<E: Error + ?Sized>(err: &E) -> Event {
@@ -91,7 +101,7 @@ pub fn event_from_error<E: Error + ?Sized>(err: &E) -> Event {
         (Some(short_type_name(full)), module_of(full))
     };
     let mut values = vec![Exception {
-        ty: Some(ty.unwrap_or_else(|| type_from_debug(&format!("{err:?}")))),
+        ty: ty.unwrap_or_else(|| type_from_debug(&format!("{err:?}"))),
         value: Some(err.to_string()),
         module,
         mechanism: Some(Mechanism {
@@ -108,7 +118,7 @@ pub fn event_from_error<E: Error + ?Sized>(err: &E) -> Event {
             break;
         }
         values.push(Exception {
-            ty: Some(type_of_source(e)),
+            ty: type_of_source(e),
             value: Some(e.to_string()),
             ..Default::default()
         });

@@ -74,14 +74,16 @@ pub use crate::api::{
 };
 pub use crate::breadcrumbs::IntoBreadcrumbs;
 pub use crate::client::{Client, SDK_NAME, SDK_VERSION, USER_AGENT};
-pub use crate::error::event_from_error;
+pub use crate::error::{event_from_error, parse_type_from_debug};
 #[cfg(feature = "tokio")]
 pub use crate::future::spawn;
 pub use crate::future::{HubFuture, HubFutureExt, with_scope_async};
 pub use crate::global::configure_global_scope;
 pub use crate::hub::{Hub, ScopeGuard};
 pub use crate::integration::Integration;
-pub use crate::options::{BeforeCallback, ClientOptions, IntoClientOptions, TracesSampler};
+pub use crate::options::{
+    BeforeCallback, ClientOptions, IntoClientOptions, IntoDsn, TracesSampler,
+};
 pub use crate::panic_guard::call_guarded;
 pub use crate::propagation::{
     InvalidTargetPattern, PropagationContext, TraceHeaders, TracePropagationTarget,
@@ -97,6 +99,26 @@ pub use crate::transaction::{
     Span, Transaction, TransactionContext, TransactionOrSpan, start_transaction,
 };
 pub use crate::transport::{DeliveryStats, Transport, TransportContext, TransportFactory};
+
+/// The release of the crate being built, as `Some("name@version")` from
+/// its `Cargo.toml` (an `Option<Cow<'static, str>>`, for
+/// `ClientOptions { release: release_name!(), .. }` or
+/// `ClientOptions::new().maybe_release(release_name!())`).
+///
+/// ```
+/// let release = vigil_core::release_name!();
+/// assert_eq!(release.as_deref(), Some(concat!("vigil-core@", env!("CARGO_PKG_VERSION"))));
+/// ```
+#[macro_export]
+macro_rules! release_name {
+    () => {
+        ::std::option::Option::Some(::std::borrow::Cow::<'static, str>::Borrowed(concat!(
+            env!("CARGO_PKG_NAME"),
+            "@",
+            env!("CARGO_PKG_VERSION")
+        )))
+    };
+}
 
 /// The wire types (re-export of `vigil-protocol`).
 pub use vigil_protocol as protocol;

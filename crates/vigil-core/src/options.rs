@@ -37,7 +37,7 @@ pub type TracesSampler = dyn Fn(&TransactionContext) -> f32 + Send + Sync;
 ///     ..Default::default()
 /// };
 /// let b = ClientOptions::new()
-///     .dsn("https://public@example.invalid/1").unwrap()
+///     .try_dsn("https://public@example.invalid/1").unwrap()
 ///     .release("my-app@1.0.0")
 ///     .shutdown_timeout(Duration::from_secs(5));
 /// assert_eq!(a.release, b.release);
@@ -168,6 +168,23 @@ pub struct ClientOptions {
     /// with every event and transaction sampled and personal data sent
     /// (Sentry's rule for Spotlight without a DSN).
     pub spotlight: Option<Spotlight>,
+    /// The proxy the HTTP transport uses for an `http://` DSN (`None`: as
+    /// the `http_proxy` / `HTTP_PROXY` environment variables say). An
+    /// empty string means no proxy. A proxy set on the transport itself
+    /// (`HttpTransportOptions::proxy`) wins over this one. An invalid URL
+    /// is reported (always on stderr, and in `debug` output) and the
+    /// transport goes direct.
+    pub http_proxy: Option<Cow<'static, str>>,
+    /// The proxy for an `https://` DSN (`None`: as `https_proxy` /
+    /// `HTTPS_PROXY` say; then as [`http_proxy`](ClientOptions::http_proxy)).
+    /// Same rules as `http_proxy`.
+    pub https_proxy: Option<Cow<'static, str>>,
+    /// Accept any TLS certificate of the server (the HTTP transport then
+    /// encrypts but does not authenticate the server). Only for a test
+    /// server with a self-signed certificate; off by default. A private CA
+    /// is better given to the transport
+    /// (`HttpTransportOptions::root_certificates_pem`).
+    pub accept_invalid_certs: bool,
 }
 
 impl Default for ClientOptions {
@@ -207,6 +224,9 @@ impl Default for ClientOptions {
             session_mode: SessionMode::Auto,
             event_scrubber: Some(EventScrubber::default()),
             spotlight: None,
+            http_proxy: None,
+            https_proxy: None,
+            accept_invalid_certs: false,
         }
     }
 }
@@ -264,6 +284,12 @@ impl fmt::Debug for ClientOptions {
             .field("session_mode", &self.session_mode)
             .field("event_scrubber", &self.event_scrubber.is_some())
             .field("spotlight", &self.spotlight)
+            .field("http_proxy", &self.http_proxy.as_deref().map(redact_proxy))
+            .field(
+                "https_proxy",
+                &self.https_proxy.as_deref().map(redact_proxy),
+            )
+            .field("accept_invalid_certs", &self.accept_invalid_certs)
             .finish()
     }
 }
@@ -274,12 +300,32 @@ impl ClientOptions {
         ClientOptions::default()
     }
 
+    /// Sets the DSN from a string written in the code; an empty string
+    /// clears it (disabling the SDK).
+    ///
+    /// For a DSN read at run time (a configuration file, a command line),
+    /// use [`try_dsn`](ClientOptions::try_dsn), pass it to `init` as
+    /// `(dsn, options)`, or leave it to `SENTRY_DSN`: those report an
+    /// invalid DSN as an error instead.
+    ///
+    /// # Panics
+    /// When the DSN is not valid, with the [`DsnError`] that says what is
+    /// wrong with it (the behaviour of the reference SDK's builder).
+    #[must_use]
+    #[track_caller]
+    pub fn dsn(self, dsn: &str) -> ClientOptions {
+        match self.try_dsn(dsn) {
+            Ok(options) => options,
+            Err(e) => panic!("invalid DSN given to ClientOptions::dsn: {e}"),
+        }
+    }
+
     /// Sets the DSN from a string; an empty string clears it (disabling the
     /// SDK).
     ///
     /// # Errors
     /// A [`DsnError`] naming what is wrong with a non-empty, invalid DSN.
-    pub fn dsn(mut self, dsn: &str) -> Result<ClientOptions, DsnError> {
+    pub fn try_dsn(mut self, dsn: &str) -> Result<ClientOptions, DsnError> {
         self.dsn = parse_optional_dsn(dsn)?;
         Ok(self)
     }
@@ -295,6 +341,18 @@ impl ClientOptions {
     #[must_use]
     pub fn release(mut self, release: impl Into<Cow<'static, str>>) -> ClientOptions {
         self.release = Some(release.into());
+        self
+    }
+
+    /// Sets the release when there is one: `maybe_release(release_name!())`.
+    #[must_use]
+    pub fn maybe_release<T: Into<Cow<'static, str>>>(
+        mut self,
+        release: Option<T>,
+    ) -> ClientOptions {
+        if let Some(release) = release {
+            self.release = Some(release.into());
+        }
         self
     }
 
@@ -343,8 +401,95 @@ impl ClientOptions {
 
     /// Adds an integration.
     #[must_use]
-    pub fn integration(mut self, integration: impl Integration) -> ClientOptions {
+    pub fn add_integration(mut self, integration: impl Integration) -> ClientOptions {
         self.integrations.push(Arc::new(integration));
+        self
+    }
+
+    /// Adds an integration (the short form of
+    /// [`add_integration`](ClientOptions::add_integration)).
+    #[must_use]
+    pub fn integration(self, integration: impl Integration) -> ClientOptions {
+        self.add_integration(integration)
+    }
+
+    /// Replaces the list of integrations.
+    #[must_use]
+    pub fn integrations<I>(mut self, integrations: I) -> ClientOptions
+    where
+        I: IntoIterator<Item = Arc<dyn Integration>>,
+    {
+        self.integrations = integrations.into_iter().collect();
+        self
+    }
+
+    /// Sets the distribution of the release.
+    #[must_use]
+    pub fn dist(mut self, dist: impl Into<Cow<'static, str>>) -> ClientOptions {
+        self.dist = Some(dist.into());
+        self
+    }
+
+    /// Sets the server name reported on events.
+    #[must_use]
+    pub fn server_name(mut self, server_name: impl Into<Cow<'static, str>>) -> ClientOptions {
+        self.server_name = Some(server_name.into());
+        self
+    }
+
+    /// Whether personal data (IP addresses, cookies, user names, the host
+    /// name) is sent.
+    #[must_use]
+    pub fn send_default_pii(mut self, on: bool) -> ClientOptions {
+        self.send_default_pii = on;
+        self
+    }
+
+    /// Module prefixes whose frames are in-app.
+    #[must_use]
+    pub fn in_app_include<I>(mut self, prefixes: I) -> ClientOptions
+    where
+        I: IntoIterator<Item = &'static str>,
+    {
+        self.in_app_include = prefixes.into_iter().collect();
+        self
+    }
+
+    /// Module prefixes whose frames are not in-app.
+    #[must_use]
+    pub fn in_app_exclude<I>(mut self, prefixes: I) -> ClientOptions
+    where
+        I: IntoIterator<Item = &'static str>,
+    {
+        self.in_app_exclude = prefixes.into_iter().collect();
+        self
+    }
+
+    /// Sets the `User-Agent` of the SDK's requests.
+    #[must_use]
+    pub fn user_agent(mut self, user_agent: impl Into<Cow<'static, str>>) -> ClientOptions {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// The proxy for `http://` DSNs. See [`ClientOptions::http_proxy`].
+    #[must_use]
+    pub fn http_proxy(mut self, proxy: impl Into<Cow<'static, str>>) -> ClientOptions {
+        self.http_proxy = Some(proxy.into());
+        self
+    }
+
+    /// Sets [`accept_invalid_certs`](ClientOptions::accept_invalid_certs).
+    #[must_use]
+    pub fn accept_invalid_certs(mut self, on: bool) -> ClientOptions {
+        self.accept_invalid_certs = on;
+        self
+    }
+
+    /// The proxy for `https://` DSNs. See [`ClientOptions::https_proxy`].
+    #[must_use]
+    pub fn https_proxy(mut self, proxy: impl Into<Cow<'static, str>>) -> ClientOptions {
+        self.https_proxy = Some(proxy.into());
         self
     }
 
@@ -559,6 +704,16 @@ impl ClientOptions {
     }
 }
 
+/// A proxy URL for `Debug` output, without user name and password.
+fn redact_proxy(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://[redacted]@{}", &url[..scheme_end], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
 fn parse_optional_dsn(dsn: &str) -> Result<Option<Dsn>, DsnError> {
     if dsn.trim().is_empty() {
         Ok(None)
@@ -580,6 +735,12 @@ pub trait IntoClientOptions {
     fn into_client_options(self) -> Result<ClientOptions, DsnError>;
 }
 
+impl IntoClientOptions for () {
+    fn into_client_options(self) -> Result<ClientOptions, DsnError> {
+        Ok(ClientOptions::default())
+    }
+}
+
 impl IntoClientOptions for ClientOptions {
     fn into_client_options(self) -> Result<ClientOptions, DsnError> {
         Ok(self)
@@ -588,7 +749,7 @@ impl IntoClientOptions for ClientOptions {
 
 impl IntoClientOptions for &str {
     fn into_client_options(self) -> Result<ClientOptions, DsnError> {
-        ClientOptions::new().dsn(self)
+        ClientOptions::new().try_dsn(self)
     }
 }
 
@@ -630,5 +791,69 @@ impl<T: IntoClientOptions> IntoClientOptions for (T, ClientOptions) {
             options.dsn = from_dsn.dsn;
         }
         Ok(options)
+    }
+}
+
+/// Anything that names a DSN or none: a string (empty: none), a [`Dsn`],
+/// `()` (none), or an `Option` of these. Turns configuration read at run
+/// time into a DSN with an error for an invalid one:
+/// `config.sentry_dsn.into_dsn()?`.
+///
+/// ```
+/// use vigil_core::IntoDsn;
+///
+/// let configured: Option<String> = Some("https://key@example.invalid/1".into());
+/// let dsn = configured.into_dsn().unwrap().unwrap();
+/// assert_eq!(dsn.host(), "example.invalid");
+/// assert_eq!("".into_dsn().unwrap(), None);
+/// assert!("not a dsn".into_dsn().is_err());
+/// ```
+pub trait IntoDsn {
+    /// The DSN, `None` when there is none.
+    ///
+    /// # Errors
+    /// A [`DsnError`] for a non-empty string that is not a valid DSN.
+    fn into_dsn(self) -> Result<Option<Dsn>, DsnError>;
+}
+
+impl IntoDsn for &str {
+    fn into_dsn(self) -> Result<Option<Dsn>, DsnError> {
+        parse_optional_dsn(self)
+    }
+}
+
+impl IntoDsn for String {
+    fn into_dsn(self) -> Result<Option<Dsn>, DsnError> {
+        parse_optional_dsn(&self)
+    }
+}
+
+impl IntoDsn for &String {
+    fn into_dsn(self) -> Result<Option<Dsn>, DsnError> {
+        parse_optional_dsn(self)
+    }
+}
+
+impl IntoDsn for Dsn {
+    fn into_dsn(self) -> Result<Option<Dsn>, DsnError> {
+        Ok(Some(self))
+    }
+}
+
+impl IntoDsn for &Dsn {
+    fn into_dsn(self) -> Result<Option<Dsn>, DsnError> {
+        Ok(Some(self.clone()))
+    }
+}
+
+impl IntoDsn for () {
+    fn into_dsn(self) -> Result<Option<Dsn>, DsnError> {
+        Ok(None)
+    }
+}
+
+impl<T: IntoDsn> IntoDsn for Option<T> {
+    fn into_dsn(self) -> Result<Option<Dsn>, DsnError> {
+        self.map_or(Ok(None), IntoDsn::into_dsn)
     }
 }

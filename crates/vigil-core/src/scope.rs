@@ -126,7 +126,14 @@ impl Scope {
     }
 
     /// Sets the transaction name of events that do not have their own.
+    /// When the scope's span is a transaction (see
+    /// [`set_span`](Scope::set_span)), that transaction is renamed too (its
+    /// name's source becomes `custom`).
     pub fn set_transaction(&mut self, transaction: Option<&str>) {
+        if let (Some(name), Some(TransactionOrSpan::Transaction(bound))) = (transaction, &self.span)
+        {
+            bound.set_name(name);
+        }
         self.rest_mut().transaction = transaction.map(Arc::from);
     }
 

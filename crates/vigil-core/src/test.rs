@@ -120,8 +120,8 @@ pub fn with_captured_events<F: FnOnce()>(f: F) -> Vec<Event> {
     with_captured_events_options(f, ClientOptions::default())
 }
 
-/// [`with_captured_events`] with custom options (the DSN and transport
-/// are replaced).
+/// [`with_captured_events`] with custom options (the transport is
+/// replaced; without a DSN, [`TEST_DSN`] is used).
 pub fn with_captured_events_options<F: FnOnce()>(f: F, options: ClientOptions) -> Vec<Event> {
     events_of(with_captured_envelopes_options(f, options))
 }
@@ -132,13 +132,15 @@ pub fn with_captured_envelopes<F: FnOnce()>(f: F) -> Vec<Envelope> {
     with_captured_envelopes_options(f, ClientOptions::default())
 }
 
-/// [`with_captured_envelopes`] with custom options (the DSN and transport
-/// are replaced).
+/// [`with_captured_envelopes`] with custom options (the transport is
+/// replaced; without a DSN, [`TEST_DSN`] is used).
 pub fn with_captured_envelopes_options<F: FnOnce()>(f: F, options: ClientOptions) -> Vec<Envelope> {
     let transport = TestTransport::new();
     let for_factory = transport.clone();
     let mut options = options;
-    options.dsn = Some(TEST_DSN.parse().expect("the test DSN is valid"));
+    if options.dsn.is_none() {
+        options.dsn = Some(TEST_DSN.parse().expect("the test DSN is valid"));
+    }
     options.transport = Some(Arc::new(move |_: &TransportContext<'_>| {
         for_factory.clone() as Arc<dyn Transport>
     }));

@@ -200,7 +200,8 @@ impl fmt::Debug for TransportContext<'_> {
 
 /// Builds the transport of a client when the client is created.
 ///
-/// Implemented for closures `Fn(&TransportContext) -> Arc<dyn Transport>`.
+/// Implemented for closures `Fn(&TransportContext) -> Arc<dyn Transport>`
+/// and for `Arc<T>` of any [`Transport`] (the transport itself).
 pub trait TransportFactory: Send + Sync + 'static {
     /// Creates the transport.
     fn create_transport(&self, ctx: &TransportContext<'_>) -> Arc<dyn Transport>;
@@ -213,6 +214,14 @@ pub trait TransportFactory: Send + Sync + 'static {
     fn create_spotlight_transport(&self, url: &str) -> Option<Arc<dyn Transport>> {
         let _ = url;
         None
+    }
+}
+
+/// A transport shared as an `Arc` is its own factory: every client built
+/// with it sends through this one instance (as test transports are used).
+impl<T: Transport> TransportFactory for Arc<T> {
+    fn create_transport(&self, _: &TransportContext<'_>) -> Arc<dyn Transport> {
+        self.clone()
     }
 }
 

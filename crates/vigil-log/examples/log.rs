@@ -35,11 +35,12 @@ fn main() {
     // warnings and info become breadcrumbs.
     VigilLogger::with_dest(Stderr)
         .dest_max_level(LevelFilter::Info)
-        .filter(LevelFilter::Info, |md| match md.level() {
-            Level::Error => LogFilter::EventAndBreadcrumb,
+        .filter(|md| match md.level() {
+            Level::Error => LogFilter::Event | LogFilter::Breadcrumb,
             Level::Warn | Level::Info => LogFilter::Breadcrumb,
             Level::Debug | Level::Trace => LogFilter::Ignore,
         })
+        .filter_max_level(LevelFilter::Info)
         .install()
         .expect("no other logger is installed");
 

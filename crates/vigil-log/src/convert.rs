@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use log::Record;
 use vigil_core::protocol::{Breadcrumb, Context, Event, Level, Map, Value};
 
-/// `error` → `error`, `warn` → `warning`, `info` → `info`, `debug` and
-/// `trace` → `debug`.
-pub(crate) fn level(level: log::Level) -> Level {
+/// The level of the events and breadcrumbs of a record: `error` →
+/// `error`, `warn` → `warning`, `info` → `info`, `debug` and `trace` →
+/// `debug`.
+pub fn convert_log_level(level: log::Level) -> Level {
     match level {
         log::Level::Error => Level::Error,
         log::Level::Warn => Level::Warning,
@@ -24,8 +25,10 @@ fn message(record: &Record<'_>) -> String {
     }
 }
 
-/// The default event of a record: see the crate docs for its fields.
-pub(crate) fn event(record: &Record<'_>) -> Event {
+/// The event [`VigilLogger`](crate::VigilLogger) captures for a record
+/// before its event mapper runs: see the [crate docs](crate) for its
+/// fields. Useful to build on in a mapper or elsewhere.
+pub fn event_from_record(record: &Record<'_>) -> Event {
     let mut location = Map::new();
     if let Some(module_path) = record.module_path() {
         location.insert("module_path".into(), module_path.into());
@@ -41,7 +44,7 @@ pub(crate) fn event(record: &Record<'_>) -> Event {
         contexts.insert("log".to_owned(), Context::Other(location));
     }
     Event {
-        level: level(record.level()),
+        level: convert_log_level(record.level()),
         message: Some(message(record)),
         logger: Some(record.target().to_owned()),
         contexts,
@@ -50,12 +53,21 @@ pub(crate) fn event(record: &Record<'_>) -> Event {
     }
 }
 
-/// The default breadcrumb of a record: see the crate docs for its fields.
-pub(crate) fn breadcrumb(record: &Record<'_>) -> Breadcrumb {
+/// The event for [`LogFilter::Exception`](crate::LogFilter::Exception):
+/// the same as [`event_from_record`], a record having no error value or
+/// stack trace to build an exception from.
+pub fn exception_from_record(record: &Record<'_>) -> Event {
+    event_from_record(record)
+}
+
+/// The breadcrumb [`VigilLogger`](crate::VigilLogger) records for a
+/// record before its breadcrumb mapper runs: see the [crate docs](crate)
+/// for its fields.
+pub fn breadcrumb_from_record(record: &Record<'_>) -> Breadcrumb {
     Breadcrumb {
         category: Some(record.target().to_owned().into()),
         message: Some(message(record)),
-        level: level(record.level()),
+        level: convert_log_level(record.level()),
         data: key_values(record),
         ..Breadcrumb::default()
     }

@@ -44,8 +44,10 @@
 //! | `warn`, `info` | a breadcrumb ([`LogFilter::Breadcrumb`]) |
 //! | `debug`, `trace` | nothing ([`LogFilter::Ignore`]) |
 //!
-//! Replace it with [`VigilLogger::filter`]; [`LogFilter::EventAndBreadcrumb`]
-//! captures an event and leaves a breadcrumb pointing at it.
+//! Replace it with [`VigilLogger::filter`]. A [`LogFilter`] is a set of
+//! actions: `LogFilter::Event | LogFilter::Breadcrumb` (also spelt
+//! [`LogFilter::EventAndBreadcrumb`]) captures an event and then leaves a
+//! breadcrumb pointing at it.
 //!
 //! An **event** has:
 //! - `level`: `error` → `error`, `warn` → `warning`, `info` → `info`,
@@ -80,6 +82,19 @@
 //!   the HTTP client logs on the `vigil-transport` worker) and records
 //!   whose target is in a `vigil` or `vigil_*` crate are never captured.
 //!
+//! # Migrating from the reference SDK
+//! Code written for `sentry-log` compiles after renaming the crate:
+//! [`SentryLogger`] is [`VigilLogger`], [`NoopLogger`] is [`NoLogger`], and
+//! [`LogFilter`] combines with `|` like the reference's flags. What differs:
+//! - `LogFilter::Log` (structured logs) does not exist yet;
+//! - an event has the record's location in `contexts.log` and its
+//!   key-values in `extra`, a breadcrumb has type `default`;
+//! - with `Event | Breadcrumb` the event is captured first and the
+//!   breadcrumb then refers to it, so the event does not list its own
+//!   record as a breadcrumb;
+//! - there is no `mapper`: use [`VigilLogger::event_mapper`] and
+//!   [`VigilLogger::breadcrumb_mapper`].
+//!
 //! # Feature flags
 //! - `kv`: attach the records' key-values (`log::info!(user = 7; "..")`)
 //!   to events and breadcrumbs; enables `log/kv`.
@@ -93,4 +108,11 @@
 mod convert;
 mod logger;
 
-pub use crate::logger::{LogFilter, NoLogger, VigilLogger, default_filter};
+pub use crate::convert::{
+    breadcrumb_from_record, convert_log_level, event_from_record, exception_from_record,
+};
+pub use crate::logger::{LogFilter, NoLogger, SentryLogger, VigilLogger, default_filter};
+
+/// The reference SDK's name of [`NoLogger`], for migrating code that uses
+/// it.
+pub use crate::logger::NoLogger as NoopLogger;

@@ -1,6 +1,7 @@
 //! The logger.
 
 use std::fmt;
+use std::ops::{BitAnd, BitAndAssign, BitOr, BitOrAssign};
 use std::sync::atomic::AtomicBool;
 
 use log::{LevelFilter, Log, Metadata, Record, SetLoggerError};
@@ -12,34 +13,140 @@ use vigil_core::{
     ReentrancyGuard as Reentrancy, call_guarded, is_sdk_target, is_sdk_thread as on_sdk_thread,
 };
 
-/// What [`VigilLogger`] does with a record, as decided by its filter.
+/// What [`VigilLogger`] does with a record, as decided by its filter: a
+/// set of actions, combined with `|`.
 ///
-/// The enum may gain variants (for instance for Sentry's structured logs),
-/// so a filter should build values rather than match exhaustively.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum LogFilter {
+/// ```
+/// use vigil_log::LogFilter;
+///
+/// let both = LogFilter::Breadcrumb | LogFilter::Event;
+/// assert_eq!(both, LogFilter::EventAndBreadcrumb);
+/// assert!(both.contains(LogFilter::Event));
+/// assert!(!LogFilter::Breadcrumb.contains(LogFilter::Event));
+/// assert!(LogFilter::Ignore.is_empty());
+/// ```
+///
+/// A filter may also `match` on the constants; more actions may be added
+/// (for instance for Sentry's structured logs), so keep a `_` arm.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct LogFilter(u8);
+
+#[expect(
+    non_upper_case_globals,
+    reason = "the actions are named like the variants of the enum they used to be"
+)]
+impl LogFilter {
     /// Nothing is captured (the record is still forwarded to the wrapped
-    /// logger).
-    Ignore,
+    /// logger). The empty set.
+    pub const Ignore: LogFilter = LogFilter(0);
     /// The record is added to the current scope as a breadcrumb, shown with
     /// the next event.
-    Breadcrumb,
+    pub const Breadcrumb: LogFilter = LogFilter(1);
     /// The record is captured as an event.
-    Event,
-    /// The record is captured as an event, and then also added as a
-    /// breadcrumb that refers to that event (`event_id`), so that events
-    /// captured later show it in their trail.
-    EventAndBreadcrumb,
-}
+    pub const Event: LogFilter = LogFilter(1 << 1);
+    /// The record is captured as an event, like [`Event`](LogFilter::Event)
+    /// does: a record carries no error value or stack trace to build an
+    /// exception from, so the event holds the message. A separate action
+    /// so that filters naming it capture one event for it, and two with
+    /// `Event | Exception`.
+    pub const Exception: LogFilter = LogFilter(1 << 2);
+    /// `Event | Breadcrumb`: the record is captured as an event, and then
+    /// also added as a breadcrumb that refers to that event (`event_id`),
+    /// so that events captured later show it in their trail.
+    pub const EventAndBreadcrumb: LogFilter = LogFilter(1 | (1 << 1));
 
-impl LogFilter {
-    fn event(self) -> bool {
-        matches!(self, LogFilter::Event | LogFilter::EventAndBreadcrumb)
+    /// Every action of `self` and of `other`.
+    #[must_use]
+    pub const fn union(self, other: LogFilter) -> LogFilter {
+        LogFilter(self.0 | other.0)
     }
 
-    fn breadcrumb(self) -> bool {
-        matches!(self, LogFilter::Breadcrumb | LogFilter::EventAndBreadcrumb)
+    /// The actions both `self` and `other` have.
+    #[must_use]
+    pub const fn intersection(self, other: LogFilter) -> LogFilter {
+        LogFilter(self.0 & other.0)
+    }
+
+    /// Whether `self` has every action of `other` (always true for
+    /// [`Ignore`](LogFilter::Ignore)).
+    pub const fn contains(self, other: LogFilter) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether `self` and `other` have an action in common.
+    pub const fn intersects(self, other: LogFilter) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// Whether there is nothing to do: [`Ignore`](LogFilter::Ignore).
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Adds the actions of `other`.
+    pub fn insert(&mut self, other: LogFilter) {
+        self.0 |= other.0;
+    }
+
+    /// Removes the actions of `other`.
+    pub fn remove(&mut self, other: LogFilter) {
+        self.0 &= !other.0;
+    }
+}
+
+impl fmt::Debug for LogFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            return f.write_str("Ignore");
+        }
+        let names = [
+            (LogFilter::Breadcrumb, "Breadcrumb"),
+            (LogFilter::Event, "Event"),
+            (LogFilter::Exception, "Exception"),
+        ];
+        let mut first = true;
+        for (action, name) in names {
+            if self.contains(action) {
+                if !first {
+                    f.write_str(" | ")?;
+                }
+                f.write_str(name)?;
+                first = false;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl BitOr for LogFilter {
+    type Output = LogFilter;
+
+    /// The union of both sets of actions.
+    fn bitor(self, other: LogFilter) -> LogFilter {
+        self.union(other)
+    }
+}
+
+impl BitOrAssign for LogFilter {
+    /// Adds the actions of `other`.
+    fn bitor_assign(&mut self, other: LogFilter) {
+        self.insert(other);
+    }
+}
+
+impl BitAnd for LogFilter {
+    type Output = LogFilter;
+
+    /// The actions both sets have.
+    fn bitand(self, other: LogFilter) -> LogFilter {
+        self.intersection(other)
+    }
+}
+
+impl BitAndAssign for LogFilter {
+    /// Keeps only the actions `other` has too.
+    fn bitand_assign(&mut self, other: LogFilter) {
+        *self = self.intersection(other);
     }
 }
 
@@ -52,12 +159,13 @@ impl LogFilter {
 /// use log::{LevelFilter, Metadata};
 /// use vigil_log::{LogFilter, VigilLogger, default_filter};
 ///
-/// let logger = VigilLogger::new().filter(LevelFilter::Info, |md: &Metadata<'_>| {
-///     match md.target() {
+/// let logger = VigilLogger::new()
+///     .filter(|md: &Metadata<'_>| match md.target() {
 ///         "noisy_dependency" => LogFilter::Ignore,
 ///         _ => default_filter(md),
-///     }
-/// });
+///     })
+///     // Like the default filter, it never wants debug or trace records.
+///     .filter_max_level(LevelFilter::Info);
 /// # let _ = logger;
 /// ```
 pub fn default_filter(metadata: &Metadata<'_>) -> LogFilter {
@@ -103,10 +211,30 @@ pub struct VigilLogger<L = NoLogger> {
     dest: L,
     dest_max_level: LevelFilter,
     filter: Filter,
-    filter_max_level: LevelFilter,
+    /// Set by [`VigilLogger::filter_max_level`].
+    filter_max_level: Option<LevelFilter>,
+    /// Whether [`VigilLogger::filter`] replaced the default filter.
+    custom_filter: bool,
     event_mapper: Option<EventMapper>,
     breadcrumb_mapper: Option<BreadcrumbMapper>,
     warned_panic: AtomicBool,
+}
+
+/// The reference SDK's name of [`VigilLogger`], for migrating code that
+/// uses it: the same type, with the same methods
+/// ([`new`](VigilLogger::new), [`with_dest`](VigilLogger::with_dest),
+/// [`filter`](VigilLogger::filter), ...).
+pub type SentryLogger<L = NoLogger> = VigilLogger<L>;
+
+impl<L> VigilLogger<L> {
+    /// The most verbose level the filter is asked about.
+    fn filter_level(&self) -> LevelFilter {
+        self.filter_max_level.unwrap_or(if self.custom_filter {
+            LevelFilter::Trace
+        } else {
+            LevelFilter::Info
+        })
+    }
 }
 
 impl<L: fmt::Debug> fmt::Debug for VigilLogger<L> {
@@ -114,7 +242,8 @@ impl<L: fmt::Debug> fmt::Debug for VigilLogger<L> {
         f.debug_struct("VigilLogger")
             .field("dest", &self.dest)
             .field("dest_max_level", &self.dest_max_level)
-            .field("filter_max_level", &self.filter_max_level)
+            .field("filter_max_level", &self.filter_level())
+            .field("custom_filter", &self.custom_filter)
             .field("event_mapper", &self.event_mapper.is_some())
             .field("breadcrumb_mapper", &self.breadcrumb_mapper.is_some())
             .finish_non_exhaustive()
@@ -147,7 +276,8 @@ impl<L: Log> VigilLogger<L> {
             dest,
             dest_max_level: LevelFilter::Trace,
             filter: Box::new(default_filter),
-            filter_max_level: LevelFilter::Info,
+            filter_max_level: None,
+            custom_filter: false,
             event_mapper: None,
             breadcrumb_mapper: None,
             warned_panic: AtomicBool::new(false),
@@ -156,11 +286,9 @@ impl<L: Log> VigilLogger<L> {
 
     /// Replaces the filter that decides what each record becomes.
     ///
-    /// `max_level` is the most verbose level the filter may return anything
-    /// but [`LogFilter::Ignore`] for: records more verbose than it are
-    /// ignored without calling `filter`, and it feeds
-    /// [`max_level`](VigilLogger::max_level). A filter that panics ignores
-    /// the record (reported once on stderr).
+    /// The filter is asked about records of every level, unless
+    /// [`filter_max_level`](VigilLogger::filter_max_level) narrows that. A
+    /// filter that panics ignores the record (reported once on stderr).
     ///
     /// ```
     /// use log::LevelFilter;
@@ -168,21 +296,39 @@ impl<L: Log> VigilLogger<L> {
     ///
     /// // Debug records of `my_app::db` as breadcrumbs, errors as events
     /// // that also leave a breadcrumb.
-    /// let logger = VigilLogger::new().filter(LevelFilter::Debug, |md| match md.level() {
-    ///     log::Level::Error => LogFilter::EventAndBreadcrumb,
+    /// let logger = VigilLogger::new().filter(|md| match md.level() {
+    ///     log::Level::Error => LogFilter::Event | LogFilter::Breadcrumb,
     ///     log::Level::Debug if md.target().starts_with("my_app::db") => LogFilter::Breadcrumb,
     ///     log::Level::Debug | log::Level::Trace => LogFilter::Ignore,
     ///     _ => LogFilter::Breadcrumb,
     /// });
+    /// assert_eq!(logger.max_level(), LevelFilter::Trace);
+    /// // The filter never wants trace records: say so, and they are not
+    /// // even created.
+    /// let logger = logger.filter_max_level(LevelFilter::Debug);
     /// assert_eq!(logger.max_level(), LevelFilter::Debug);
     /// ```
     #[must_use]
-    pub fn filter<F>(mut self, max_level: LevelFilter, filter: F) -> Self
+    pub fn filter<F>(mut self, filter: F) -> Self
     where
         F: Fn(&Metadata<'_>) -> LogFilter + Send + Sync + 'static,
     {
         self.filter = Box::new(filter);
-        self.filter_max_level = max_level;
+        self.custom_filter = true;
+        self
+    }
+
+    /// Declares the most verbose level the filter may return anything but
+    /// [`LogFilter::Ignore`] for: records more verbose than it are ignored
+    /// without asking the filter, and it feeds
+    /// [`max_level`](VigilLogger::max_level).
+    ///
+    /// Without it: `Info` for the [default filter](default_filter), `Trace`
+    /// once [`filter`](VigilLogger::filter) replaced it. The order of the
+    /// two calls does not matter.
+    #[must_use]
+    pub fn filter_max_level(mut self, level: LevelFilter) -> Self {
+        self.filter_max_level = Some(level);
         self
     }
 
@@ -234,7 +380,7 @@ impl<L: Log> VigilLogger<L> {
     /// The most verbose level that the filter or the destination acts on:
     /// the value for [`log::set_max_level`].
     pub fn max_level(&self) -> LevelFilter {
-        self.filter_max_level.max(self.dest_max_level)
+        self.filter_level().max(self.dest_max_level)
     }
 
     /// The destination logger.
@@ -260,17 +406,14 @@ impl<L: Log> VigilLogger<L> {
     /// What the filter says about a record; `Ignore` for the SDK's own
     /// records and while this thread is capturing.
     fn action(&self, metadata: &Metadata<'_>) -> LogFilter {
-        if metadata.level() > self.filter_max_level {
+        if metadata.level() > self.filter_level() {
             return LogFilter::Ignore;
         }
         let action = call_guarded("the log filter", Some(&self.warned_panic), || {
             (self.filter)(metadata)
         })
         .unwrap_or(LogFilter::Ignore);
-        if action == LogFilter::Ignore
-            || is_sdk_target(metadata.target())
-            || Reentrancy::is_active()
-        {
+        if action.is_empty() || is_sdk_target(metadata.target()) || Reentrancy::is_active() {
             return LogFilter::Ignore;
         }
         action
@@ -283,18 +426,23 @@ impl<L: Log> VigilLogger<L> {
         if on_sdk_thread() {
             return;
         }
-        let id = if action.event() {
-            Hub::with_active(|hub| match self.map_event(record) {
-                Some(event) => hub.capture_event(event),
-                None => EventId::nil(),
-            })
-        } else {
-            EventId::nil()
-        };
-        if action.breadcrumb() {
+        // The breadcrumb refers to the record's (first) event.
+        let mut id = EventId::nil();
+        for kind in [LogFilter::Event, LogFilter::Exception] {
+            if action.contains(kind) {
+                let captured = Hub::with_active(|hub| match self.map_event(record) {
+                    Some(event) => hub.capture_event(event),
+                    None => EventId::nil(),
+                });
+                if id.is_nil() {
+                    id = captured;
+                }
+            }
+        }
+        if action.contains(LogFilter::Breadcrumb) {
             Hub::with_active(|hub| {
                 hub.add_breadcrumb(|| {
-                    let mut crumb = convert::breadcrumb(record);
+                    let mut crumb = convert::breadcrumb_from_record(record);
                     if !id.is_nil() {
                         crumb.event_id = Some(id);
                     }
@@ -312,7 +460,7 @@ impl<L: Log> VigilLogger<L> {
     }
 
     fn map_event(&self, record: &Record<'_>) -> Option<Event> {
-        let event = convert::event(record);
+        let event = convert::event_from_record(record);
         match &self.event_mapper {
             Some(mapper) => call_guarded("the log event mapper", Some(&self.warned_panic), || {
                 mapper(record, event)
@@ -325,7 +473,7 @@ impl<L: Log> VigilLogger<L> {
 impl<L: Log> Log for VigilLogger<L> {
     /// Whether the destination or Vigil wants records like this one.
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        self.dest.enabled(metadata) || self.action(metadata) != LogFilter::Ignore
+        self.dest.enabled(metadata) || !self.action(metadata).is_empty()
     }
 
     /// Forwards the record to the destination, then captures it as the
@@ -333,7 +481,7 @@ impl<L: Log> Log for VigilLogger<L> {
     fn log(&self, record: &Record<'_>) {
         self.dest.log(record);
         let action = self.action(record.metadata());
-        if action != LogFilter::Ignore {
+        if !action.is_empty() {
             self.capture(record, action);
         }
     }

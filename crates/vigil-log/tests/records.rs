@@ -192,7 +192,7 @@ fn key_values_become_extra_and_data() {
 
 #[test]
 fn levels_are_mapped() {
-    let logger = VigilLogger::new().filter(LevelFilter::Trace, |_| LogFilter::Event);
+    let logger = VigilLogger::new().filter(|_| LogFilter::Event);
     let events = with_captured_events(|| {
         for level in [
             LogLevel::Error,
@@ -210,14 +210,15 @@ fn levels_are_mapped() {
 
 #[test]
 fn custom_filter_decides() {
-    let logger =
-        VigilLogger::new().filter(LevelFilter::Debug, |md| match (md.level(), md.target()) {
+    let logger = VigilLogger::new()
+        .filter(|md| match (md.level(), md.target()) {
             (_, "noisy") => LogFilter::Ignore,
-            (LogLevel::Debug, "my_app::db") => LogFilter::Breadcrumb,
+            (LogLevel::Debug | LogLevel::Trace, "my_app::db") => LogFilter::Breadcrumb,
             (LogLevel::Warn, _) => LogFilter::Event,
             (LogLevel::Error, _) => LogFilter::EventAndBreadcrumb,
             _ => LogFilter::Ignore,
-        });
+        })
+        .filter_max_level(LevelFilter::Debug);
     let events = with_captured_events(|| {
         log(&logger, LogLevel::Error, "noisy", "not captured");
         log(&logger, LogLevel::Debug, "my_app::db", "query");
@@ -300,13 +301,15 @@ fn max_level_and_enabled_follow_filter_and_dest() {
     assert_eq!(wrapped.max_level(), LevelFilter::Trace);
     let wrapped = wrapped.dest_max_level(LevelFilter::Warn);
     assert_eq!(wrapped.max_level(), LevelFilter::Info);
-    let wrapped = wrapped.filter(LevelFilter::Error, |_| LogFilter::Event);
+    let wrapped = wrapped
+        .filter(|_| LogFilter::Event)
+        .filter_max_level(LevelFilter::Error);
     assert_eq!(wrapped.max_level(), LevelFilter::Warn);
     // Warn: only the destination wants it; info: nobody.
     assert!(wrapped.enabled(&md(LogLevel::Warn)));
     assert!(!wrapped.enabled(&md(LogLevel::Info)));
 
-    let ignoring = VigilLogger::new().filter(LevelFilter::Trace, |md| {
+    let ignoring = VigilLogger::new().filter(|md| {
         if md.target() == "t" {
             LogFilter::Breadcrumb
         } else {
@@ -431,8 +434,7 @@ fn sdk_threads_and_targets_are_never_captured() {
 #[test]
 fn panicking_callbacks_capture_nothing() {
     let dest = Recorder::default();
-    let filter_panics =
-        VigilLogger::with_dest(dest.clone()).filter(LevelFilter::Info, |_| panic!("filter bug"));
+    let filter_panics = VigilLogger::with_dest(dest.clone()).filter(|_| panic!("filter bug"));
     let mapper_panics = VigilLogger::new().event_mapper(|_, _| panic!("mapper bug"));
     let events = with_captured_events(|| {
         log(&filter_panics, LogLevel::Error, "a", "filtered");

@@ -5,6 +5,8 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use smol_str::SmolStr;
+
 use crate::event::EventId;
 use crate::level::Level;
 
@@ -31,9 +33,9 @@ pub struct Breadcrumb {
     #[serde(with = "crate::time::float")]
     pub timestamp: SystemTime,
     /// The breadcrumb type (`default`, `http`, `navigation`, `query`, ...).
-    /// Usually a literal, which is stored without copying.
+    /// Short, so stored inline without an allocation.
     #[serde(rename = "type", default = "default_type")]
-    pub ty: Cow<'static, str>,
+    pub ty: SmolStr,
     /// A dotted category such as `ui.click` or `auth`. Usually a literal,
     /// which is stored without copying.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,8 +54,8 @@ pub struct Breadcrumb {
     pub event_id: Option<EventId>,
 }
 
-fn default_type() -> Cow<'static, str> {
-    Cow::Borrowed("default")
+fn default_type() -> SmolStr {
+    SmolStr::new_static("default")
 }
 
 impl Default for Breadcrumb {

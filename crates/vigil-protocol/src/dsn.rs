@@ -51,7 +51,37 @@ pub struct Dsn {
     host: String,
     port: Option<u16>,
     path: String,
-    project_id: String,
+    project_id: ProjectId,
+}
+
+/// The project id at the end of a DSN's path, as written (usually digits,
+/// but any non-empty path segment is kept as it is).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct ProjectId(String);
+
+impl ProjectId {
+    /// The id as written in the DSN.
+    pub fn value(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ProjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for ProjectId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl AsRef<str> for ProjectId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
 }
 
 /// Why a DSN could not be parsed. Each message says what to fix.
@@ -158,7 +188,7 @@ impl FromStr for Dsn {
             host: host.to_owned(),
             port: port.filter(|&p| p != scheme.default_port()),
             path: prefix,
-            project_id: project_id.to_owned(),
+            project_id: ProjectId(project_id.to_owned()),
         })
     }
 }
@@ -225,8 +255,9 @@ impl Dsn {
         &self.path
     }
 
-    /// The project id.
-    pub fn project_id(&self) -> &str {
+    /// The project id. It compares equal to a `&str` and displays as
+    /// written; [`ProjectId::value`] gives the text.
+    pub fn project_id(&self) -> &ProjectId {
         &self.project_id
     }
 
@@ -331,7 +362,7 @@ impl fmt::Debug for Dsn {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("path", &self.path)
-            .field("project_id", &self.project_id)
+            .field("project_id", &self.project_id.value())
             .finish()
     }
 }

@@ -97,8 +97,14 @@ impl Envelope {
     }
 
     /// The items, in order.
-    pub fn items(&self) -> &[EnvelopeItem] {
-        &self.items
+    pub fn items(&self) -> std::slice::Iter<'_, EnvelopeItem> {
+        self.items.iter()
+    }
+
+    /// The id of the event the envelope carries (its `event_id` header), as
+    /// a UUID.
+    pub fn uuid(&self) -> Option<&uuid::Uuid> {
+        self.headers.event_id.as_ref().map(crate::EventId::as_uuid)
     }
 
     /// Keeps only the items for which `keep` returns true.

@@ -44,6 +44,17 @@ impl EventId {
         &self.0
     }
 
+    /// The id as 32 hex digits without dashes (as [`Display`](fmt::Display)
+    /// writes it, and as Sentry shows it).
+    pub fn simple(&self) -> uuid::fmt::Simple {
+        self.0.simple()
+    }
+
+    /// The id in the dashed UUID form.
+    pub fn hyphenated(&self) -> uuid::fmt::Hyphenated {
+        self.0.hyphenated()
+    }
+
     /// The 32 lowercase hex digits of the id, as written.
     pub(crate) fn to_hex(self) -> [u8; 32] {
         crate::trace::hex::encode_array(self.0.as_bytes())
@@ -139,6 +150,57 @@ impl<T> Values<T> {
     /// Whether there are no items.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
+    }
+}
+
+/// A `Values` reads and changes as the `Vec` it wraps:
+/// `event.exception[0]`, `event.exception.push(..)`, `for e in &event.exception`.
+impl<T> std::ops::Deref for Values<T> {
+    type Target = Vec<T>;
+
+    fn deref(&self) -> &Vec<T> {
+        &self.values
+    }
+}
+
+impl<T> std::ops::DerefMut for Values<T> {
+    fn deref_mut(&mut self) -> &mut Vec<T> {
+        &mut self.values
+    }
+}
+
+impl<T> IntoIterator for Values<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> std::vec::IntoIter<T> {
+        self.values.into_iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Values<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+
+    fn into_iter(self) -> std::slice::Iter<'a, T> {
+        self.values.iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a mut Values<T> {
+    type Item = &'a mut T;
+    type IntoIter = std::slice::IterMut<'a, T>;
+
+    fn into_iter(self) -> std::slice::IterMut<'a, T> {
+        self.values.iter_mut()
+    }
+}
+
+impl<T> FromIterator<T> for Values<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Values<T> {
+        Values {
+            values: iter.into_iter().collect(),
+        }
     }
 }
 
@@ -329,7 +391,7 @@ impl Event {
     /// );
     /// let mut event = Event::new();
     /// event.exception = Values::from(vec![Exception {
-    ///     ty: Some("ConfigError".into()),
+    ///     ty: "ConfigError".into(),
     ///     value: Some("missing key".into()),
     ///     ..Default::default()
     /// }]);
@@ -342,7 +404,7 @@ impl Event {
             .map(|e| {
                 format!(
                     "{}: {}",
-                    e.ty.as_deref().unwrap_or("error"),
+                    if e.ty.is_empty() { "error" } else { &e.ty },
                     e.value.as_deref().unwrap_or("")
                 )
             })

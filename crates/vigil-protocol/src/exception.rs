@@ -8,9 +8,10 @@ use serde_json::Value;
 /// Chained errors are listed root cause first, the error actually caught last.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Exception {
-    /// The error type, e.g. `std::io::Error`.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub ty: Option<String>,
+    /// The error type, e.g. `std::io::Error`; empty when unknown (then not
+    /// written: Sentry needs a type or a value).
+    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
+    pub ty: String,
     /// The error message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,

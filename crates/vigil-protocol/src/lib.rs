@@ -59,7 +59,7 @@ pub use crate::client_report::{ClientReport, DataCategory, DiscardReason, Discar
 pub use crate::context::{
     AppContext, Context, DeviceContext, OsContext, RuntimeContext, TraceContext,
 };
-pub use crate::dsn::{Dsn, DsnError, Scheme};
+pub use crate::dsn::{Dsn, DsnError, ProjectId, Scheme};
 pub use crate::envelope::{
     Attachment, Envelope, EnvelopeError, EnvelopeHeaders, EnvelopeItem, RawItem,
 };
@@ -83,6 +83,8 @@ pub use crate::transaction::source::{
     ParseTransactionSourceError, TransactionInfo, TransactionSource,
 };
 pub use crate::user::{Geo, User};
+/// The UUID type of [`EventId`] (from the `uuid` crate).
+pub use uuid::Uuid;
 
 /// Re-exported so users can build `extra` and context values.
 pub use serde_json::{Map, Value};

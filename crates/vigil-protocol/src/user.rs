@@ -34,9 +34,14 @@ pub struct User {
     /// Approximate location.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub geo: Option<Geo>,
-    /// Any further data about the user.
+    /// Any further data about the user (the `data` object).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub data: BTreeMap<String, Value>,
+    /// Further fields written beside the known ones in the `user` object
+    /// (`{"id": .., "plan": "pro"}`); a key that names a field above is
+    /// not written.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, Value>,
 }
 
 /// Approximate geographical location of a user.

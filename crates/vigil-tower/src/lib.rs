@@ -85,7 +85,9 @@
 //!    route is axum's `MatchedPath` (feature `axum`) or else the request
 //!    path (`GET /users/{id}` or `GET /users/42`), and the request data
 //!    (next section), added to every event that has no `request` of its
-//!    own;
+//!    own, and the trace the caller sent; with tracing enabled, starts a
+//!    transaction that is the scope's span
+//!    ([`start_transaction`](VigilLayer::start_transaction));
 //! 3. calls the inner service with the new hub current, so code that runs
 //!    synchronously in `call` sees it;
 //! 4. binds the inner service's future to the hub with
@@ -96,7 +98,8 @@
 //! 5. when the response is ready, records an `http` breadcrumb on the hub
 //!    ([`request_breadcrumb`](VigilLayer::request_breadcrumb)) and, for a
 //!    5xx status, captures an error event
-//!    ([`capture_server_errors`](VigilLayer::capture_server_errors)).
+//!    ([`capture_server_errors`](VigilLayer::capture_server_errors)), then
+//!    ends the transaction.
 //!
 //! Nothing is written to the hub the request came from (the worker
 //! thread's hub): when the request is over, its hub is dropped with
@@ -158,6 +161,33 @@
 //! # let _ = hyper_service;
 //! ```
 //!
+//! # Only a hub per request
+//!
+//! [`HubLayer`] does the isolation alone, for services of any request
+//! type (not only HTTP): each request runs under the hub a
+//! [`HubProvider`] chooses, a fixed `Arc<Hub>`
+//! (`HubLayer::new(hub)`), a new one per request
+//! ([`HubLayer::new_from_top`]) or one a closure picks.
+//!
+//! # Migrating from the reference SDK
+//!
+//! Code written for `sentry-tower` compiles after renaming the crate:
+//!
+//! | reference | here |
+//! |---|---|
+//! | `SentryLayer::new(provider)`, `SentryService` | [`SentryLayer`] = [`HubLayer`], [`SentryService`] = [`HubService`] |
+//! | `NewSentryLayer::new_from_top()`, `NewSentryService` | [`NewSentryLayer`] = [`NewHubLayer`], [`NewSentryService`] = [`NewHubService`] |
+//! | `SentryHttpLayer::new()`, `.enable_transaction()`, `.enable_pii()` | [`SentryHttpLayer`], making [`VigilService`]s |
+//!
+//! What differs with [`SentryHttpLayer`]: each request gets a hub of its
+//! own (the reference's layer writes to the hub current when the request
+//! arrives, hence the usual `NewSentryLayer` around it, which is harmless
+//! here); the request data follows this crate's filtering rules and the
+//! client's `send_default_pii` (`enable_pii` changes nothing, and headers
+//! that carry secrets are never sent); each request leaves an `http`
+//! breadcrumb on its own hub; and a request dropped before its response
+//! ends its transaction as `cancelled` rather than `aborted`.
+//!
 //! # Feature flags
 //!
 //! - `axum`: transaction names from axum's `MatchedPath` and the client
@@ -165,7 +195,14 @@
 //!   `tokio` features).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod hub_layer;
 mod request;
 mod service;
 
-pub use crate::service::{ResponseFuture, VigilLayer, VigilService};
+pub use crate::hub_layer::{
+    HubLayer, HubProvider, HubService, NewFromTopProvider, NewHubLayer, NewHubService,
+    NewSentryLayer, NewSentryService, SentryLayer, SentryService,
+};
+pub use crate::service::{
+    ResponseFuture, SentryHttpFuture, SentryHttpLayer, SentryHttpService, VigilLayer, VigilService,
+};

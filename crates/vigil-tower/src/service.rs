@@ -32,6 +32,7 @@ struct Config {
     capture_server_errors: bool,
     capture_panics: bool,
     request_breadcrumb: bool,
+    start_transaction: bool,
 }
 
 impl Default for Config {
@@ -40,6 +41,7 @@ impl Default for Config {
             capture_server_errors: false,
             capture_panics: false,
             request_breadcrumb: true,
+            start_transaction: true,
         }
     }
 }
@@ -131,7 +133,115 @@ impl VigilLayer {
         self.config.request_breadcrumb = enabled;
         self
     }
+
+    /// Time every request with a transaction when tracing is enabled (on
+    /// by default).
+    ///
+    /// The transaction is named like the scope's transaction (`GET
+    /// /users/{id}`), has op `http.server` and origin `auto.http.tower`,
+    /// continues the caller's trace, and ends when the response is ready:
+    /// its status follows the HTTP status (unless the handler set one) and
+    /// its data holds `http.response.status_code`. A request dropped
+    /// before its response was ready (the client went away) ends it as
+    /// `cancelled`, a panic of the inner service as `internal_error`.
+    ///
+    /// Tracing is enabled by the client's `traces_sample_rate` or
+    /// `traces_sampler`; without it no transaction is started either way.
+    /// Off, requests still belong to the caller's trace (events carry
+    /// it), but are not timed: useful when something else (such as the
+    /// `tracing` integration) already makes a transaction per request.
+    pub fn start_transaction(mut self, enabled: bool) -> VigilLayer {
+        self.config.start_transaction = enabled;
+        self
+    }
 }
+
+/// The reference SDK's HTTP layer, for migrating code that uses it: a
+/// [`VigilLayer`] that starts transactions only when
+/// [`enable_transaction`](SentryHttpLayer::enable_transaction) asks for
+/// them.
+///
+/// Its services are [`VigilService`]s: every request also gets a hub of
+/// its own (see the [crate docs](crate)), so adding
+/// [`NewSentryLayer`](crate::NewSentryLayer) around it is harmless but no
+/// longer needed.
+///
+/// ```
+/// use vigil_tower::SentryHttpLayer;
+/// let layer = SentryHttpLayer::new().enable_transaction();
+/// # let _ = layer;
+/// ```
+#[derive(Clone, Copy, Debug)]
+#[must_use = "a layer does nothing until it wraps a service"]
+pub struct SentryHttpLayer {
+    layer: VigilLayer,
+}
+
+impl Default for SentryHttpLayer {
+    fn default() -> SentryHttpLayer {
+        SentryHttpLayer::new()
+    }
+}
+
+impl SentryHttpLayer {
+    /// A layer recording the request on the request's hub, without
+    /// transactions.
+    pub fn new() -> SentryHttpLayer {
+        SentryHttpLayer {
+            layer: VigilLayer::new().start_transaction(false),
+        }
+    }
+
+    /// A layer that also starts a transaction per request.
+    #[deprecated(note = "use `SentryHttpLayer::new().enable_transaction()`")]
+    pub fn with_transaction() -> SentryHttpLayer {
+        SentryHttpLayer::new().enable_transaction()
+    }
+
+    /// Start a transaction per request when tracing is enabled: see
+    /// [`VigilLayer::start_transaction`].
+    pub fn enable_transaction(mut self) -> SentryHttpLayer {
+        self.layer = self.layer.start_transaction(true);
+        self
+    }
+
+    /// Changes nothing: what the request data holds follows the client's
+    /// `send_default_pii` option, read for each request (see the [crate
+    /// docs](crate)), and the client filters personal data out of every
+    /// event it sends without that option anyway. Set
+    /// `send_default_pii` in the client options instead. Headers that
+    /// carry secrets are never sent.
+    pub fn enable_pii(self) -> SentryHttpLayer {
+        self
+    }
+
+    /// The [`VigilLayer`] this layer is, for its other options.
+    pub fn into_inner(self) -> VigilLayer {
+        self.layer
+    }
+}
+
+impl From<SentryHttpLayer> for VigilLayer {
+    fn from(layer: SentryHttpLayer) -> VigilLayer {
+        layer.layer
+    }
+}
+
+impl<S> Layer<S> for SentryHttpLayer {
+    type Service = VigilService<S>;
+
+    fn layer(&self, inner: S) -> VigilService<S> {
+        self.layer.layer(inner)
+    }
+}
+
+/// The reference SDK's name of the service [`SentryHttpLayer`] makes: a
+/// [`VigilService`].
+pub type SentryHttpService<S> = VigilService<S>;
+
+/// The reference SDK's name of the future of [`SentryHttpService`]: a
+/// [`ResponseFuture`].
+pub type SentryHttpFuture<F> = ResponseFuture<F>;
 
 impl<S> Layer<S> for VigilLayer {
     type Service = VigilService<S>;
@@ -244,9 +354,10 @@ where
         let send_default_pii = client
             .as_ref()
             .is_some_and(|c| c.options().send_default_pii);
-        let tracing = client
-            .as_ref()
-            .is_some_and(|c| c.options().is_tracing_enabled());
+        let tracing = self.config.start_transaction
+            && client
+                .as_ref()
+                .is_some_and(|c| c.options().is_tracing_enabled());
         // Every request belongs to the trace its caller sent, or to a new one.
         let propagation = match &client {
             Some(client) => incoming_trace(req.headers(), client.options()),
@@ -296,6 +407,8 @@ where
             method: req.method().clone(),
             url,
             transaction: transaction.clone(),
+            hub: Arc::clone(&hub),
+            in_inner: false,
             session: None,
         };
         hub.configure_scope(|scope| {
@@ -314,6 +427,9 @@ where
         state.session = RequestSession::start(&hub);
 
         let inner = &mut self.inner;
+        // Should the inner `call` panic, `state` is dropped while
+        // unwinding and ends the transaction as an internal error.
+        state.in_inner = true;
         let future = if self.config.capture_panics {
             match catch_unwind(AssertUnwindSafe(|| {
                 Hub::run(hub.clone(), || inner.call(req))
@@ -327,6 +443,7 @@ where
         } else {
             Hub::run(hub.clone(), || inner.call(req))
         };
+        state.in_inner = false;
         ResponseFuture {
             inner: Inner::Bound {
                 future: future.bind_hub(hub),
@@ -341,10 +458,35 @@ struct State {
     config: Config,
     method: Method,
     url: String,
-    /// The request's transaction, with tracing on.
+    /// The request's transaction, with tracing on; taken when it ends.
     transaction: Option<Transaction>,
+    /// The request's hub, to end the transaction under.
+    hub: Arc<Hub>,
+    /// Whether the inner service is running (its `call`, or a poll of its
+    /// future): a drop then comes from its panic.
+    in_inner: bool,
     /// Dropped last, after the outcome was recorded.
     session: Option<RequestSession>,
+}
+
+impl Drop for State {
+    /// Ends the transaction of a request that did not get to its
+    /// response: dropped unfinished (`cancelled`) or panicked
+    /// (`internal_error`), unless the handler set a status.
+    fn drop(&mut self) {
+        let Some(transaction) = self.transaction.take() else {
+            return;
+        };
+        if transaction.get_status().is_none() {
+            let status = if self.in_inner || std::thread::panicking() {
+                SpanStatus::InternalError
+            } else {
+                SpanStatus::Cancelled
+            };
+            transaction.set_status(status);
+        }
+        Hub::run(Arc::clone(&self.hub), || transaction.finish());
+    }
 }
 
 /// The request's release-health session (request mode): ended when the
@@ -414,22 +556,25 @@ where
             InnerProj::Passthrough { future } => future.poll(cx),
             InnerProj::Bound { mut future, state } => {
                 let capture_panics = state.as_ref().is_some_and(|s| s.config.capture_panics);
+                if let Some(state) = state.as_mut() {
+                    state.in_inner = true;
+                }
                 let poll = if capture_panics {
                     match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
                         Ok(poll) => poll,
                         Err(payload) => {
-                            let hub = future.as_ref().get_ref().hub();
-                            capture_panic(hub, &*payload);
-                            if let Some(transaction) = state.take().and_then(|s| s.transaction) {
-                                transaction.set_status(SpanStatus::InternalError);
-                                Hub::run(hub.clone(), || transaction.finish());
-                            }
+                            capture_panic(future.as_ref().get_ref().hub(), &*payload);
+                            // Ends the transaction as an internal error.
+                            drop(state.take());
                             resume_unwind(payload)
                         }
                     }
                 } else {
                     future.as_mut().poll(cx)
                 };
+                if let Some(state) = state.as_mut() {
+                    state.in_inner = false;
+                }
                 let Poll::Ready(result) = poll else {
                     return Poll::Pending;
                 };
@@ -446,22 +591,30 @@ where
 /// Records the breadcrumb and the 5xx event once the response is ready,
 /// and finishes the request's transaction (with the request's hub current,
 /// so it takes the request's scope data).
-fn finish(hub: &Arc<Hub>, state: State, status: Option<StatusCode>) {
+fn finish(hub: &Arc<Hub>, mut state: State, status: Option<StatusCode>) {
     record_outcome(hub, &state, status);
-    if let Some(transaction) = state.transaction {
-        match status {
-            Some(status) => {
-                transaction.set_status(SpanStatus::from_http_status(status.as_u16()));
-                if transaction.is_sampled() {
-                    transaction.set_data("http.response.status_code", Value::from(status.as_u16()));
-                }
-            }
-            None => transaction.set_status(SpanStatus::InternalError),
+    if let Some(transaction) = state.transaction.take() {
+        // A status or status code the handler set on the transaction is
+        // kept.
+        if transaction.get_status().is_none() {
+            transaction.set_status(match status {
+                Some(status) => SpanStatus::from_http_status(status.as_u16()),
+                None => SpanStatus::InternalError,
+            });
+        }
+        if let Some(status) = status
+            && transaction.is_sampled()
+            && !transaction
+                .get_trace_context()
+                .data
+                .contains_key("http.response.status_code")
+        {
+            transaction.set_data("http.response.status_code", Value::from(status.as_u16()));
         }
         Hub::run(hub.clone(), || transaction.finish());
     }
     // The request is over: its session ends now.
-    drop(state.session);
+    drop(state.session.take());
 }
 
 /// Records the breadcrumb and the 5xx event.
@@ -520,7 +673,7 @@ fn capture_panic(hub: &Hub, payload: &(dyn Any + Send)) {
     let mut event = Event::new();
     event.level = Level::Fatal;
     event.exception.values.push(Exception {
-        ty: Some("panic".to_owned()),
+        ty: "panic".to_owned(),
         value: Some(panic_message(payload)),
         mechanism: Some(Mechanism {
             ty: MECHANISM.to_owned(),

@@ -144,7 +144,7 @@ fn a_python_trace_continues_through_a_vigil_service() {
     let transport = TestTransport::new();
     let for_factory = transport.clone();
     let options = ClientOptions::new()
-        .dsn(TEST_DSN)
+        .try_dsn(TEST_DSN)
         .expect("the test DSN")
         .transport(move |_: &TransportContext<'_>| for_factory.clone() as Arc<dyn Transport>)
         .traces_sample_rate(0.000_001);

@@ -67,7 +67,7 @@ fn an_axum_request_with_an_error_is_one_transaction_and_one_error_of_one_trace()
         .as_nanos();
     let release = format!("vigil-spotlight-e2e@{}.{nanos}", std::process::id());
     let options = ClientOptions::new()
-        .dsn(&dsn)
+        .try_dsn(&dsn)
         .expect("spotlight.sh prints a valid DSN")
         .transport(vigil_transport::http())
         .release(release.clone())

@@ -91,7 +91,7 @@ fn spotlight_gets_a_copy_of_every_envelope_with_or_without_a_dsn() {
     // and the copy to `/stream` both arrive.
     let release = unique_release("dsn");
     let options = ClientOptions::new()
-        .dsn(&dsn)
+        .try_dsn(&dsn)
         .expect("spotlight.sh prints a valid DSN")
         .transport(vigil_transport::http())
         .release(release.clone())
@@ -152,7 +152,7 @@ fn an_unreachable_spotlight_neither_blocks_nor_fails_the_main_transport() {
 
     let release = unique_release("away");
     let options = ClientOptions::new()
-        .dsn(&dsn)
+        .try_dsn(&dsn)
         .expect("spotlight.sh prints a valid DSN")
         .transport(vigil_transport::http())
         .release(release.clone())

@@ -138,7 +138,7 @@ fn server_tracing_and_client_spans_form_one_trace_that_python_continues() {
         .as_nanos();
     let release = format!("vigil-tracing-e2e@{}.{nanos}", std::process::id());
     let options = ClientOptions::new()
-        .dsn(&dsn)
+        .try_dsn(&dsn)
         .expect("spotlight.sh prints a valid DSN")
         .transport(vigil_transport::http())
         .release(release.clone())

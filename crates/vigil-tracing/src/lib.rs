@@ -29,7 +29,8 @@
 //! let event = &events[0];
 //! assert_eq!(event.message.as_deref(), Some("bad date"));
 //! assert_eq!(event.level, Level::Error);
-//! assert_eq!(event.extra["row"], 7);
+//! let fields = serde_json::to_value(&event.contexts["Rust Tracing Fields"]).unwrap();
+//! assert_eq!(fields["row"], 7);
 //! assert_eq!(event.breadcrumbs[0].data["rows"], 120);
 //! let spans = serde_json::to_value(&event.contexts["tracing_spans"]).unwrap();
 //! assert_eq!(spans["spans"][0]["name"], "import");
@@ -47,34 +48,73 @@
 //! | `WARN`, `INFO` | a breadcrumb ([`EventFilter::Breadcrumb`]) |
 //! | `DEBUG`, `TRACE` | nothing ([`EventFilter::Ignore`]) |
 //!
-//! Replace it with [`VigilLayer::event_filter`];
-//! [`EventFilter::EventAndBreadcrumb`] captures an event and leaves a
-//! breadcrumb pointing at it.
+//! Replace it with [`VigilLayer::event_filter`]. An [`EventFilter`] is a
+//! set: `EventFilter::Event | EventFilter::Breadcrumb` captures an event
+//! and then leaves a breadcrumb pointing at it (`event_id`).
 //!
 //! A **Vigil event** has:
 //! - `level`: `ERROR` → `error`, `WARN` → `warning`, `INFO` → `info`,
 //!   `DEBUG` and `TRACE` → `debug`;
-//! - `message`: the `message` field (the format string and its arguments);
+//! - `message`: the `message` field (the format string and its arguments),
+//!   else a text `error` field (what `#[instrument(err)]` records);
 //! - `logger`: the event's target;
-//! - `extra`: the other fields. Integers, floats, booleans and strings keep
-//!   their JSON type; `?debug`, `%display` and error values become text
-//!   (floats that are NaN or infinite too);
+//! - `tags`: the text, number and boolean fields named `tags.<name>`;
 //! - `exception`: when a field holds an error (`error = &err as &dyn
 //!   Error`), that error and its `source()` chain, as
-//!   [`vigil_core::event_from_error`] builds them (the first such field);
-//! - `contexts.tracing`: the event's `module_path`, `file` and `line`;
+//!   [`vigil_core::event_from_error`] builds them, with the mechanism
+//!   `tracing` (the first such field; later ones are fields);
+//! - `contexts["Rust Tracing Fields"]`: the other fields. Integers, floats,
+//!   booleans and strings keep their JSON type; `?debug` and `%display`
+//!   values become text (floats that are NaN or infinite too), an error
+//!   value the list of its chain, `"Type: message"` each, outermost first;
+//! - `contexts["Rust Tracing Location"]`: the event's `module_path`,
+//!   `file` and `line`;
 //! - `contexts.tracing_spans`: the enclosing recorded spans, oldest first,
 //!   as `{"spans": [{"name": "...", "fields": {...}}, ...]}`. A list keeps
 //!   the order, which JSON objects do not, and allows repeated names.
 //!
 //! A **breadcrumb** has type `default`, `category` = the target, the
-//! mapped `level`, the `message` field as `message` and the other fields
-//! as `data` (span fields are not included).
+//! mapped `level`, the message (as for events) as `message` and the other
+//! fields as `data`.
 //!
-//! Change either with [`VigilLayer::event_mapper`] and
-//! [`VigilLayer::breadcrumb_mapper`], which start from the defaults. Then
+//! With [`VigilLayer::enable_span_attributes`], the fields of the
+//! enclosing recorded spans are also added to the breadcrumb's `data` and
+//! the event's `Rust Tracing Fields`, as `"<span name>:<field>"`.
+//!
+//! Change either with [`VigilLayer::map_event`] and
+//! [`VigilLayer::breadcrumb_mapper`], which start from the defaults, or
+//! take over with [`VigilLayer::event_mapper`], which returns an
+//! [`EventMapping`] (built with [`event_from_event`] and
+//! [`breadcrumb_from_event`], say) instead of the filter's decision. Then
 //! the hub's normal pipeline runs: scope data, event processors,
 //! `before_send` / `before_breadcrumb`.
+//!
+//! # One layer or three
+//!
+//! [`VigilLayer`] does everything. The same work is split in
+//! [`SpanLayer`] (spans as Sentry spans), [`BreadcrumbLayer`] (events as
+//! breadcrumbs) and [`ErrorLayer`] (events as Vigil events), which do what
+//! they do with everything they see: each is limited with a per-layer
+//! filter of its own.
+//!
+//! ```
+//! use tracing::Level;
+//! use tracing_subscriber::filter::{LevelFilter, filter_fn};
+//! use tracing_subscriber::prelude::*;
+//! use vigil_tracing::{BreadcrumbLayer, ErrorLayer, SpanLayer};
+//!
+//! // What `vigil_tracing::layer()` does by default.
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(SpanLayer::new().with_filter(LevelFilter::INFO))
+//!     .with(BreadcrumbLayer::new().with_filter(filter_fn(|md| {
+//!         matches!(*md.level(), Level::WARN | Level::INFO)
+//!     })))
+//!     .with(ErrorLayer::new().with_filter(LevelFilter::ERROR));
+//! # let _ = subscriber;
+//! ```
+//!
+//! Code written for the Sentry SDK's `tracing` integration finds its
+//! names here too: [`SentryLayer`] is [`VigilLayer`].
 //!
 //! # Spans and hubs
 //!
@@ -133,9 +173,13 @@
 //! - its **op** is the `sentry.op` or `op` field, else the span's target;
 //!   its **name** (a span's description, a transaction's name) is the
 //!   `sentry.name` or `otel.name` field, else the span's name (for
-//!   `#[instrument]`, the function's name);
+//!   `#[instrument]`, the function's name). A name recorded later with
+//!   `Span::record` renames it, and so does an op, but for a transaction;
+//! - a root span with a `sentry.trace` field (a `sentry-trace` header
+//!   value) continues that trace instead of the hub's;
 //! - its **data** are the other fields, and the fields recorded later with
-//!   `Span::record`;
+//!   `Span::record`; text, number and boolean fields named `tags.<name>`
+//!   are its tags instead;
 //! - an `ERROR` event inside it sets its status to `internal_error`, and
 //!   the Vigil event captured for it is linked to it;
 //! - it **finishes** when the `tracing` span closes (when its last handle
@@ -201,8 +245,17 @@
 //! are recorded only then.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod convert;
+mod engine;
+mod filter;
 mod layer;
+mod mapping;
 mod spans;
+mod split;
 mod visit;
 
-pub use crate::layer::{EventFilter, VigilLayer, default_event_filter, default_span_filter, layer};
+pub use crate::convert::{breadcrumb_from_event, event_from_event};
+pub use crate::filter::{EventFilter, default_event_filter, default_span_filter};
+pub use crate::layer::{SentryLayer, VigilLayer, layer};
+pub use crate::mapping::{CombinedEventMapping, EventMapping};
+pub use crate::split::{BreadcrumbLayer, ErrorLayer, SpanLayer};

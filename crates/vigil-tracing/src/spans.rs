@@ -10,7 +10,8 @@ use tracing_subscriber::Registry;
 use tracing_subscriber::registry::LookupSpan;
 use vigil_core::{Client, Hub, TransactionContext, TransactionOrSpan};
 
-use crate::layer::SpanData;
+use crate::convert::TAGS_PREFIX;
+use crate::engine::SpanData;
 use crate::visit::{FieldValue, FieldValues};
 
 /// The origin of the spans and transactions the layer makes.
@@ -22,10 +23,13 @@ const OP_FIELDS: [&str; 2] = ["sentry.op", "op"];
 /// Fields that give the Sentry name (a span's description, a
 /// transaction's name) instead of becoming data, first found wins.
 const NAME_FIELDS: [&str; 2] = ["sentry.name", "otel.name"];
+/// The field a root span continues an incoming trace from: a
+/// `sentry-trace` header value.
+const TRACE_FIELD: &str = "sentry.trace";
 
-/// Whether `key` names the span rather than describes it.
+/// Whether `key` names the span (or its trace) rather than describes it.
 pub(crate) fn is_naming_field(key: &str) -> bool {
-    OP_FIELDS.contains(&key) || NAME_FIELDS.contains(&key)
+    OP_FIELDS.contains(&key) || NAME_FIELDS.contains(&key) || key == TRACE_FIELD
 }
 
 /// The first of `keys` that `fields` has as text.
@@ -67,8 +71,9 @@ pub(crate) fn start_child(
 /// (whose enabled client is `client`) that has no traced ancestor there: a
 /// child of the hub's current span (the request's transaction, say), else,
 /// when `roots` accepts the span, a transaction continuing the hub's
-/// trace. `None` when tracing is off for the client, or for a root span
-/// that starts no transaction.
+/// trace, or the trace of its `sentry.trace` field (a `sentry-trace`
+/// header value) when it has one. `None` when tracing is off for the
+/// client, or for a root span that starts no transaction.
 pub(crate) fn start_root(
     hub: &Hub,
     client: &Client,
@@ -86,23 +91,63 @@ pub(crate) fn start_root(
         return None;
     }
     let (op, name) = op_and_name(metadata, fields);
-    let mut ctx =
-        TransactionContext::continue_from_propagation_context(name, op, &hub.propagation_context());
+    let mut ctx = match text_field(fields, &[TRACE_FIELD]) {
+        Some(header) => {
+            TransactionContext::continue_from_headers(name, op, [("sentry-trace", header)])
+        }
+        None => TransactionContext::continue_from_propagation_context(
+            name,
+            op,
+            &hub.propagation_context(),
+        ),
+    };
     ctx.set_origin(ORIGIN);
     let transaction = TransactionOrSpan::from(hub.start_transaction(ctx));
     set_data(&transaction, fields);
     Some(transaction)
 }
 
-/// Adds `fields` to the span's data (the naming fields excepted); nothing
-/// for a span that is not sampled.
+/// Adds `fields` to the span's data (the naming fields excepted; text,
+/// number and boolean fields named `tags.<name>` are the tag `<name>`);
+/// nothing for a span that is not sampled.
 pub(crate) fn set_data(span: &TransactionOrSpan, fields: &FieldValues) {
     if !span.is_sampled() {
         return;
     }
     for (key, value) in fields.iter() {
-        if !is_naming_field(key) {
-            span.set_data(key, value.to_json());
+        if is_naming_field(key) {
+            continue;
+        }
+        match (key.strip_prefix(TAGS_PREFIX), value) {
+            (Some(tag), FieldValue::Text(text)) => span.set_tag(tag, text),
+            (Some(_), FieldValue::Chain(_)) | (None, _) => span.set_data(key, value.to_json()),
+            (Some(tag), scalar) => span.set_tag(tag, scalar.to_json()),
+        }
+    }
+}
+
+/// Applies the naming fields recorded after a span was created: a new
+/// name (`sentry.name` / `otel.name`) and, for a span that is not a
+/// transaction, a new op (`sentry.op` / `op`).
+pub(crate) fn rename(span: &TransactionOrSpan, fields: &FieldValues) {
+    if !span.is_sampled() {
+        return;
+    }
+    let name = text_field(fields, &NAME_FIELDS);
+    let op = text_field(fields, &OP_FIELDS);
+    match span {
+        TransactionOrSpan::Transaction(transaction) => {
+            if let Some(name) = name {
+                transaction.set_name(name);
+            }
+        }
+        TransactionOrSpan::Span(span) => {
+            if let Some(name) = name {
+                span.set_description(name);
+            }
+            if let Some(op) = op {
+                span.set_op(op);
+            }
         }
     }
 }

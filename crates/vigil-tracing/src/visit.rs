@@ -19,6 +19,9 @@ pub(crate) enum FieldValue {
     /// A finite float (NaN and the infinities are recorded as text).
     F64(f64),
     Text(SmolStr),
+    /// An error of an event, as its chain: `"Type: message"` per error,
+    /// the outermost first.
+    Chain(Vec<String>),
 }
 
 impl FieldValue {
@@ -38,6 +41,7 @@ impl FieldValue {
             FieldValue::U64(value) => Value::from(*value),
             FieldValue::F64(value) => Value::from(*value),
             FieldValue::Text(text) => Value::from(text.as_str()),
+            FieldValue::Chain(chain) => Value::from(chain.clone()),
         }
     }
 
@@ -69,6 +73,12 @@ impl FieldValues {
             Some((_, old)) => *old = value,
             None => self.0.push((name, value)),
         }
+    }
+
+    /// Removes `name` and returns its value.
+    pub(crate) fn remove(&mut self, name: &str) -> Option<FieldValue> {
+        let index = self.0.iter().position(|(n, _)| *n == name)?;
+        Some(self.0.remove(index).1)
     }
 
     /// The value of `name`.
@@ -126,6 +136,8 @@ pub(crate) struct Fields {
     pub(crate) values: FieldValues,
     /// The exceptions of the first error field (only when asked for).
     pub(crate) exception: Option<Values<Exception>>,
+    /// The name of the field `exception` was made from.
+    pub(crate) exception_field: Option<&'static str>,
     take_message: bool,
     want_exception: bool,
 }
@@ -148,6 +160,37 @@ impl Fields {
             self.values.push(field.name(), value);
         }
     }
+
+    /// Completes an event's fields once all are recorded: without a
+    /// `message` field, a text `error` field (what `#[instrument(err)]`
+    /// emits) is the message.
+    pub(crate) fn finish(&mut self) {
+        if self.take_message
+            && self.message.is_none()
+            && matches!(self.values.get("error"), Some(FieldValue::Text(_)))
+            && let Some(error) = self.values.remove("error")
+        {
+            self.message = Some(error.into_text());
+        }
+    }
+}
+
+/// An error's chain as text, `"Type: message"` per error, the outermost
+/// first, from the exceptions `vigil_core::event_from_error` builds
+/// (innermost first).
+fn chain_of(exceptions: &[Exception]) -> Vec<String> {
+    exceptions
+        .iter()
+        .rev()
+        .filter_map(|exception| {
+            let value = exception.value.as_deref()?;
+            Some(if exception.ty.is_empty() {
+                value.to_owned()
+            } else {
+                format!("{}: {value}", exception.ty)
+            })
+        })
+        .collect()
 }
 
 /// The typed value of each kind of field.
@@ -262,10 +305,13 @@ impl Visit for Fields {
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
+        let exception = vigil_core::event_from_error(value).exception;
+        let chain = FieldValue::Chain(chain_of(&exception.values));
         if self.want_exception && self.exception.is_none() {
-            self.exception = Some(vigil_core::event_from_error(value).exception);
+            self.exception = Some(exception);
+            self.exception_field = Some(field.name());
         }
-        self.insert(field, typed::error(value));
+        self.insert(field, chain);
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {

@@ -27,6 +27,14 @@ fn tag(event: &Event) -> Option<&str> {
     event.tags.get("request").map(|v| v.as_str())
 }
 
+/// A field of the event's `Rust Tracing Fields` context.
+fn field<'a>(event: &'a Event, name: &str) -> &'a serde_json::Value {
+    match &event.contexts["Rust Tracing Fields"] {
+        vigil_core::protocol::Context::Other(fields) => &fields[name],
+        other => panic!("not a map: {other:?}"),
+    }
+}
+
 #[test]
 fn span_keeps_its_hub_on_another_thread() {
     let dispatch = dispatch();
@@ -163,6 +171,6 @@ fn spans_created_in_bound_futures_follow_their_tasks_across_threads() {
     });
     assert_eq!(events.len(), 8);
     for event in &events {
-        assert_eq!(tag(event), Some(event.extra["id"].to_string().as_str()));
+        assert_eq!(tag(event), Some(field(event, "id").to_string().as_str()));
     }
 }

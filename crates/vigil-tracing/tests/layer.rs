@@ -90,7 +90,8 @@ fn error_event_with_spans_and_breadcrumb_is_this_json() {
             "timestamp": "<timestamp>",
             "environment": "production",
             "contexts": {
-                "tracing": {"module_path": module_path!(), "file": file!(), "line": line},
+                "Rust Tracing Fields": {"status": 500, "ok": false, "ratio": 0.5, "who": "Some(1)", "ip": "10.0.0.1"},
+                "Rust Tracing Location": {"module_path": module_path!(), "file": file!(), "line": line},
                 "tracing_spans": {"spans": [
                     {"name": "request", "fields": {"method": "GET", "id": 7}},
                     {"name": "query", "fields": {"table": "carts"}},
@@ -99,8 +100,7 @@ fn error_event_with_spans_and_breadcrumb_is_this_json() {
             "breadcrumbs": {"values": [
                 {"timestamp": "<timestamp>", "type": "default", "category": "shop::db",
                  "message": "slow query", "data": {"elapsed_ms": 1250}, "level": "warning"}
-            ]},
-            "extra": {"status": 500, "ok": false, "ratio": 0.5, "who": "Some(1)", "ip": "10.0.0.1"}
+            ]}
         })
     );
 }
@@ -111,7 +111,7 @@ fn event_outside_spans_has_no_span_context() {
     let json = json_of(&events[0]);
     assert!(json["contexts"].get("tracing_spans").is_none(), "{json}");
     assert_eq!(
-        json["extra"],
+        json["contexts"]["Rust Tracing Fields"],
         json!({"code": -3, "big": u128::MAX.to_string()})
     );
 }
@@ -121,7 +121,10 @@ fn event_without_message_and_non_finite_floats() {
     let events = capture(|| error!(ratio = f64::NAN, inf = f64::INFINITY));
     let json = json_of(&events[0]);
     assert!(json.get("message").is_none(), "{json}");
-    assert_eq!(json["extra"], json!({"ratio": "NaN", "inf": "inf"}));
+    assert_eq!(
+        json["contexts"]["Rust Tracing Fields"],
+        json!({"ratio": "NaN", "inf": "inf"})
+    );
 }
 
 #[derive(Debug)]
@@ -152,17 +155,28 @@ fn error_field_becomes_exceptions() {
     });
     let json = json_of(&events[0]);
     assert_eq!(json["message"], "cannot start");
-    assert_eq!(json["extra"], json!({"error": "loading config failed"}));
+    // The error is the exceptions, not a field too.
+    assert!(
+        json["contexts"].get("Rust Tracing Fields").is_none(),
+        "{json}"
+    );
     assert_eq!(
         json["exception"],
         json!({"values": [
             {"type": "std::io::Error", "value": "no such file"},
             {"type": "ConfigError", "value": "loading config failed",
-             "mechanism": {"type": "generic", "handled": true}},
+             "mechanism": {"type": "tracing", "handled": true}},
         ]})
     );
+    // In a breadcrumb, the error is its chain, the outermost first.
     let crumb = &json_of(&events[1])["breadcrumbs"]["values"][0];
-    assert_eq!(crumb["data"], json!({"error": "loading config failed"}));
+    assert_eq!(
+        crumb["data"],
+        json!({"error": [
+            "ConfigError: loading config failed",
+            "std::io::Error: no such file",
+        ]})
+    );
     assert!(json_of(&events[1]).get("exception").is_none());
 }
 
@@ -236,7 +250,10 @@ fn custom_filter_decides() {
     assert_eq!(crumbs[1].event_id, Some(events[1].event_id));
     assert_eq!(crumbs[1].data["attempt"], 1);
     // An event-and-breadcrumb event keeps its fields in both.
-    assert_eq!(events[1].extra["attempt"], 1);
+    assert_eq!(
+        json_of(&events[1])["contexts"]["Rust Tracing Fields"]["attempt"],
+        1
+    );
 }
 
 #[test]
@@ -276,7 +293,7 @@ fn span_filter_and_recorded_fields() {
 #[test]
 fn mappers_change_or_drop() {
     let layer = VigilLayer::new()
-        .event_mapper(|event, mut vigil_event| {
+        .map_event(|event, mut vigil_event| {
             if event.metadata().target() == "drop" {
                 return None;
             }
@@ -377,7 +394,7 @@ fn sdk_threads_and_targets_are_never_captured() {
 fn panicking_callbacks_capture_nothing() {
     let layer = VigilLayer::new().event_filter(|_| panic!("filter bug"));
     assert!(capture_with(layer, || error!("filtered")).is_empty());
-    let layer = VigilLayer::new().event_mapper(|_, _| panic!("mapper bug"));
+    let layer = VigilLayer::new().map_event(|_, _| panic!("mapper bug"));
     assert!(capture_with(layer, || error!("mapped")).is_empty());
     let layer = VigilLayer::new().span_filter(|_| panic!("span filter bug"));
     let events = capture_with(layer, || {

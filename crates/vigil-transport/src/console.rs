@@ -28,7 +28,7 @@ const MAX_FRAMES_SHOWN: usize = 3;
 /// use vigil_core::ClientOptions;
 /// // Print what is sent, and send it.
 /// let options = ClientOptions::new()
-///     .dsn("https://public@example.invalid/1")?
+///     .try_dsn("https://public@example.invalid/1")?
 ///     .transport(vigil_transport::console().then(vigil_transport::http()));
 /// # let _ = options;
 /// # Ok::<(), vigil_core::protocol::DsnError>(())
@@ -189,7 +189,7 @@ pub fn describe(envelope: &Envelope) -> String {
                 out,
                 "attachment {} ({} bytes)",
                 attachment.filename,
-                attachment.bytes.len()
+                attachment.buffer.len()
             ),
             other => writeln!(out, "{} item", other.ty()),
         };
@@ -214,7 +214,11 @@ fn describe_event(out: &mut String, event: &Event) -> fmt::Result {
         writeln!(
             out,
             "  caused by {}: {}",
-            cause.ty.as_deref().unwrap_or("error"),
+            if cause.ty.is_empty() {
+                "error"
+            } else {
+                &cause.ty
+            },
             cause.value.as_deref().unwrap_or("")
         )?;
     }
@@ -388,12 +392,12 @@ mod tests {
         let mut event = Event::new();
         event.exception = Values::from(vec![
             Exception {
-                ty: Some("std::io::Error".into()),
+                ty: "std::io::Error".into(),
                 value: Some("no such file".into()),
                 ..Default::default()
             },
             Exception {
-                ty: Some("ConfigError".into()),
+                ty: "ConfigError".into(),
                 value: Some("could not load".into()),
                 stacktrace: Some(Stacktrace {
                     frames: vec![

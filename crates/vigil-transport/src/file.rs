@@ -34,7 +34,7 @@ use crate::worker::handler::Handler;
 /// use vigil_core::ClientOptions;
 /// let dir = std::env::temp_dir().join("vigil-doc-file-sink");
 /// let options = ClientOptions::new()
-///     .dsn("https://public@example.invalid/1")?
+///     .try_dsn("https://public@example.invalid/1")?
 ///     .transport(vigil_transport::file_sink(&dir));
 /// # let _ = options;
 /// # Ok::<(), vigil_core::protocol::DsnError>(())

@@ -22,6 +22,7 @@ mod gzip;
 pub(crate) mod options;
 mod post;
 pub(crate) mod sender;
+pub(crate) mod tls;
 
 use std::fmt;
 use std::sync::Arc;
@@ -92,7 +93,7 @@ use crate::worker::Worker;
 /// ```
 /// use vigil_core::ClientOptions;
 /// let options = ClientOptions::new()
-///     .dsn("https://public@example.invalid/1")?
+///     .try_dsn("https://public@example.invalid/1")?
 ///     .transport(vigil_transport::http());
 /// # let _ = options;
 /// # Ok::<(), vigil_core::protocol::DsnError>(())
@@ -280,7 +281,6 @@ impl DiskProducer {
         let sync = self.spool.options().durability == Durability::Sync
             && envelope
                 .items()
-                .iter()
                 .any(|i| matches!(i, EnvelopeItem::Event(_)));
         let job = if sync {
             match self.spool.store(&mut envelope, true, true) {

@@ -27,7 +27,7 @@
 //!
 //! // The defaults: 5 s to connect, 15 s per request, 3 attempts.
 //! let options = ClientOptions::new()
-//!     .dsn("https://public@example.invalid/1")?
+//!     .try_dsn("https://public@example.invalid/1")?
 //!     .transport(vigil_transport::http());
 //!
 //! // Shorter timeouts, more retries.
@@ -59,7 +59,7 @@
 //! use vigil_transport::{HttpTransport, HttpTransportOptions};
 //! # let dir = "/var/lib/my-app/vigil";
 //! let options = vigil_core::ClientOptions::new()
-//!     .dsn("https://public@example.invalid/1")?
+//!     .try_dsn("https://public@example.invalid/1")?
 //!     .transport(HttpTransport::factory_with(HttpTransportOptions::new().disk_queue(&dir)));
 //! # let _ = options;
 //! # Ok::<(), vigil_core::protocol::DsnError>(())
@@ -136,6 +136,8 @@ mod worker;
 pub use crate::console::{ConsoleSink, console, describe};
 pub use crate::file::{FileTransport, file_sink};
 pub use crate::http::options::{HttpTransportOptions, InvalidProxy};
+#[cfg(any(feature = "rustls-no-provider", feature = "native-tls"))]
+pub use crate::http::tls::InvalidCertificates;
 pub use crate::http::{HttpTransport, http};
 pub use crate::spool::options::{DiskQueueOptions, Durability};
 pub use crate::spotlight::SpotlightTransport;

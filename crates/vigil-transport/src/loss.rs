@@ -12,7 +12,6 @@ use vigil_core::protocol::{DataCategory, DiscardReason, Envelope, EnvelopeItem};
 pub(crate) fn countable_items(envelope: &Envelope) -> Vec<(DataCategory, u64)> {
     envelope
         .items()
-        .iter()
         .filter(|i| !matches!(i, EnvelopeItem::ClientReport(_)))
         .flat_map(EnvelopeItem::outcomes)
         .collect()

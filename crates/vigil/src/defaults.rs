@@ -71,12 +71,33 @@ pub(crate) fn default_environment(options: &mut vigil_core::ClientOptions) {
     }
 }
 
+/// The options as `init` completes them: unset values read from the
+/// `SENTRY_*` environment variables (see [`init`](crate::init)), the
+/// default environment, the HTTP transport when none is set (feature
+/// `http`), and the default integrations in front of the user's when
+/// `default_integrations` is on (see [`integrations`](crate::integrations)).
+///
+/// For a client built by hand (`Client::new(apply_defaults(options))`) that
+/// should behave like the one `init` makes. An invalid `SENTRY_DSN` is
+/// reported on stderr and ignored.
+pub fn apply_defaults(mut options: vigil_core::ClientOptions) -> vigil_core::ClientOptions {
+    if let Err(e) = options.apply_env() {
+        eprintln!("[vigil] SENTRY_DSN ignored: {e}");
+    }
+    default_integrations(&mut options);
+    default_environment(&mut options);
+    if options.transport.is_none() {
+        options.transport = default_transport();
+    }
+    options
+}
+
 /// Adds the default integrations in front of the user's when
 /// `default_integrations` is on: those compiled in (features `backtrace`,
 /// `contexts`, `panic`) whose name is not already among
 /// `options.integrations` (a user-configured instance wins). With
 /// `default_integrations` off nothing is added.
-pub(crate) fn apply_defaults(options: &mut vigil_core::ClientOptions) {
+pub(crate) fn default_integrations(options: &mut vigil_core::ClientOptions) {
     if !options.default_integrations {
         return;
     }

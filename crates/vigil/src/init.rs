@@ -164,7 +164,7 @@ pub fn try_init<C: IntoClientOptions>(config: C) -> Result<InitGuard, InitError>
 }
 
 fn init_with_options(mut options: ClientOptions) -> InitGuard {
-    crate::defaults::apply_defaults(&mut options);
+    crate::defaults::default_integrations(&mut options);
     crate::defaults::default_environment(&mut options);
     options.transport = match options.transport.take() {
         None => crate::defaults::default_transport(),

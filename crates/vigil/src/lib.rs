@@ -21,33 +21,43 @@
 
 mod defaults;
 mod init;
-mod integrations;
+pub mod integrations;
 
 // This crate: `init` and the default integrations.
+pub use crate::defaults::apply_defaults;
 pub use crate::init::{InitError, InitGuard, init, try_init};
 #[cfg(feature = "contexts")]
-pub use crate::integrations::ContextsIntegration;
+pub use crate::integrations::contexts::ContextsIntegration;
 #[cfg(feature = "panic")]
-pub use crate::integrations::PanicIntegration;
+pub use crate::integrations::panic::PanicIntegration;
 
 // vigil-core: hubs, scopes, the client and the API.
 #[cfg(feature = "tokio")]
 pub use vigil_core::spawn;
 pub use vigil_core::{
     BeforeCallback, Client, ClientOptions, DeliveryStats, EventScrubber, Hub, HubFuture,
-    HubFutureExt, Integration, IntoBreadcrumbs, IntoClientOptions, LossRecorder,
+    HubFutureExt, Integration, IntoBreadcrumbs, IntoClientOptions, IntoDsn, LossRecorder,
     PropagationContext, Scope, ScopeGuard, SessionMode, SessionStatus, Span, Spotlight, Tags,
     TraceHeaders, TracePropagationTarget, TracesSampler, Transaction, TransactionContext,
     TransactionOrSpan, Transport, TransportContext, TransportFactory, add_breadcrumb,
     capture_error, capture_event, capture_message, configure_global_scope, configure_scope,
-    end_session, end_session_with_status, event_from_error, flush, last_event_id, push_scope,
-    start_session, start_transaction, with_scope, with_scope_async,
+    end_session, end_session_with_status, event_from_error, flush, last_event_id,
+    parse_type_from_debug, push_scope, release_name, start_session, start_transaction, with_scope,
+    with_scope_async,
 };
 
 // vigil-protocol (through vigil-core): the wire types most code names.
 pub use vigil_core::protocol::{
-    self, Breadcrumb, Breadcrumbs, Event, EventId, Level, SmolStr, User,
+    self, Breadcrumb, Breadcrumbs, Envelope, Event, EventId, Level, SmolStr, User,
 };
+
+/// The types the reference SDK groups as `sentry::types`: the DSN and its
+/// parts, and [`Uuid`](types::Uuid).
+pub mod types {
+    /// The wire types (the same module as [`crate::protocol`]).
+    pub use vigil_core::protocol;
+    pub use vigil_core::protocol::{Dsn, DsnError, ProjectId, Scheme, Uuid};
+}
 
 // vigil-backtrace: stack traces.
 #[cfg(feature = "backtrace")]
@@ -70,6 +80,14 @@ pub use vigil_backtrace::{
 ///   Spotlight that the `spotlight` option adds.
 #[cfg(feature = "http")]
 pub mod transports {
+    /// Why a root-certificate bundle cannot be used (any TLS feature).
+    #[cfg(any(
+        feature = "rustls",
+        feature = "rustls-no-provider",
+        feature = "platform-verifier",
+        feature = "native-tls"
+    ))]
+    pub use vigil_transport::InvalidCertificates;
     pub use vigil_transport::{
         ConsoleSink, DiskQueueOptions, Durability, FileTransport, HttpTransport,
         HttpTransportOptions, InvalidProxy, SpotlightTransport, console, describe, file_sink, http,
@@ -79,6 +97,10 @@ pub mod transports {
 /// The `log` integration (feature `log`): see [`vigil_log`].
 #[cfg(feature = "log")]
 pub use vigil_log as log;
+
+/// The `slog` integration (feature `slog`): see [`vigil_slog`].
+#[cfg(feature = "slog")]
+pub use vigil_slog as slog;
 
 /// The `tracing` integration (feature `tracing`): see [`vigil_tracing`].
 #[cfg(feature = "tracing")]

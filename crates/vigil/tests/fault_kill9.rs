@@ -45,7 +45,7 @@ fn init_child() -> vigil::InitGuard {
                 .drain_interval(Duration::ZERO),
         );
     let options = ClientOptions::new()
-        .dsn(&process::env(DSN))
+        .try_dsn(&process::env(DSN))
         .unwrap()
         .default_integrations(false)
         .transport(HttpTransport::factory_with(http));

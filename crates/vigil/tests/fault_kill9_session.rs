@@ -45,7 +45,7 @@ fn init_child() -> vigil::InitGuard {
                 .drain_interval(Duration::ZERO),
         );
     let options = ClientOptions::new()
-        .dsn(&process::env(DSN))
+        .try_dsn(&process::env(DSN))
         .unwrap()
         .release(RELEASE)
         .default_integrations(false)
@@ -153,7 +153,6 @@ fn a_killed_process_leaves_its_session_updates_on_disk() {
         .expect("the error's envelope");
     let killed_sid = with_error
         .items()
-        .iter()
         .find_map(|i| match i {
             EnvelopeItem::Session(u) => Some(u.session_id),
             _ => None,

@@ -46,7 +46,7 @@ fn init_child() -> vigil::InitGuard {
                 .drain_interval(Duration::from_millis(1)),
         );
     let options = ClientOptions::new()
-        .dsn(&process::env(DSN))
+        .try_dsn(&process::env(DSN))
         .unwrap()
         .shutdown_timeout(Duration::from_secs(10))
         .debug(std::env::var("VIGIL_FAULT_DEBUG").is_ok())

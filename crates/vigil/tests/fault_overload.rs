@@ -55,7 +55,7 @@ fn overload(per_thread: usize) {
             .disk_queue_with(vigil_transport::DiskQueueOptions::new(dir).max_count(DISK_MAX_COUNT));
     }
     let options = ClientOptions::new()
-        .dsn(&process::env(DSN))
+        .try_dsn(&process::env(DSN))
         .unwrap()
         .default_integrations(false)
         .shutdown_timeout(Duration::from_secs(5))

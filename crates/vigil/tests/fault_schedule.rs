@@ -77,7 +77,7 @@ fn child() {
         );
     }
     let options = ClientOptions::new()
-        .dsn(&process::env(DSN))
+        .try_dsn(&process::env(DSN))
         .unwrap()
         .default_integrations(false)
         .transport_queue_size(1_000)

@@ -40,7 +40,7 @@ fn measure(mode: &str) {
         _ => panic!("unknown mode {mode}"),
     }
     let options = ClientOptions::new()
-        .dsn(&process::env(DSN))
+        .try_dsn(&process::env(DSN))
         .unwrap()
         .transport(HttpTransport::factory_with(http));
     let guard = vigil::init(options);

@@ -121,7 +121,7 @@ fn check_with_sentry_types(bytes: &[u8], what: &str) {
             }
         }
     }
-    let object_body = ours.items().iter().any(|item| {
+    let object_body = ours.items().any(|item| {
         let request = match item {
             EnvelopeItem::Event(event) => event.request.as_ref(),
             EnvelopeItem::Transaction(transaction) => transaction.request.as_ref(),
@@ -276,7 +276,6 @@ fn produced_envelopes_pass_both_oracles() {
         assert!(
             envelope
                 .items()
-                .iter()
                 .any(|it| matches!(it, EnvelopeItem::Event(_)))
         );
         let bytes = envelope.to_vec().unwrap();

@@ -91,7 +91,6 @@ fn a_process_session_from_init_to_the_guards_drop() {
     assert!(
         with_event
             .items()
-            .iter()
             .any(|i| matches!(i, EnvelopeItem::Session(u) if u.errors == 1)),
         "the first error's update rides in the event's envelope"
     );

@@ -131,7 +131,7 @@ fn init_child() -> vigil::InitGuard {
         recorded: vigil::test::TestTransport::default(),
     });
     let options = vigil::ClientOptions::new()
-        .dsn(vigil::test::TEST_DSN)
+        .try_dsn(vigil::test::TEST_DSN)
         .expect("a valid DSN")
         .release(RELEASE)
         // sentry-python's default; Vigil's `init` defaults to `development`

@@ -104,6 +104,12 @@ impl Hub {
         }
     }
 
+    /// Calls `f` with the current hub without cloning it (the reference
+    /// SDK's name for [`Hub::with_current`]).
+    pub fn with<F: FnOnce(&Arc<Hub>) -> R, R>(f: F) -> R {
+        Hub::with_current(f)
+    }
+
     /// Calls `f` with the current hub without cloning it.
     pub fn with_current<F: FnOnce(&Arc<Hub>) -> R, R>(f: F) -> R {
         let hub = CURRENT.try_with(|cell| {

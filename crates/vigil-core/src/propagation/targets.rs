@@ -138,18 +138,20 @@ mod tests {
     #[test]
     fn only_the_dsns_host_and_port_are_excluded() {
         let options = ClientOptions::new()
-            .dsn("http://key@127.0.0.1:8969/0")
+            .try_dsn("http://key@127.0.0.1:8969/0")
             .unwrap();
         assert!(!options.should_propagate_trace_to("http://127.0.0.1:8969/stream"));
         assert!(options.should_propagate_trace_to("http://127.0.0.1:41173/inventory"));
         assert!(options.should_propagate_trace_to("http://127.0.0.1/"));
         let options = ClientOptions::new()
-            .dsn("https://key@o1.ingest.sentry.io/5")
+            .try_dsn("https://key@o1.ingest.sentry.io/5")
             .unwrap();
         assert!(!options.should_propagate_trace_to("https://o1.ingest.sentry.io/api/5/envelope/"));
         assert!(!options.should_propagate_trace_to("https://O1.INGEST.sentry.io:443/x"));
         assert!(options.should_propagate_trace_to("http://o1.ingest.sentry.io/x"));
-        let options = ClientOptions::new().dsn("http://key@[::1]:9000/1").unwrap();
+        let options = ClientOptions::new()
+            .try_dsn("http://key@[::1]:9000/1")
+            .unwrap();
         assert!(!options.should_propagate_trace_to("http://[::1]:9000/x"));
         assert!(options.should_propagate_trace_to("http://[::1]:9001/x"));
         assert!(options.should_propagate_trace_to("not a url"));
@@ -175,7 +177,7 @@ mod tests {
     #[test]
     fn unset_means_every_url_empty_means_none_and_never_the_dsn_host() {
         let mut options = ClientOptions::new()
-            .dsn("https://key@o1.ingest.sentry.io/2")
+            .try_dsn("https://key@o1.ingest.sentry.io/2")
             .unwrap();
         assert!(options.should_propagate_trace_to("https://api.example.com/x"));
         assert!(!options.should_propagate_trace_to("https://o1.ingest.sentry.io/api/2/envelope/"));

@@ -287,7 +287,7 @@ mod tests {
         Event {
             level,
             exception: Values::from(vec![Exception {
-                ty: Some("E".into()),
+                ty: "E".into(),
                 mechanism: handled.map(|handled| Mechanism {
                     ty: "test".into(),
                     handled: Some(handled),

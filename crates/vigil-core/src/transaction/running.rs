@@ -162,13 +162,16 @@ impl Transaction {
         self.inner.lock().name.clone()
     }
 
-    /// Renames the transaction; the name's source becomes `custom`.
-    /// Without effect on the trace's sampling context once it left the
-    /// process.
+    /// Renames the transaction; the name's source becomes `custom` (a
+    /// name equal to the current one changes nothing, so the source of a
+    /// route name stays `route`). Without effect on the trace's sampling
+    /// context once it left the process.
     pub fn set_name(&self, name: &str) {
         let mut state = self.inner.lock();
-        state.name = name.to_owned();
-        state.source = TransactionSource::Custom;
+        if state.name != name {
+            state.name = name.to_owned();
+            state.source = TransactionSource::Custom;
+        }
     }
 
     /// Renames the transaction with where the name comes from (`route`

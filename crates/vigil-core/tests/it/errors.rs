@@ -75,7 +75,7 @@ fn concrete_error_types_use_their_rust_name() {
     h.run(|| capture_error(&err));
     let e = &h.events()[0];
     let ex = &e.exception.values[0];
-    assert_eq!(ex.ty.as_deref(), Some("ParseIntError"));
+    assert_eq!(ex.ty, "ParseIntError");
     assert_eq!(ex.module.as_deref(), Some("core::num::error"));
 }
 

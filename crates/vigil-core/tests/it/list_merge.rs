@@ -12,7 +12,6 @@ fn attachment_names(h: &crate::support::Harness) -> Vec<String> {
     assert_eq!(envelopes.len(), 1);
     envelopes[0]
         .items()
-        .iter()
         .filter_map(|item| match item {
             EnvelopeItem::Attachment(a) => Some(a.filename.clone()),
             _ => None,

@@ -183,7 +183,7 @@ fn hostile_headers_start_a_new_trace() {
 #[test]
 fn a_trace_of_another_organisation_is_not_continued() {
     let options = ClientOptions::new()
-        .dsn("https://public@o42.ingest.sentry.io/1")
+        .try_dsn("https://public@o42.ingest.sentry.io/1")
         .unwrap();
     let valid = format!("{TRACE}-{SPAN}-1");
     let other_org = [

@@ -98,7 +98,6 @@ fn push_inherits_and_pop_reverts_every_field() {
     let names = |i: usize| -> Vec<String> {
         envelopes[i]
             .items()
-            .iter()
             .filter_map(|it| match it {
                 vigil_core::protocol::EnvelopeItem::Attachment(a) => Some(a.filename.clone()),
                 _ => None,

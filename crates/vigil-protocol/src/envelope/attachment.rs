@@ -3,7 +3,10 @@
 use std::fmt;
 
 /// A file attached to an event.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Built with [`Attachment::new`] or a struct literal:
+/// `Attachment { buffer, filename: "dump.bin".into(), ..Default::default() }`.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Attachment {
     /// The file name (no path component).
     pub filename: String,
@@ -12,7 +15,7 @@ pub struct Attachment {
     /// Sentry attachment type; `event.attachment` when absent.
     pub attachment_type: Option<String>,
     /// The content.
-    pub bytes: Vec<u8>,
+    pub buffer: Vec<u8>,
 }
 
 impl Attachment {
@@ -22,7 +25,7 @@ impl Attachment {
             filename: filename.into(),
             content_type: None,
             attachment_type: None,
-            bytes: bytes.into(),
+            buffer: bytes.into(),
         }
     }
 
@@ -39,7 +42,7 @@ impl fmt::Debug for Attachment {
             .field("filename", &self.filename)
             .field("content_type", &self.content_type)
             .field("attachment_type", &self.attachment_type)
-            .field("len", &self.bytes.len())
+            .field("len", &self.buffer.len())
             .finish()
     }
 }

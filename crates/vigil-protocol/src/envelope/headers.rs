@@ -51,6 +51,48 @@ pub struct EnvelopeHeaders {
     pub other: Map<String, Value>,
 }
 
+impl EnvelopeHeaders {
+    /// Empty headers.
+    pub fn new() -> EnvelopeHeaders {
+        EnvelopeHeaders::default()
+    }
+
+    /// These headers with `event_id` set.
+    #[must_use]
+    pub fn with_event_id(mut self, event_id: impl Into<EventId>) -> EnvelopeHeaders {
+        self.event_id = Some(event_id.into());
+        self
+    }
+
+    /// These headers with `dsn` set (written without a secret key).
+    #[must_use]
+    pub fn with_dsn(mut self, dsn: impl Into<String>) -> EnvelopeHeaders {
+        self.dsn = Some(dsn.into());
+        self
+    }
+
+    /// These headers with `sdk` set.
+    #[must_use]
+    pub fn with_sdk(mut self, sdk: ClientSdkInfo) -> EnvelopeHeaders {
+        self.sdk = Some(sdk);
+        self
+    }
+
+    /// These headers with `sent_at` set.
+    #[must_use]
+    pub fn with_sent_at(mut self, sent_at: SystemTime) -> EnvelopeHeaders {
+        self.sent_at = Some(sent_at);
+        self
+    }
+
+    /// These headers with the trace's dynamic sampling context set.
+    #[must_use]
+    pub fn with_trace(mut self, trace: impl Into<Arc<DynamicSamplingContext>>) -> EnvelopeHeaders {
+        self.trace = Some(trace.into());
+        self
+    }
+}
+
 impl std::fmt::Debug for EnvelopeHeaders {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EnvelopeHeaders")

@@ -71,7 +71,7 @@ impl EnvelopeItem {
     /// attachments, 1 otherwise), in its own [`category`](Self::category).
     pub fn quantity(&self) -> u64 {
         match self {
-            EnvelopeItem::Attachment(a) => (a.bytes.len() as u64).max(1),
+            EnvelopeItem::Attachment(a) => (a.buffer.len() as u64).max(1),
             _ => 1,
         }
     }

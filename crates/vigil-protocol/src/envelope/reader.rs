@@ -158,7 +158,7 @@ fn parse_item(
                 filename,
                 content_type: text("content_type"),
                 attachment_type: text("attachment_type"),
-                bytes: payload.to_vec(),
+                buffer: payload.to_vec(),
             })
         }
         _ => {

@@ -90,7 +90,7 @@ impl Envelope {
                 EnvelopeItem::Attachment(a) => {
                     let mut headers = Map::new();
                     headers.insert("type".into(), "attachment".into());
-                    headers.insert("length".into(), a.bytes.len().into());
+                    headers.insert("length".into(), a.buffer.len().into());
                     headers.insert("filename".into(), a.filename.clone().into());
                     if let Some(ct) = &a.content_type {
                         headers.insert("content_type".into(), ct.clone().into());
@@ -100,7 +100,7 @@ impl Envelope {
                     }
                     serde_json::to_writer(&mut w, &headers)?;
                     w.write_all(b"\n")?;
-                    w.write_all(&a.bytes)?;
+                    w.write_all(&a.buffer)?;
                     continue;
                 }
                 EnvelopeItem::Raw(raw) => {

@@ -38,7 +38,7 @@ fn write_values<S: JsonSink, T>(
 /// Writes `exception` as its derived `Serialize` impl does.
 fn write_exception<S: JsonSink>(exception: &Exception, out: &mut S) {
     let mut fields = Fields::open(out);
-    fields.opt_string(br#""type":"#, &exception.ty);
+    fields.nonempty_string(br#""type":"#, &exception.ty);
     fields.opt_string(br#""value":"#, &exception.value);
     fields.opt_string(br#""module":"#, &exception.module);
     if let Some(stacktrace) = &exception.stacktrace {

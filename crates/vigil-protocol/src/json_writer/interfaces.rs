@@ -48,6 +48,10 @@ fn write_trace_context<S: JsonSink>(trace: &TraceContext, out: &mut S) {
     out.raw(b"}");
 }
 
+/// The names of `User`'s own fields: an `other` entry of the same name is
+/// not written (the JSON would have the key twice).
+const USER_FIELDS: [&str; 6] = ["id", "email", "ip_address", "username", "geo", "data"];
+
 /// Writes `user` as its derived `Serialize` impl does.
 pub(super) fn write_user<S: JsonSink>(user: &User, out: &mut S) {
     let mut fields = Fields::open(out);
@@ -62,6 +66,15 @@ pub(super) fn write_user<S: JsonSink>(user: &User, out: &mut S) {
         write_map(fields.key(br#""data":"#), &user.data, |out, value| {
             out.value(value);
         });
+    }
+    for (key, value) in &user.other {
+        if USER_FIELDS.contains(&key.as_str()) {
+            continue;
+        }
+        let out = fields.entry();
+        out.string(key);
+        out.raw(b":");
+        out.value(value);
     }
     fields.close();
 }

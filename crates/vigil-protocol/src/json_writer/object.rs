@@ -105,6 +105,13 @@ impl<'a, S: JsonSink> Fields<'a, S> {
         }
     }
 
+    /// Writes `"name":"text"` when `text` is not empty.
+    pub(super) fn nonempty_string(&mut self, key: &[u8], text: &str) {
+        if !text.is_empty() {
+            self.key(key).string(text);
+        }
+    }
+
     /// Writes `"name":true` or `"name":false` when `flag` is there.
     pub(super) fn opt_bool(&mut self, key: &[u8], flag: Option<bool>) {
         if let Some(flag) = flag {

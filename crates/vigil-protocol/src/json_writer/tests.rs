@@ -236,15 +236,23 @@ fn user(floats: Floats) -> impl Strategy<Value = Option<User>> {
             (opt_text(), opt_text(), opt_text(), opt_text()),
             prop::option::of(geo),
             json_map(floats),
+            json_map(floats),
         )
-            .prop_map(|((id, email, ip_address, username), geo, data)| User {
-                id,
-                email,
-                ip_address,
-                username,
-                geo,
-                data: data.into_iter().collect(),
-            }),
+            .prop_map(
+                |((id, email, ip_address, username), geo, data, other)| User {
+                    id,
+                    email,
+                    ip_address,
+                    username,
+                    geo,
+                    data: data.into_iter().collect(),
+                    // Not the name of a field: serde would write that key twice.
+                    other: other
+                        .into_iter()
+                        .map(|(key, value)| (format!("x_{key}"), value))
+                        .collect(),
+                },
+            ),
     )
 }
 

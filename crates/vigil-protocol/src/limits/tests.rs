@@ -54,7 +54,7 @@ fn frames(n: usize) -> Vec<Frame> {
 
 fn exception_with_frames(n: usize) -> Exception {
     Exception {
-        ty: Some("E".into()),
+        ty: "E".into(),
         stacktrace: Some(Stacktrace { frames: frames(n) }),
         ..Default::default()
     }

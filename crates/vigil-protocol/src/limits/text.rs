@@ -28,15 +28,20 @@ pub(super) fn truncate_cow(s: &mut Cow<'static, str>, limit: usize) {
     }
 }
 
-/// [`truncate_chars`] for an optional short string (copied only when it
-/// is longer than `limit` bytes).
-pub(super) fn truncate_opt_smol(s: &mut Option<SmolStr>, limit: usize) {
-    if let Some(text) = s
-        && text.len() > limit
-    {
+/// [`truncate_chars`] for a short string (copied only when it is longer
+/// than `limit` bytes).
+pub(super) fn truncate_smol(text: &mut SmolStr, limit: usize) {
+    if text.len() > limit {
         let mut owned = text.to_string();
         truncate_chars(&mut owned, limit);
         *text = SmolStr::from(owned);
+    }
+}
+
+/// [`truncate_smol`] for an optional short string.
+pub(super) fn truncate_opt_smol(s: &mut Option<SmolStr>, limit: usize) {
+    if let Some(text) = s {
+        truncate_smol(text, limit);
     }
 }
 

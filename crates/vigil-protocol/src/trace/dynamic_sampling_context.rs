@@ -66,6 +66,58 @@ impl DynamicSamplingContext {
         DynamicSamplingContext::default()
     }
 
+    /// This DSC with `trace_id` set.
+    #[must_use]
+    pub fn with_trace_id(mut self, trace_id: TraceId) -> DynamicSamplingContext {
+        self.set("trace_id", trace_id.to_string());
+        self
+    }
+
+    /// This DSC with `public_key` (the DSN's key) set.
+    #[must_use]
+    pub fn with_public_key(mut self, public_key: impl Into<String>) -> DynamicSamplingContext {
+        self.set("public_key", public_key);
+        self
+    }
+
+    /// This DSC with `sample_rate` set, written as the SDK writes rates.
+    #[must_use]
+    pub fn with_sample_rate(mut self, rate: f32) -> DynamicSamplingContext {
+        self.set(
+            "sample_rate",
+            DynamicSamplingContext::format_sample_rate(f64::from(rate)),
+        );
+        self
+    }
+
+    /// This DSC with `sampled` set.
+    #[must_use]
+    pub fn with_sampled(mut self, sampled: bool) -> DynamicSamplingContext {
+        self.set("sampled", if sampled { "true" } else { "false" });
+        self
+    }
+
+    /// This DSC with `release` set.
+    #[must_use]
+    pub fn with_release(mut self, release: impl Into<String>) -> DynamicSamplingContext {
+        self.set("release", release);
+        self
+    }
+
+    /// This DSC with `environment` set.
+    #[must_use]
+    pub fn with_environment(mut self, environment: impl Into<String>) -> DynamicSamplingContext {
+        self.set("environment", environment);
+        self
+    }
+
+    /// This DSC with `transaction` (the root transaction's name) set.
+    #[must_use]
+    pub fn with_transaction(mut self, transaction: impl Into<String>) -> DynamicSamplingContext {
+        self.set("transaction", transaction);
+        self
+    }
+
     /// Whether the DSC has no entries.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()

@@ -59,7 +59,7 @@ fn round_trip_of_every_item_kind() {
     let bytes = envelope.to_vec().unwrap();
     let back = Envelope::from_slice(&bytes).unwrap();
     assert_eq!(back, envelope);
-    let types: Vec<&str> = back.items().iter().map(EnvelopeItem::ty).collect();
+    let types: Vec<&str> = back.items().map(EnvelopeItem::ty).collect();
     assert_eq!(
         types,
         [
@@ -70,12 +70,12 @@ fn round_trip_of_every_item_kind() {
             "vigil_custom"
         ]
     );
-    let EnvelopeItem::Attachment(a) = &back.items()[1] else {
+    let EnvelopeItem::Attachment(a) = &back.items().as_slice()[1] else {
         panic!()
     };
-    assert_eq!(a.bytes, BINARY);
+    assert_eq!(a.buffer, BINARY);
     assert_eq!(a.content_type.as_deref(), Some("application/x-dump"));
-    let EnvelopeItem::Raw(raw) = &back.items()[4] else {
+    let EnvelopeItem::Raw(raw) = &back.items().as_slice()[4] else {
         panic!()
     };
     assert_eq!(raw.headers["flavor"], "test");
@@ -333,7 +333,6 @@ fn errors_have_messages() {
 fn raw_payloads(envelope: &Envelope) -> Vec<Vec<u8>> {
     envelope
         .items()
-        .iter()
         .map(|item| match item {
             EnvelopeItem::Raw(raw) => raw.payload.clone(),
             other => panic!("{other:?}"),
@@ -428,8 +427,8 @@ fn we_read_what_sentry_types_writes() {
         ours.event().unwrap().message.as_deref(),
         Some("from sentry-types")
     );
-    let EnvelopeItem::Attachment(a) = &ours.items()[1] else {
+    let EnvelopeItem::Attachment(a) = &ours.items().as_slice()[1] else {
         panic!("{:?}", ours.items())
     };
-    assert_eq!(a.bytes, BINARY);
+    assert_eq!(a.buffer, BINARY);
 }

@@ -86,6 +86,7 @@ pub(crate) fn full_event(timestamp: SystemTime) -> Event {
                 region: Some("Berlin".into()),
             }),
             data: BTreeMap::from([("plan".into(), json!("pro"))]),
+            other: BTreeMap::from([("team".into(), json!("payments"))]),
         }),
         request: Some(Request {
             url: Some("https://example.com/users/42".into()),
@@ -171,7 +172,7 @@ pub(crate) fn full_event(timestamp: SystemTime) -> Event {
         ]),
         exception: Values::from(vec![
             Exception {
-                ty: Some("std::io::Error".into()),
+                ty: "std::io::Error".into(),
                 value: Some("broken pipe".into()),
                 module: Some("std::io".into()),
                 mechanism: Some(Mechanism {
@@ -184,7 +185,7 @@ pub(crate) fn full_event(timestamp: SystemTime) -> Event {
                 ..Default::default()
             },
             Exception {
-                ty: Some("app::DbError".into()),
+                ty: "app::DbError".into(),
                 value: Some("connection lost".into()),
                 stacktrace: Some(Stacktrace { frames }),
                 mechanism: Some(Mechanism {
@@ -248,7 +249,8 @@ pub(crate) fn full_event_json() -> Value {
             "ip_address": "{{auto}}",
             "username": "jane",
             "geo": {"city": "Berlin", "country_code": "DE", "region": "Berlin"},
-            "data": {"plan": "pro"}
+            "data": {"plan": "pro"},
+            "team": "payments"
         },
         "request": {
             "url": "https://example.com/users/42",

@@ -143,6 +143,7 @@ fn user_shapes() {
             region: None,
         }),
         data: BTreeMap::from([("tier".into(), json!(2))]),
+        other: BTreeMap::from([("team".into(), json!("core"))]),
     };
     let expected = json!({
         "id": "1",
@@ -150,7 +151,8 @@ fn user_shapes() {
         "ip_address": "::1",
         "username": "a",
         "geo": {"city": "Lyon", "country_code": "FR"},
-        "data": {"tier": 2}
+        "data": {"tier": 2},
+        "team": "core"
     });
     assert_eq!(to_json(&user), expected);
     assert_eq!(serde_json::from_value::<User>(expected).unwrap(), user);

@@ -69,7 +69,7 @@ fn long_message() -> Event {
                 .collect(),
         }),
         exception: Values::from(vec![Exception {
-            ty: Some("T".repeat(1000)),
+            ty: "T".repeat(1000),
             value: Some("v\n".repeat(10_000)),
             module: Some(long(1000)),
             ..Default::default()
@@ -148,7 +148,7 @@ fn huge_extra() -> Event {
 fn many_frames() -> Event {
     Event {
         exception: Values::from(vec![Exception {
-            ty: Some("Recursion".into()),
+            ty: "Recursion".into(),
             value: Some("stack overflow".into()),
             stacktrace: Some(Stacktrace {
                 frames: frames(400),
@@ -247,6 +247,7 @@ fn kitchen_sink() -> Event {
                 region: Some(long(2000)),
             }),
             data: BTreeMap::from([("k".into(), json!(long(1000)))]),
+            other: BTreeMap::from([("team".into(), json!(long(1000)))]),
         }),
         request: Some(Request {
             url: Some(format!("https://example.com/{}", long(1000))),
@@ -293,7 +294,7 @@ fn kitchen_sink() -> Event {
         ),
         exception: Values::from(vec![
             Exception {
-                ty: Some("Inner".into()),
+                ty: "Inner".into(),
                 stacktrace: Some(Stacktrace::default()),
                 mechanism: Some(Mechanism {
                     ty: long(300),
@@ -308,7 +309,7 @@ fn kitchen_sink() -> Event {
                 ..Default::default()
             },
             Exception {
-                ty: Some("Outer".into()),
+                ty: "Outer".into(),
                 value: Some("outer".into()),
                 ..Default::default()
             },
@@ -570,7 +571,7 @@ impl Rng {
             .map(|_| {
                 let function = self.maybe(800);
                 Exception {
-                    ty: Some(self.text(400)).filter(|t| !t.is_empty()),
+                    ty: self.text(400),
                     value: Some(self.text(10_000)),
                     module: self.maybe(400),
                     mechanism: Some(Mechanism {

@@ -144,6 +144,7 @@ fn with_request_user_and_tags() -> Transaction {
             region: Some("Berlin".into()),
         }),
         data: BTreeMap::from([("plan".into(), json!("pro"))]),
+        other: BTreeMap::from([("team".into(), json!("payments"))]),
     });
     transaction.tags = BTreeMap::from([
         ("region".into(), "eu-west-1".into()),

@@ -251,8 +251,11 @@ fn envelope_round_trip_with_a_transaction() {
     assert_eq!(back, envelope);
     assert_eq!(back.transaction(), Some(&transaction));
     assert_eq!(back.event(), None);
-    assert_eq!(back.items()[0].ty(), "transaction");
-    assert_eq!(back.items()[0].category(), DataCategory::Transaction);
+    assert_eq!(back.items().as_slice()[0].ty(), "transaction");
+    assert_eq!(
+        back.items().as_slice()[0].category(),
+        DataCategory::Transaction
+    );
     assert_eq!(back.to_vec().unwrap(), bytes);
 
     let text = String::from_utf8(bytes).unwrap();

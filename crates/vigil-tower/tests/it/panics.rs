@@ -39,7 +39,7 @@ fn run(layer: VigilLayer) -> (Vec<Event>, String) {
 fn assert_panic_event(event: &Event, value: &str) {
     assert_eq!(event.level, Level::Fatal);
     let exception = &event.exception.values[0];
-    assert_eq!(exception.ty.as_deref(), Some("panic"));
+    assert_eq!(exception.ty, "panic");
     assert_eq!(exception.value.as_deref(), Some(value));
     let mechanism = exception.mechanism.as_ref().expect("a mechanism");
     assert_eq!(mechanism.ty, "auto.http.tower");

@@ -30,12 +30,8 @@ pub(crate) fn build_agent(
         .timeout_global(Some(options.timeout))
         .user_agent(user_agent)
         .proxy(proxy);
-    #[cfg(feature = "native-tls")]
-    let config = config.tls_config(
-        ureq::tls::TlsConfig::builder()
-            .provider(ureq::tls::TlsProvider::NativeTls)
-            .build(),
-    );
+    #[cfg(any(feature = "rustls-no-provider", feature = "native-tls"))]
+    let config = config.tls_config(options.tls.to_ureq());
     let resolver = CachingResolver::<ureq::unversioned::resolver::DefaultResolver>::default();
     let cache = resolver.cache.clone();
     let agent = ureq::Agent::with_parts(

@@ -1,9 +1,19 @@
 //! The settings of the HTTP transport: timeouts, retries and back-off, the
 //! proxy, and the disk queue.
 
+#[cfg(any(feature = "rustls-no-provider", feature = "native-tls"))]
+use std::path::Path;
 use std::path::PathBuf;
+#[cfg(any(feature = "rustls-no-provider", feature = "native-tls"))]
+use std::sync::Arc;
 use std::time::Duration;
 
+use vigil_core::TransportContext;
+use vigil_core::protocol::Scheme;
+
+use crate::http::tls::TlsSettings;
+#[cfg(any(feature = "rustls-no-provider", feature = "native-tls"))]
+use crate::http::tls::{self, InvalidCertificates, TrustedRoots};
 use crate::spool::options::DiskQueueOptions;
 #[cfg(doc)]
 use crate::{http::HttpTransport, spool::options::Durability};
@@ -23,6 +33,9 @@ use crate::{http::HttpTransport, spool::options::Durability};
 /// | [`proxy`](HttpTransportOptions::proxy) | none (then the environment's) |
 /// | [`proxy_from_env`](HttpTransportOptions::proxy_from_env) | on |
 /// | [`disk_queue`](HttpTransportOptions::disk_queue) | off |
+/// | [`root_certificates_pem`](HttpTransportOptions::root_certificates_pem) | Mozilla's roots, built in |
+/// | [`platform_verifier`](HttpTransportOptions::platform_verifier) | off |
+/// | [`danger_accept_invalid_certs`](HttpTransportOptions::danger_accept_invalid_certs) | off |
 ///
 /// ```
 /// use std::time::Duration;
@@ -65,6 +78,8 @@ pub struct HttpTransportOptions {
     /// The proxy set with [`HttpTransportOptions::proxy`] (validated; it
     /// wins over the environment's).
     proxy: Option<String>,
+    /// Trusted roots, verification, the rustls provider.
+    pub(crate) tls: TlsSettings,
 }
 
 impl std::fmt::Debug for HttpTransportOptions {
@@ -78,6 +93,7 @@ impl std::fmt::Debug for HttpTransportOptions {
             .field("max_backoff", &self.max_backoff)
             .field("proxy_from_env", &self.proxy_from_env)
             .field("disk_queue", &self.disk_queue)
+            .field("tls", &self.tls)
             .field(
                 "proxy",
                 &self
@@ -120,6 +136,7 @@ impl Default for HttpTransportOptions {
             proxy_from_env: true,
             disk_queue: None,
             proxy: None,
+            tls: TlsSettings::default(),
         }
     }
 }
@@ -190,6 +207,41 @@ impl HttpTransportOptions {
         }
     }
 
+    /// These options with the client's `http_proxy` / `https_proxy`
+    /// applied when no proxy was set here: `https_proxy` (then
+    /// `http_proxy`) for an `https://` DSN, `http_proxy` for `http://`.
+    /// An empty string turns the environment's proxy off; an invalid URL is
+    /// reported on stderr and ignored (the transport goes direct).
+    pub(crate) fn with_client_proxy(mut self, ctx: &TransportContext<'_>) -> HttpTransportOptions {
+        if ctx.options.accept_invalid_certs {
+            self.tls.accept_invalid_certs = true;
+        }
+        if self.proxy.is_some() {
+            return self;
+        }
+        let options = ctx.options;
+        let chosen = match ctx.dsn.scheme() {
+            Scheme::Https => options.https_proxy.as_ref().or(options.http_proxy.as_ref()),
+            _ => options.http_proxy.as_ref(),
+        };
+        let Some(url) = chosen else {
+            return self;
+        };
+        self.proxy_from_env = false;
+        if url.is_empty() {
+            return self;
+        }
+        match self.clone().proxy(url) {
+            Ok(with_proxy) => with_proxy,
+            Err(e) => {
+                // Not only in `debug` output: events would otherwise go
+                // direct without a word where a proxy was required.
+                eprintln!("[vigil] {e}; sending without a proxy");
+                self
+            }
+        }
+    }
+
     /// The proxy set with [`proxy`](HttpTransportOptions::proxy), if any.
     pub fn proxy_url(&self) -> Option<&str> {
         self.proxy.as_deref()
@@ -199,6 +251,95 @@ impl HttpTransportOptions {
     #[must_use]
     pub fn proxy_from_env(mut self, on: bool) -> HttpTransportOptions {
         self.proxy_from_env = on;
+        self
+    }
+
+    #[cfg(any(feature = "rustls-no-provider", feature = "native-tls"))]
+    #[cfg_attr(
+        docsrs,
+        doc(cfg(any(feature = "rustls-no-provider", feature = "native-tls")))
+    )]
+    /// Trusts exactly the certificate authorities of a PEM bundle (a
+    /// private CA of a self-hosted Sentry), instead of Mozilla's roots.
+    /// Other PEM items in the bundle (keys) are skipped.
+    ///
+    /// ```
+    /// use vigil_transport::HttpTransportOptions;
+    /// let err = HttpTransportOptions::new().root_certificates_pem(b"not pem").unwrap_err();
+    /// assert!(err.to_string().contains("no certificate found"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`InvalidCertificates`] when the bundle holds no certificate or a
+    /// block does not parse.
+    pub fn root_certificates_pem(
+        mut self,
+        pem: &[u8],
+    ) -> Result<HttpTransportOptions, InvalidCertificates> {
+        let certs = tls::parse_pem_bundle(pem, "the PEM bundle")?;
+        self.tls.roots = TrustedRoots::Specific(Arc::new(certs));
+        Ok(self)
+    }
+
+    #[cfg(any(feature = "rustls-no-provider", feature = "native-tls"))]
+    #[cfg_attr(
+        docsrs,
+        doc(cfg(any(feature = "rustls-no-provider", feature = "native-tls")))
+    )]
+    /// [`root_certificates_pem`](HttpTransportOptions::root_certificates_pem)
+    /// with the bundle read from a file (such as
+    /// `/etc/ssl/certs/my-ca.pem`), now.
+    ///
+    /// # Errors
+    /// [`InvalidCertificates`] when the file cannot be read, holds no
+    /// certificate or a block does not parse.
+    pub fn root_certificates_file(
+        mut self,
+        path: impl AsRef<Path>,
+    ) -> Result<HttpTransportOptions, InvalidCertificates> {
+        let certs = tls::read_pem_file(path.as_ref())?;
+        self.tls.roots = TrustedRoots::Specific(Arc::new(certs));
+        Ok(self)
+    }
+
+    /// Trusts what the operating system trusts (its certificate store and
+    /// policies, corporate roots included) instead of Mozilla's roots.
+    /// With `native-tls` that is the platform library's own store; with
+    /// rustls it needs the feature `platform-verifier`.
+    #[cfg(any(feature = "platform-verifier", feature = "native-tls"))]
+    #[cfg_attr(
+        docsrs,
+        doc(cfg(any(feature = "platform-verifier", feature = "native-tls")))
+    )]
+    #[must_use]
+    pub fn platform_verifier(mut self) -> HttpTransportOptions {
+        self.tls.roots = TrustedRoots::Platform;
+        self
+    }
+
+    /// Accepts any server certificate, valid or not: the connection is
+    /// encrypted but the server is not authenticated. Only for a test
+    /// server with a self-signed certificate; prefer
+    /// [`root_certificates_pem`](HttpTransportOptions::root_certificates_pem).
+    /// The client option `accept_invalid_certs` does the same.
+    #[must_use]
+    pub fn danger_accept_invalid_certs(mut self, on: bool) -> HttpTransportOptions {
+        self.tls.accept_invalid_certs = on;
+        self
+    }
+
+    /// The rustls crypto provider for this transport, for a build with
+    /// `rustls-no-provider` (no ring) whose program has not installed a
+    /// process-wide default. Without either, `https` envelopes are not
+    /// sent: each is counted as an SDK error and stderr says why.
+    #[cfg(feature = "rustls-no-provider")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls-no-provider")))]
+    #[must_use]
+    pub fn rustls_crypto_provider(
+        mut self,
+        provider: Arc<rustls::crypto::CryptoProvider>,
+    ) -> HttpTransportOptions {
+        self.tls.provider = Some(tls::CryptoProvider(provider));
         self
     }
 

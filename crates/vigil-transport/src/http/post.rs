@@ -71,6 +71,7 @@ impl EnvelopePoster {
         options: HttpTransportOptions,
         shared: Arc<DeliveryState>,
     ) -> EnvelopePoster {
+        let options = options.with_client_proxy(ctx);
         let (agent, resolved) = build_agent(&options, &ctx.options.user_agent);
         EnvelopePoster {
             agent,
@@ -99,6 +100,12 @@ impl EnvelopePoster {
         max_attempts: u32,
         control: &Control,
     ) -> Outcome {
+        if self.url.starts_with("https:")
+            && let Some(reason) = self.options.tls.unusable()
+        {
+            report_tls_unusable(reason);
+            return Outcome::Internal;
+        }
         let max_attempts = max_attempts.max(1);
         let mut attempt: u32 = 0;
         loop {
@@ -223,9 +230,16 @@ impl EnvelopePoster {
 
 /// A short name for an envelope in diagnostics (never its content).
 fn describe(envelope: &Envelope) -> String {
-    let types: Vec<&str> = envelope.items().iter().map(EnvelopeItem::ty).collect();
+    let types: Vec<&str> = envelope.items().map(EnvelopeItem::ty).collect();
     match envelope.headers().event_id {
         Some(id) => format!("{id} [{}]", types.join(",")),
         None => format!("[{}]", types.join(",")),
     }
+}
+
+/// Says on stderr, once per process, why `https` envelopes cannot be sent.
+fn report_tls_unusable(reason: &str) {
+    static REPORTED: std::sync::Once = std::sync::Once::new();
+    REPORTED.call_once(|| eprintln!("[vigil] cannot send envelopes over https: {reason}"));
+    vigil_core::vigil_debug!("envelope not sent: {reason}");
 }

@@ -177,7 +177,6 @@ impl HttpSender {
             Outcome::Accepted => {
                 let events = envelope
                     .items()
-                    .iter()
                     .filter(|i| matches!(i, EnvelopeItem::Event(_)))
                     .count() as u64;
                 self.shared.count_accepted(events, report.is_some());

@@ -34,7 +34,6 @@ impl std::fmt::Display for StoreError {
 fn has_event(envelope: &Envelope) -> bool {
     envelope
         .items()
-        .iter()
         .any(|i| matches!(i, EnvelopeItem::Event(_)))
 }
 

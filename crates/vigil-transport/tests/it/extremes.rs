@@ -116,7 +116,7 @@ fn an_unreachable_server_with_the_longest_backoff_keeps_deadlines() {
 fn console_then_file_sink_with_an_endless_timeout() {
     let tmp = tempfile::tempdir().unwrap();
     let options = ClientOptions::new()
-        .dsn("http://public@127.0.0.1:1/1")
+        .try_dsn("http://public@127.0.0.1:1/1")
         .unwrap()
         .shutdown_timeout(Duration::MAX)
         .transport(vigil_transport::console().then(vigil_transport::file_sink(tmp.path())));

@@ -35,7 +35,7 @@ impl Drop for TempDir {
 fn file_client(dir: &std::path::Path) -> Client {
     Client::new(
         ClientOptions::new()
-            .dsn("https://public@example.invalid/1")
+            .try_dsn("https://public@example.invalid/1")
             .unwrap()
             .transport(vigil_transport::file_sink(dir)),
     )
@@ -122,7 +122,7 @@ fn the_dsn_secret_is_never_written_to_disk() {
     let sink = tmp.0.join("sink");
     let client = Client::new(
         ClientOptions::new()
-            .dsn("https://public:s3cr3t@example.invalid/1")
+            .try_dsn("https://public:s3cr3t@example.invalid/1")
             .unwrap()
             .transport(vigil_transport::file_sink(&sink)),
     );
@@ -135,7 +135,7 @@ fn the_dsn_secret_is_never_written_to_disk() {
     // The loopback server's DSN is a legacy one, `public:secret@`.
     let client = Client::new(
         ClientOptions::new()
-            .dsn(server.dsn().as_str())
+            .try_dsn(server.dsn().as_str())
             .unwrap()
             .transport(vigil_transport::HttpTransport::factory_with(
                 crate::fast_options().disk_queue(&queue),

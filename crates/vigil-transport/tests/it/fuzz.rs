@@ -241,7 +241,7 @@ proptest! {
         prop_assert_eq!(back.headers().event_id, envelope.headers().event_id);
         prop_assert_eq!(&back.headers().dsn, &envelope.headers().dsn);
         prop_assert_eq!(back.items().len(), envelope.items().len());
-        for (a, b) in back.items().iter().zip(envelope.items()) {
+        for (a, b) in back.items().zip(envelope.items()) {
             match (a, b) {
                 (EnvelopeItem::Event(a), EnvelopeItem::Event(b)) => {
                     prop_assert_eq!(&a.message, &b.message);

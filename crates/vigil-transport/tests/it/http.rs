@@ -16,7 +16,6 @@ const FLUSH: Duration = Duration::from_secs(5);
 fn client_reports(envelope: &Envelope) -> Vec<&vigil_core::protocol::ClientReport> {
     envelope
         .items()
-        .iter()
         .filter_map(|i| match i {
             EnvelopeItem::ClientReport(r) => Some(r),
             _ => None,
@@ -100,7 +99,7 @@ fn success_sends_exact_headers_and_a_gzipped_envelope() {
 fn factory_from_client_options_works() {
     let server = LoopbackServer::start();
     let options = ClientOptions::new()
-        .dsn(&server.dsn())
+        .try_dsn(&server.dsn())
         .unwrap()
         .transport(vigil_transport::HttpTransport::factory_with(fast_options()));
     let client = vigil_core::Client::new(options);
@@ -176,7 +175,7 @@ fn rate_limit_on_2xx_applies_and_other_items_still_go() {
     let requests = server.requests();
     assert_eq!(requests.len(), 2, "{requests:?}");
     let sent = requests[1].envelope();
-    let types: Vec<&str> = sent.items().iter().map(EnvelopeItem::ty).collect();
+    let types: Vec<&str> = sent.items().map(EnvelopeItem::ty).collect();
     assert_eq!(types, ["attachment", "client_report"]);
     assert_eq!(
         reported(&sent, DiscardReason::RatelimitBackoff, DataCategory::Error),

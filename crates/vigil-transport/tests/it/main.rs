@@ -13,6 +13,7 @@ mod fuzz;
 #[cfg(target_os = "linux")]
 mod hostile_dir;
 mod http;
+mod tls;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,7 +43,7 @@ pub(crate) fn http_client(
 ) -> (Client, Arc<HttpTransport>) {
     let slot: Arc<Mutex<Option<Arc<HttpTransport>>>> = Arc::default();
     let built = Arc::clone(&slot);
-    let options = options.dsn(dsn).expect("a valid DSN").transport(
+    let options = options.try_dsn(dsn).expect("a valid DSN").transport(
         move |ctx: &TransportContext<'_>| -> Arc<dyn Transport> {
             let transport = HttpTransport::with_options(ctx, http.clone());
             *built.lock().unwrap() = Some(Arc::clone(&transport));

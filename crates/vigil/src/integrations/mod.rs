@@ -1,27 +1,73 @@
-//! The integrations the facade installs by default, each behind a feature:
+//! The integrations, one module each (the layout of the reference SDK's
+//! `sentry::integrations`, so that `sentry::integrations::panic::…` becomes
+//! `vigil::integrations::panic::…`).
+//!
+//! The facade installs these by default, each behind a feature:
 //!
 //! | integration | name | feature |
 //! |---|---|---|
-//! | [`AttachStacktraceIntegration`](vigil_backtrace::AttachStacktraceIntegration) | `attach-stacktrace` | `backtrace` |
-//! | [`ContextsIntegration`] | `contexts` | `contexts` |
-//! | [`PanicIntegration`] | `panic` | `panic` |
-//! | [`ProcessStacktraceIntegration`](vigil_backtrace::ProcessStacktraceIntegration) | `process-stacktrace` | `backtrace` |
+//! | [`AttachStacktraceIntegration`](backtrace::AttachStacktraceIntegration) | `attach-stacktrace` | `backtrace` |
+//! | [`ContextsIntegration`](contexts::ContextsIntegration) | `contexts` | `contexts` |
+//! | [`PanicIntegration`](panic::PanicIntegration) | `panic` | `panic` |
+//! | [`ProcessStacktraceIntegration`](backtrace::ProcessStacktraceIntegration) | `process-stacktrace` | `backtrace` |
+//!
+//! The others are set up by the user, each behind the feature of the same
+//! name: `log`, `slog`, `tracing`, `tower`, `anyhow`, `reqwest`,
+//! `opentelemetry`.
 
 use std::sync::Arc;
 
 use vigil_core::Integration;
 
 #[cfg(feature = "contexts")]
-mod contexts;
+pub mod contexts;
 #[cfg(feature = "panic")]
-mod panic;
+pub mod panic;
 
 #[cfg(feature = "contexts")]
-pub use self::contexts::ContextsIntegration;
+use self::contexts::ContextsIntegration;
 #[cfg(feature = "panic")]
-pub use self::panic::PanicIntegration;
+use self::panic::PanicIntegration;
+
+/// Stack traces: attaching them and marking in-app frames (feature
+/// `backtrace`).
+#[cfg(feature = "backtrace")]
+pub mod backtrace {
+    pub use vigil_backtrace::{
+        AttachStacktraceIntegration, ProcessStacktraceIntegration, backtrace_to_stacktrace,
+        current_stacktrace, current_thread, process_stacktrace,
+    };
+}
+
+/// The `log` integration (feature `log`): see [`vigil_log`].
+#[cfg(feature = "log")]
+pub use vigil_log as log;
+
+/// The `slog` integration (feature `slog`): see [`vigil_slog`].
+#[cfg(feature = "slog")]
+pub use vigil_slog as slog;
+
+/// The `tracing` integration (feature `tracing`): see [`vigil_tracing`].
+#[cfg(feature = "tracing")]
+pub use vigil_tracing as tracing;
+
+/// Per-request hubs for tower services (feature `tower`): see [`vigil_tower`].
+#[cfg(feature = "tower")]
+pub use vigil_tower as tower;
+
+/// `anyhow` errors with their backtraces (feature `anyhow`): see [`vigil_anyhow`].
+#[cfg(feature = "anyhow")]
+pub use vigil_anyhow as anyhow;
+
+/// Outgoing `reqwest` requests as spans (feature `reqwest`): see [`vigil_reqwest`].
+#[cfg(feature = "reqwest")]
+pub use vigil_reqwest as reqwest;
+
 #[cfg(feature = "panic")]
 pub(crate) use self::panic::wait_for_reports as wait_for_panic_reports;
+/// OpenTelemetry side by side (feature `opentelemetry`): see [`vigil_opentelemetry`].
+#[cfg(feature = "opentelemetry")]
+pub use vigil_opentelemetry as opentelemetry;
 
 /// The default integrations compiled in, in the order they run: the stack
 /// trace is attached first and in-app marking comes last, after every

@@ -181,7 +181,7 @@ impl PanicReport {
     /// The event, with the stack trace symbolized here.
     fn into_event(self, options: &ClientOptions) -> (Arc<Hub>, Event) {
         let exception = Exception {
-            ty: Some("panic".into()),
+            ty: "panic".into(),
             value: Some(self.message),
             mechanism: Some(Mechanism {
                 ty: "panic".into(),

@@ -8,6 +8,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use proptest::prelude::*;
 use serde_json::Value;
+use smol_str::SmolStr;
 
 use super::{
     Floats, context, json, json_map, opt_text, request, same_json, sdk, string_map, text, time,
@@ -135,7 +136,7 @@ fn exception() -> impl Strategy<Value = Exception> {
     )
         .prop_map(
             |((ty, value, module), (stacktrace, mechanism, thread_id))| Exception {
-                ty,
+                ty: ty.unwrap_or_default(),
                 value,
                 module,
                 stacktrace,
@@ -166,7 +167,10 @@ fn thread() -> impl Strategy<Value = Thread> {
 /// A breadcrumb with each optional field present or absent, its type a
 /// literal or an owned text.
 fn breadcrumb() -> impl Strategy<Value = Breadcrumb> {
-    let ty = prop_oneof![Just(Cow::Borrowed("default")), text().prop_map(Cow::Owned)];
+    let ty = prop_oneof![
+        Just(SmolStr::new_static("default")),
+        text().prop_map(SmolStr::from)
+    ];
     (
         (time(), ty, prop::option::of(text().prop_map(Cow::Owned))),
         (opt_text(), json_map(Floats::Allowed), level()),
@@ -370,12 +374,12 @@ fn an_event_with_every_field_is_written_as_serde_json_writes_it() {
         ]),
         exception: Values::from(vec![
             Exception {
-                ty: Some("io::Error".into()),
+                ty: "io::Error".into(),
                 value: Some("not found".into()),
                 ..Default::default()
             },
             Exception {
-                ty: Some("app::Error".into()),
+                ty: "app::Error".into(),
                 value: Some("could not load".into()),
                 module: Some("app".into()),
                 stacktrace: Some(stacktrace.clone()),

@@ -7,7 +7,7 @@ use super::MESSAGE_CHARS;
 use crate::breadcrumb::Breadcrumb;
 use crate::exception::{Exception, Stacktrace, Thread};
 use crate::limits::bags::fit_map_bag;
-use crate::limits::text::{truncate_chars, truncate_cow, truncate_opt};
+use crate::limits::text::{truncate_chars, truncate_cow, truncate_opt, truncate_smol};
 use crate::user::User;
 
 const EXCEPTION_TYPE_CHARS: usize = 256;
@@ -31,7 +31,7 @@ const BREADCRUMB_DATA_BAG: (usize, usize) = (2048, 5);
 
 /// Fits an exception, its mechanism and its stack trace.
 pub(super) fn trim_exception(exception: &mut Exception) {
-    truncate_opt(&mut exception.ty, EXCEPTION_TYPE_CHARS);
+    truncate_chars(&mut exception.ty, EXCEPTION_TYPE_CHARS);
     truncate_opt(&mut exception.value, MESSAGE_CHARS);
     truncate_opt(&mut exception.module, MODULE_CHARS);
     if let Some(mechanism) = &mut exception.mechanism {
@@ -70,7 +70,7 @@ fn trim_stacktrace(stacktrace: &mut Option<Stacktrace>) {
 
 /// Fits one breadcrumb (done when it is added to a [`Breadcrumbs`](crate::breadcrumb_list::Breadcrumbs)).
 pub(crate) fn trim_breadcrumb(crumb: &mut Breadcrumb) {
-    truncate_cow(&mut crumb.ty, BREADCRUMB_TYPE_CHARS);
+    truncate_smol(&mut crumb.ty, BREADCRUMB_TYPE_CHARS);
     if let Some(category) = &mut crumb.category {
         truncate_cow(category, BREADCRUMB_CATEGORY_CHARS);
     }

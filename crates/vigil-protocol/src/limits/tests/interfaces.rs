@@ -16,7 +16,7 @@ use crate::user::{Geo, User};
 fn exception_fields_are_limited() {
     let event = trimmed(Event {
         exception: Values::from(vec![Exception {
-            ty: Some(long(300)),
+            ty: long(300),
             value: Some(long(9000)),
             module: Some(long(257)),
             mechanism: Some(Mechanism {
@@ -32,7 +32,7 @@ fn exception_fields_are_limited() {
         ..Default::default()
     });
     let e = &event.exception.values[0];
-    assert_cut(e.ty.as_deref().unwrap(), 256);
+    assert_cut(e.ty.as_str(), 256);
     assert_cut(e.value.as_deref().unwrap(), 8192);
     assert_cut(e.module.as_deref().unwrap(), 256);
     let m = e.mechanism.as_ref().unwrap();
@@ -79,7 +79,7 @@ fn empty_stack_traces_are_removed_and_function_names_limited() {
         exception: Values::from(vec![
             exception,
             Exception {
-                ty: Some("E".into()),
+                ty: "E".into(),
                 stacktrace: Some(Stacktrace::default()),
                 ..Default::default()
             },

@@ -1,0 +1,390 @@
+//! The drain.
+
+use std::fmt;
+use std::ops::{BitAnd, BitAndAssign, BitOr, BitOrAssign};
+use std::panic::{RefUnwindSafe, UnwindSafe};
+use std::sync::atomic::AtomicBool;
+
+use slog::{Drain, OwnedKVList, Record};
+use vigil_core::protocol::{Breadcrumb, Event, EventId};
+use vigil_core::{Hub, ReentrancyGuard, call_guarded, is_sdk_target, is_sdk_thread};
+
+use crate::convert;
+
+/// What [`VigilDrain`] does with a record, as decided by its filter: a set
+/// of actions, combined with `|`.
+///
+/// ```
+/// use vigil_slog::LevelFilter;
+///
+/// let both = LevelFilter::Breadcrumb | LevelFilter::Event;
+/// assert_eq!(both, LevelFilter::EventAndBreadcrumb);
+/// assert!(both.contains(LevelFilter::Event));
+/// assert!(!LevelFilter::Breadcrumb.contains(LevelFilter::Event));
+/// assert!(LevelFilter::Ignore.is_empty());
+/// ```
+///
+/// A filter may also `match` on the constants; more actions may be added
+/// (for instance for Sentry's structured logs), so keep a `_` arm.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct LevelFilter(u8);
+
+#[expect(
+    non_upper_case_globals,
+    reason = "the actions are spelt like enum variants, so that filters read the same as with an enum"
+)]
+impl LevelFilter {
+    /// Nothing is captured (the record is still passed to the wrapped
+    /// drain). The empty set.
+    pub const Ignore: LevelFilter = LevelFilter(0);
+    /// The record is added to the current scope as a breadcrumb, shown with
+    /// the next event.
+    pub const Breadcrumb: LevelFilter = LevelFilter(1);
+    /// The record is captured as an event.
+    pub const Event: LevelFilter = LevelFilter(1 << 1);
+    /// The record is captured as an event built by
+    /// [`exception_from_record`](crate::exception_from_record): a record
+    /// carries no error value or stack trace, so that event holds the
+    /// message, like [`Event`](LevelFilter::Event)'s. A separate action so
+    /// that a filter naming it captures one event, and two with
+    /// `Event | Exception`.
+    pub const Exception: LevelFilter = LevelFilter(1 << 2);
+    /// `Event | Breadcrumb`: the record is captured as an event, and then
+    /// added as a breadcrumb that refers to that event (`event_id`), so
+    /// that events captured later show it in their trail.
+    pub const EventAndBreadcrumb: LevelFilter = LevelFilter(1 | (1 << 1));
+
+    /// Every action of `self` and of `other`.
+    #[must_use]
+    pub const fn union(self, other: LevelFilter) -> LevelFilter {
+        LevelFilter(self.0 | other.0)
+    }
+
+    /// The actions both `self` and `other` have.
+    #[must_use]
+    pub const fn intersection(self, other: LevelFilter) -> LevelFilter {
+        LevelFilter(self.0 & other.0)
+    }
+
+    /// Whether `self` has every action of `other` (always true for
+    /// [`Ignore`](LevelFilter::Ignore)).
+    pub const fn contains(self, other: LevelFilter) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether `self` and `other` have an action in common.
+    pub const fn intersects(self, other: LevelFilter) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// Whether there is nothing to do: [`Ignore`](LevelFilter::Ignore).
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Adds the actions of `other`.
+    pub fn insert(&mut self, other: LevelFilter) {
+        self.0 |= other.0;
+    }
+
+    /// Removes the actions of `other`.
+    pub fn remove(&mut self, other: LevelFilter) {
+        self.0 &= !other.0;
+    }
+}
+
+impl fmt::Debug for LevelFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            return f.write_str("Ignore");
+        }
+        let names = [
+            (LevelFilter::Breadcrumb, "Breadcrumb"),
+            (LevelFilter::Event, "Event"),
+            (LevelFilter::Exception, "Exception"),
+        ];
+        let mut first = true;
+        for (action, name) in names {
+            if self.contains(action) {
+                if !first {
+                    f.write_str(" | ")?;
+                }
+                f.write_str(name)?;
+                first = false;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl BitOr for LevelFilter {
+    type Output = LevelFilter;
+
+    /// The union of both sets of actions.
+    fn bitor(self, other: LevelFilter) -> LevelFilter {
+        self.union(other)
+    }
+}
+
+impl BitOrAssign for LevelFilter {
+    /// Adds the actions of `other`.
+    fn bitor_assign(&mut self, other: LevelFilter) {
+        self.insert(other);
+    }
+}
+
+impl BitAnd for LevelFilter {
+    type Output = LevelFilter;
+
+    /// The actions both sets have.
+    fn bitand(self, other: LevelFilter) -> LevelFilter {
+        self.intersection(other)
+    }
+}
+
+impl BitAndAssign for LevelFilter {
+    /// Keeps only the actions `other` has too.
+    fn bitand_assign(&mut self, other: LevelFilter) {
+        *self = self.intersection(other);
+    }
+}
+
+/// The default filter: `critical` and `error` records become events,
+/// `warning` and `info` records breadcrumbs, `debug` and `trace` records
+/// are ignored.
+///
+/// Useful as the fallback of a custom filter:
+///
+/// ```
+/// use vigil_slog::{LevelFilter, VigilDrain, default_filter};
+///
+/// // Debug records as breadcrumbs too.
+/// let drain = VigilDrain::new(slog::Discard).filter(|level| match level {
+///     slog::Level::Debug => LevelFilter::Breadcrumb,
+///     _ => default_filter(level),
+/// });
+/// # let _ = drain;
+/// ```
+pub fn default_filter(level: slog::Level) -> LevelFilter {
+    match level {
+        slog::Level::Critical | slog::Level::Error => LevelFilter::Event,
+        slog::Level::Warning | slog::Level::Info => LevelFilter::Breadcrumb,
+        slog::Level::Debug | slog::Level::Trace => LevelFilter::Ignore,
+    }
+}
+
+/// What a [mapper](VigilDrain::mapper) makes of a record.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RecordMapping {
+    /// Nothing is captured.
+    Ignore,
+    /// This breadcrumb is added to the current scope.
+    Breadcrumb(Breadcrumb),
+    /// This event is captured.
+    Event(Box<Event>),
+}
+
+type Filter = Box<dyn Fn(slog::Level) -> LevelFilter + Send + Sync>;
+type Mapper = Box<dyn Fn(&Record<'_>, &OwnedKVList) -> RecordMapping + Send + Sync>;
+
+/// A [`slog::Drain`] that turns records into Vigil events and breadcrumbs,
+/// and passes every record on to the drain it wraps.
+///
+/// Its `Ok` and `Err` are those of the wrapped drain, whose result
+/// [`log`](Drain::log) returns. See the [crate docs](crate) for what is
+/// captured and how records map to events.
+pub struct VigilDrain<D> {
+    drain: D,
+    filter: Filter,
+    mapper: Option<Mapper>,
+    warned_panic: AtomicBool,
+}
+
+/// The reference SDK's name of [`VigilDrain`], for migrating code that uses
+/// it: the same type, with the same methods ([`new`](VigilDrain::new),
+/// [`filter`](VigilDrain::filter), [`mapper`](VigilDrain::mapper)).
+pub type SentryDrain<D> = VigilDrain<D>;
+
+// The filter and the mapper are only ever called under `call_guarded`,
+// which catches their panics, and a panic cannot leave the drain's own
+// state (a flag) inconsistent: the drain is as unwind safe as what it
+// wraps.
+impl<D: RefUnwindSafe> RefUnwindSafe for VigilDrain<D> {}
+impl<D: UnwindSafe> UnwindSafe for VigilDrain<D> {}
+
+impl<D: fmt::Debug> fmt::Debug for VigilDrain<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VigilDrain")
+            .field("drain", &self.drain)
+            .field("mapper", &self.mapper.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D> VigilDrain<D> {
+    /// Wraps `drain`, with the [default filter](default_filter) and no
+    /// mapper. Use [`slog::Discard`] to feed only Vigil.
+    pub fn new(drain: D) -> VigilDrain<D> {
+        VigilDrain {
+            drain,
+            filter: Box::new(default_filter),
+            mapper: None,
+            warned_panic: AtomicBool::new(false),
+        }
+    }
+
+    /// Replaces the filter that decides, by level, what records become.
+    ///
+    /// The filter also answers [`Drain::is_enabled`] (with the wrapped
+    /// drain). A filter that panics ignores the record (reported once on
+    /// stderr).
+    ///
+    /// ```
+    /// use vigil_slog::{LevelFilter, VigilDrain};
+    ///
+    /// // Errors as events that also leave a breadcrumb, nothing else.
+    /// let drain = VigilDrain::new(slog::Discard).filter(|level| match level {
+    ///     slog::Level::Critical | slog::Level::Error => LevelFilter::EventAndBreadcrumb,
+    ///     _ => LevelFilter::Ignore,
+    /// });
+    /// # let _ = drain;
+    /// ```
+    #[must_use]
+    pub fn filter<F>(mut self, filter: F) -> Self
+    where
+        F: Fn(slog::Level) -> LevelFilter + Send + Sync + 'static,
+    {
+        self.filter = Box::new(filter);
+        self
+    }
+
+    /// Builds what is captured for each record the filter does not ignore:
+    /// `mapper` gets the record and the key-values of its logger, and
+    /// returns a breadcrumb, an event, or [`RecordMapping::Ignore`]. Which
+    /// actions the filter chose does not matter then, only that it chose
+    /// some. A mapper that panics captures nothing.
+    ///
+    /// [`event_from_record`](crate::event_from_record) and
+    /// [`breadcrumb_from_record`](crate::breadcrumb_from_record) build the
+    /// default event and breadcrumb to start from.
+    ///
+    /// ```
+    /// use vigil_slog::{RecordMapping, VigilDrain, event_from_record};
+    ///
+    /// let drain = VigilDrain::new(slog::Discard).mapper(|record, values| {
+    ///     let mut event = event_from_record(record, values);
+    ///     event.fingerprint = vec![record.module().to_owned()];
+    ///     RecordMapping::Event(Box::new(event))
+    /// });
+    /// # let _ = drain;
+    /// ```
+    #[must_use]
+    pub fn mapper<M>(mut self, mapper: M) -> Self
+    where
+        M: Fn(&Record<'_>, &OwnedKVList) -> RecordMapping + Send + Sync + 'static,
+    {
+        self.mapper = Some(Box::new(mapper));
+        self
+    }
+
+    /// The wrapped drain.
+    pub fn get_ref(&self) -> &D {
+        &self.drain
+    }
+
+    /// Unwraps the wrapped drain.
+    pub fn into_inner(self) -> D {
+        self.drain
+    }
+
+    /// What the filter says about a level (`Ignore` if it panics).
+    fn level_action(&self, level: slog::Level) -> LevelFilter {
+        call_guarded("the slog filter", Some(&self.warned_panic), || {
+            (self.filter)(level)
+        })
+        .unwrap_or(LevelFilter::Ignore)
+    }
+
+    /// What to do with a record; `Ignore` for the SDK's own records and
+    /// while this thread is capturing.
+    fn action(&self, record: &Record<'_>) -> LevelFilter {
+        let action = self.level_action(record.level());
+        if action.is_empty() || is_sdk_target(record.module()) || ReentrancyGuard::is_active() {
+            return LevelFilter::Ignore;
+        }
+        action
+    }
+
+    fn capture(&self, record: &Record<'_>, values: &OwnedKVList, action: LevelFilter) {
+        let Some(_capturing) = ReentrancyGuard::enter() else {
+            return;
+        };
+        if is_sdk_thread() {
+            return;
+        }
+        if let Some(mapper) = &self.mapper {
+            Hub::with_active(|hub| {
+                let mapped = call_guarded("the slog mapper", Some(&self.warned_panic), || {
+                    mapper(record, values)
+                });
+                match mapped {
+                    Some(RecordMapping::Event(event)) => {
+                        hub.capture_event(*event);
+                    }
+                    Some(RecordMapping::Breadcrumb(crumb)) => hub.add_breadcrumb(crumb),
+                    Some(RecordMapping::Ignore) | None => {}
+                }
+            });
+            return;
+        }
+        // The breadcrumb refers to the record's (first) event.
+        let mut id = EventId::nil();
+        if action.contains(LevelFilter::Event) {
+            id = Hub::with_active(|hub| {
+                hub.capture_event(convert::event_from_record(record, values))
+            });
+        }
+        if action.contains(LevelFilter::Exception) {
+            let captured = Hub::with_active(|hub| {
+                hub.capture_event(convert::exception_from_record(record, values))
+            });
+            if id.is_nil() {
+                id = captured;
+            }
+        }
+        if action.contains(LevelFilter::Breadcrumb) {
+            Hub::with_active(|hub| {
+                hub.add_breadcrumb(|| {
+                    let mut crumb = convert::breadcrumb_from_record(record, values);
+                    if !id.is_nil() {
+                        crumb.event_id = Some(id);
+                    }
+                    crumb
+                });
+            });
+        }
+    }
+}
+
+impl<D: Drain> Drain for VigilDrain<D> {
+    type Ok = D::Ok;
+    type Err = D::Err;
+
+    /// Passes the record to the wrapped drain, then captures it as the
+    /// filter says, into the current hub. Returns the wrapped drain's
+    /// result, whatever Vigil did.
+    fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<D::Ok, D::Err> {
+        let result = self.drain.log(record, values);
+        let action = self.action(record);
+        if !action.is_empty() {
+            self.capture(record, values, action);
+        }
+        result
+    }
+
+    /// Whether the wrapped drain or Vigil wants records of this level.
+    fn is_enabled(&self, level: slog::Level) -> bool {
+        self.drain.is_enabled(level) || !self.level_action(level).is_empty()
+    }
+}
