@@ -659,7 +659,10 @@ impl ClientOptions {
     }
 
     /// Fills unset options from `SENTRY_DSN`, `SENTRY_RELEASE`,
-    /// `SENTRY_ENVIRONMENT`, `SENTRY_SAMPLE_RATE` and `SENTRY_DEBUG`;
+    /// `SENTRY_ENVIRONMENT`, `SENTRY_SAMPLE_RATE`,
+    /// `SENTRY_TRACES_SAMPLE_RATE` (when neither a rate nor a sampler is
+    /// set in code) and `SENTRY_DEBUG`; a rate that is not a number is
+    /// ignored, one outside `0..=1` clamped;
     /// combines [`spotlight`](ClientOptions::spotlight) with
     /// `SENTRY_SPOTLIGHT` (see [`Spotlight`]). Options set in code win.
     ///
@@ -692,6 +695,14 @@ impl ClientOptions {
             && rate.is_finite()
         {
             self.sample_rate = rate.clamp(0.0, 1.0);
+        }
+        if let Some(rate) =
+            nonempty("SENTRY_TRACES_SAMPLE_RATE").and_then(|r| r.trim().parse::<f32>().ok())
+            && self.traces_sample_rate == 0.0
+            && self.traces_sampler.is_none()
+            && rate.is_finite()
+        {
+            self.traces_sample_rate = rate.clamp(0.0, 1.0);
         }
         if !self.debug
             && let Some(v) = nonempty("SENTRY_DEBUG")

@@ -9,7 +9,7 @@
 //! Every envelope is printed as it is sent (`vigil::transports::console`).
 //! Without `SENTRY_DSN` the envelopes go to the file sink
 //! `./vigil-envelopes/`; with `SENTRY_DSN` set (for example to a local
-//! Bugsink, see the README) they are sent to that server.
+//! Bugsink, see docs/usage.md) they are sent to that server.
 
 use std::error::Error;
 use std::fmt;

@@ -109,7 +109,8 @@ impl Drop for InitGuard {
 ///
 /// Accepts a DSN string, [`ClientOptions`], or a `(dsn, ClientOptions)`
 /// pair. Unset options are read from `SENTRY_DSN`, `SENTRY_RELEASE`,
-/// `SENTRY_ENVIRONMENT`, `SENTRY_SAMPLE_RATE`, `SENTRY_DEBUG` and
+/// `SENTRY_ENVIRONMENT`, `SENTRY_SAMPLE_RATE`, `SENTRY_TRACES_SAMPLE_RATE`,
+/// `SENTRY_DEBUG` and
 /// `SENTRY_SPOTLIGHT` (see [`Spotlight`](crate::Spotlight)); options given
 /// in code win. Without an environment from either, it is `development`
 /// in a build with debug assertions and `production` otherwise.

@@ -21,6 +21,32 @@
 
 mod defaults;
 mod init;
+
+// The guides in `docs/` are not part of the crate's documentation (the
+// README links them), but their examples are compiled and run as doctests.
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../../../docs/usage.md")]
+    mod usage {}
+    #[doc = include_str!("../../../docs/disk-queue.md")]
+    mod disk_queue {}
+    #[doc = include_str!("../../../docs/tracing.md")]
+    mod tracing {}
+    #[doc = include_str!("../../../docs/release-health.md")]
+    mod release_health {}
+    #[doc = include_str!("../../../docs/features.md")]
+    mod features {}
+    #[doc = include_str!("../../../docs/failures.md")]
+    mod failures {}
+    #[doc = include_str!("../../../docs/privacy.md")]
+    mod privacy {}
+    #[doc = include_str!("../../../docs/concurrency.md")]
+    mod concurrency {}
+    #[doc = include_str!("../../../docs/performance.md")]
+    mod performance {}
+    #[doc = include_str!("../../../MIGRATING.md")]
+    mod migrating {}
+}
 pub mod integrations;
 
 // This crate: `init` and the default integrations.

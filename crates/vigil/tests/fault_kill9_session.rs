@@ -12,7 +12,7 @@
 //! What the server sees of the killed session: `init` (`ok`, 0 errors)
 //! and the update of its first error (`ok`, 1 error), never a terminal
 //! update. Sentry counts such a session as errored (it had an error) and
-//! never as crashed or exited; see the README's "Release health".
+//! never as crashed or exited; see docs/release-health.md.
 
 #![cfg(feature = "http")]
 

@@ -6,10 +6,10 @@
 //!
 //! | integration | name | feature |
 //! |---|---|---|
-//! | [`AttachStacktraceIntegration`](backtrace::AttachStacktraceIntegration) | `attach-stacktrace` | `backtrace` |
-//! | [`ContextsIntegration`](contexts::ContextsIntegration) | `contexts` | `contexts` |
-//! | [`PanicIntegration`](panic::PanicIntegration) | `panic` | `panic` |
-//! | [`ProcessStacktraceIntegration`](backtrace::ProcessStacktraceIntegration) | `process-stacktrace` | `backtrace` |
+//! | [`backtrace::AttachStacktraceIntegration`] | `attach-stacktrace` | `backtrace` |
+//! | [`contexts::ContextsIntegration`] | `contexts` | `contexts` |
+//! | [`panic::PanicIntegration`] | `panic` | `panic` |
+//! | [`backtrace::ProcessStacktraceIntegration`] | `process-stacktrace` | `backtrace` |
 //!
 //! The others are set up by the user, each behind the feature of the same
 //! name: `log`, `slog`, `tracing`, `tower`, `anyhow`, `reqwest`,
