@@ -1,7 +1,6 @@
 //! The logger.
 
 use std::fmt;
-use std::ops::{BitAnd, BitAndAssign, BitOr, BitOrAssign};
 use std::sync::atomic::AtomicBool;
 
 use log::{LevelFilter, Log, Metadata, Record, SetLoggerError};
@@ -13,141 +12,50 @@ use vigil_core::{
     ReentrancyGuard as Reentrancy, call_guarded, is_sdk_target, is_sdk_thread as on_sdk_thread,
 };
 
-/// What [`VigilLogger`] does with a record, as decided by its filter: a
-/// set of actions, combined with `|`.
-///
-/// ```
-/// use vigil_log::LogFilter;
-///
-/// let both = LogFilter::Breadcrumb | LogFilter::Event;
-/// assert_eq!(both, LogFilter::EventAndBreadcrumb);
-/// assert!(both.contains(LogFilter::Event));
-/// assert!(!LogFilter::Breadcrumb.contains(LogFilter::Event));
-/// assert!(LogFilter::Ignore.is_empty());
-/// ```
-///
-/// A filter may also `match` on the constants; more actions may be added
-/// (for instance for Sentry's structured logs), so keep a `_` arm.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct LogFilter(u8);
+bitflags::bitflags! {
+    /// What [`VigilLogger`] does with a record, as decided by its filter: a
+    /// set of actions, combined with `|`.
+    ///
+    /// ```
+    /// use vigil_log::LogFilter;
+    ///
+    /// let both = LogFilter::Breadcrumb | LogFilter::Event;
+    /// assert_eq!(both, LogFilter::EventAndBreadcrumb);
+    /// assert!(both.contains(LogFilter::Event));
+    /// assert!(!LogFilter::Breadcrumb.contains(LogFilter::Event));
+    /// assert!(LogFilter::Ignore.is_empty());
+    /// ```
+    ///
+    /// A filter may also `match` on the constants; more actions may be added
+    /// (for instance for Sentry's structured logs), so keep a `_` arm.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct LogFilter: u8 {
+        /// The record is added to the current scope as a breadcrumb, shown with
+        /// the next event.
+        const Breadcrumb = 1;
+        /// The record is captured as an event.
+        const Event = 1 << 1;
+        /// The record is captured as an event, like [`Event`](LogFilter::Event)
+        /// does: a record carries no error value or stack trace to build an
+        /// exception from, so the event holds the message. A separate action
+        /// so that filters naming it capture one event for it, and two with
+        /// `Event | Exception`.
+        const Exception = 1 << 2;
+        /// `Event | Breadcrumb`: the record is captured as an event, and then
+        /// also added as a breadcrumb that refers to that event (`event_id`),
+        /// so that events captured later show it in their trail.
+        const EventAndBreadcrumb = Self::Breadcrumb.bits() | Self::Event.bits();
+    }
+}
 
-#[expect(
-    non_upper_case_globals,
-    reason = "the actions are named like the variants of the enum they used to be"
-)]
 impl LogFilter {
     /// Nothing is captured (the record is still forwarded to the wrapped
     /// logger). The empty set.
-    pub const Ignore: LogFilter = LogFilter(0);
-    /// The record is added to the current scope as a breadcrumb, shown with
-    /// the next event.
-    pub const Breadcrumb: LogFilter = LogFilter(1);
-    /// The record is captured as an event.
-    pub const Event: LogFilter = LogFilter(1 << 1);
-    /// The record is captured as an event, like [`Event`](LogFilter::Event)
-    /// does: a record carries no error value or stack trace to build an
-    /// exception from, so the event holds the message. A separate action
-    /// so that filters naming it capture one event for it, and two with
-    /// `Event | Exception`.
-    pub const Exception: LogFilter = LogFilter(1 << 2);
-    /// `Event | Breadcrumb`: the record is captured as an event, and then
-    /// also added as a breadcrumb that refers to that event (`event_id`),
-    /// so that events captured later show it in their trail.
-    pub const EventAndBreadcrumb: LogFilter = LogFilter(1 | (1 << 1));
-
-    /// Every action of `self` and of `other`.
-    #[must_use]
-    pub const fn union(self, other: LogFilter) -> LogFilter {
-        LogFilter(self.0 | other.0)
-    }
-
-    /// The actions both `self` and `other` have.
-    #[must_use]
-    pub const fn intersection(self, other: LogFilter) -> LogFilter {
-        LogFilter(self.0 & other.0)
-    }
-
-    /// Whether `self` has every action of `other` (always true for
-    /// [`Ignore`](LogFilter::Ignore)).
-    pub const fn contains(self, other: LogFilter) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// Whether `self` and `other` have an action in common.
-    pub const fn intersects(self, other: LogFilter) -> bool {
-        self.0 & other.0 != 0
-    }
-
-    /// Whether there is nothing to do: [`Ignore`](LogFilter::Ignore).
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    /// Adds the actions of `other`.
-    pub fn insert(&mut self, other: LogFilter) {
-        self.0 |= other.0;
-    }
-
-    /// Removes the actions of `other`.
-    pub fn remove(&mut self, other: LogFilter) {
-        self.0 &= !other.0;
-    }
-}
-
-impl fmt::Debug for LogFilter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_empty() {
-            return f.write_str("Ignore");
-        }
-        let names = [
-            (LogFilter::Breadcrumb, "Breadcrumb"),
-            (LogFilter::Event, "Event"),
-            (LogFilter::Exception, "Exception"),
-        ];
-        let mut first = true;
-        for (action, name) in names {
-            if self.contains(action) {
-                if !first {
-                    f.write_str(" | ")?;
-                }
-                f.write_str(name)?;
-                first = false;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl BitOr for LogFilter {
-    type Output = LogFilter;
-
-    /// The union of both sets of actions.
-    fn bitor(self, other: LogFilter) -> LogFilter {
-        self.union(other)
-    }
-}
-
-impl BitOrAssign for LogFilter {
-    /// Adds the actions of `other`.
-    fn bitor_assign(&mut self, other: LogFilter) {
-        self.insert(other);
-    }
-}
-
-impl BitAnd for LogFilter {
-    type Output = LogFilter;
-
-    /// The actions both sets have.
-    fn bitand(self, other: LogFilter) -> LogFilter {
-        self.intersection(other)
-    }
-}
-
-impl BitAndAssign for LogFilter {
-    /// Keeps only the actions `other` has too.
-    fn bitand_assign(&mut self, other: LogFilter) {
-        *self = self.intersection(other);
-    }
+    #[expect(
+        non_upper_case_globals,
+        reason = "the actions are named like the variants of the enum they used to be"
+    )]
+    pub const Ignore: LogFilter = LogFilter::empty();
 }
 
 /// The default filter: `error` records become events, `warn` and `info`

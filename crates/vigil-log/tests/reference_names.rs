@@ -53,11 +53,11 @@ fn log_filter_is_a_set() {
     set &= LogFilter::Event;
     assert_eq!(set, LogFilter::Event);
 
-    assert_eq!(format!("{:?}", LogFilter::Ignore), "Ignore");
-    assert_eq!(format!("{:?}", LogFilter::Event), "Event");
+    assert_eq!(format!("{:?}", LogFilter::Ignore), "LogFilter(0x0)");
+    assert_eq!(format!("{:?}", LogFilter::Event), "LogFilter(Event)");
     assert_eq!(
         format!("{:?}", LogFilter::Exception | LogFilter::Breadcrumb),
-        "Breadcrumb | Exception"
+        "LogFilter(Breadcrumb | Exception)"
     );
 }
 

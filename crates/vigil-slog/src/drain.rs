@@ -1,7 +1,6 @@
 //! The drain.
 
 use std::fmt;
-use std::ops::{BitAnd, BitAndAssign, BitOr, BitOrAssign};
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::AtomicBool;
 
@@ -11,142 +10,51 @@ use vigil_core::{Hub, ReentrancyGuard, call_guarded, is_sdk_target, is_sdk_threa
 
 use crate::convert;
 
-/// What [`VigilDrain`] does with a record, as decided by its filter: a set
-/// of actions, combined with `|`.
-///
-/// ```
-/// use vigil_slog::LevelFilter;
-///
-/// let both = LevelFilter::Breadcrumb | LevelFilter::Event;
-/// assert_eq!(both, LevelFilter::EventAndBreadcrumb);
-/// assert!(both.contains(LevelFilter::Event));
-/// assert!(!LevelFilter::Breadcrumb.contains(LevelFilter::Event));
-/// assert!(LevelFilter::Ignore.is_empty());
-/// ```
-///
-/// A filter may also `match` on the constants; more actions may be added
-/// (for instance for Sentry's structured logs), so keep a `_` arm.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct LevelFilter(u8);
+bitflags::bitflags! {
+    /// What [`VigilDrain`] does with a record, as decided by its filter: a set
+    /// of actions, combined with `|`.
+    ///
+    /// ```
+    /// use vigil_slog::LevelFilter;
+    ///
+    /// let both = LevelFilter::Breadcrumb | LevelFilter::Event;
+    /// assert_eq!(both, LevelFilter::EventAndBreadcrumb);
+    /// assert!(both.contains(LevelFilter::Event));
+    /// assert!(!LevelFilter::Breadcrumb.contains(LevelFilter::Event));
+    /// assert!(LevelFilter::Ignore.is_empty());
+    /// ```
+    ///
+    /// A filter may also `match` on the constants; more actions may be added
+    /// (for instance for Sentry's structured logs), so keep a `_` arm.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct LevelFilter: u8 {
+        /// The record is added to the current scope as a breadcrumb, shown with
+        /// the next event.
+        const Breadcrumb = 1;
+        /// The record is captured as an event.
+        const Event = 1 << 1;
+        /// The record is captured as an event built by
+        /// [`exception_from_record`](crate::exception_from_record): a record
+        /// carries no error value or stack trace, so that event holds the
+        /// message, like [`Event`](LevelFilter::Event)'s. A separate action so
+        /// that a filter naming it captures one event, and two with
+        /// `Event | Exception`.
+        const Exception = 1 << 2;
+        /// `Event | Breadcrumb`: the record is captured as an event, and then
+        /// added as a breadcrumb that refers to that event (`event_id`), so
+        /// that events captured later show it in their trail.
+        const EventAndBreadcrumb = Self::Breadcrumb.bits() | Self::Event.bits();
+    }
+}
 
-#[expect(
-    non_upper_case_globals,
-    reason = "the actions are spelt like enum variants, so that filters read the same as with an enum"
-)]
 impl LevelFilter {
     /// Nothing is captured (the record is still passed to the wrapped
     /// drain). The empty set.
-    pub const Ignore: LevelFilter = LevelFilter(0);
-    /// The record is added to the current scope as a breadcrumb, shown with
-    /// the next event.
-    pub const Breadcrumb: LevelFilter = LevelFilter(1);
-    /// The record is captured as an event.
-    pub const Event: LevelFilter = LevelFilter(1 << 1);
-    /// The record is captured as an event built by
-    /// [`exception_from_record`](crate::exception_from_record): a record
-    /// carries no error value or stack trace, so that event holds the
-    /// message, like [`Event`](LevelFilter::Event)'s. A separate action so
-    /// that a filter naming it captures one event, and two with
-    /// `Event | Exception`.
-    pub const Exception: LevelFilter = LevelFilter(1 << 2);
-    /// `Event | Breadcrumb`: the record is captured as an event, and then
-    /// added as a breadcrumb that refers to that event (`event_id`), so
-    /// that events captured later show it in their trail.
-    pub const EventAndBreadcrumb: LevelFilter = LevelFilter(1 | (1 << 1));
-
-    /// Every action of `self` and of `other`.
-    #[must_use]
-    pub const fn union(self, other: LevelFilter) -> LevelFilter {
-        LevelFilter(self.0 | other.0)
-    }
-
-    /// The actions both `self` and `other` have.
-    #[must_use]
-    pub const fn intersection(self, other: LevelFilter) -> LevelFilter {
-        LevelFilter(self.0 & other.0)
-    }
-
-    /// Whether `self` has every action of `other` (always true for
-    /// [`Ignore`](LevelFilter::Ignore)).
-    pub const fn contains(self, other: LevelFilter) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// Whether `self` and `other` have an action in common.
-    pub const fn intersects(self, other: LevelFilter) -> bool {
-        self.0 & other.0 != 0
-    }
-
-    /// Whether there is nothing to do: [`Ignore`](LevelFilter::Ignore).
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    /// Adds the actions of `other`.
-    pub fn insert(&mut self, other: LevelFilter) {
-        self.0 |= other.0;
-    }
-
-    /// Removes the actions of `other`.
-    pub fn remove(&mut self, other: LevelFilter) {
-        self.0 &= !other.0;
-    }
-}
-
-impl fmt::Debug for LevelFilter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_empty() {
-            return f.write_str("Ignore");
-        }
-        let names = [
-            (LevelFilter::Breadcrumb, "Breadcrumb"),
-            (LevelFilter::Event, "Event"),
-            (LevelFilter::Exception, "Exception"),
-        ];
-        let mut first = true;
-        for (action, name) in names {
-            if self.contains(action) {
-                if !first {
-                    f.write_str(" | ")?;
-                }
-                f.write_str(name)?;
-                first = false;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl BitOr for LevelFilter {
-    type Output = LevelFilter;
-
-    /// The union of both sets of actions.
-    fn bitor(self, other: LevelFilter) -> LevelFilter {
-        self.union(other)
-    }
-}
-
-impl BitOrAssign for LevelFilter {
-    /// Adds the actions of `other`.
-    fn bitor_assign(&mut self, other: LevelFilter) {
-        self.insert(other);
-    }
-}
-
-impl BitAnd for LevelFilter {
-    type Output = LevelFilter;
-
-    /// The actions both sets have.
-    fn bitand(self, other: LevelFilter) -> LevelFilter {
-        self.intersection(other)
-    }
-}
-
-impl BitAndAssign for LevelFilter {
-    /// Keeps only the actions `other` has too.
-    fn bitand_assign(&mut self, other: LevelFilter) {
-        *self = self.intersection(other);
-    }
+    #[expect(
+        non_upper_case_globals,
+        reason = "the actions are spelt like enum variants, so that filters read the same as with an enum"
+    )]
+    pub const Ignore: LevelFilter = LevelFilter::empty();
 }
 
 /// The default filter: `critical` and `error` records become events,

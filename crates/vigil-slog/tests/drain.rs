@@ -503,11 +503,11 @@ fn sdk_threads_and_modules_are_never_captured() {
 fn level_filter_set_operations() {
     let mut set = LevelFilter::Ignore;
     assert!(set.is_empty());
-    assert_eq!(format!("{set:?}"), "Ignore");
+    assert_eq!(format!("{set:?}"), "LevelFilter(0x0)");
     set |= LevelFilter::Event;
     set.insert(LevelFilter::Breadcrumb);
     assert_eq!(set, LevelFilter::EventAndBreadcrumb);
-    assert_eq!(format!("{set:?}"), "Breadcrumb | Event");
+    assert_eq!(format!("{set:?}"), "LevelFilter(Breadcrumb | Event)");
     assert!(set.intersects(LevelFilter::Event | LevelFilter::Exception));
     assert!(!set.contains(LevelFilter::Event | LevelFilter::Exception));
     assert!(set.contains(LevelFilter::Ignore));

@@ -314,7 +314,7 @@ fn event_filter_is_a_set() {
     filter -= EventFilter::Breadcrumb;
     assert_eq!(filter, EventFilter::Event);
     assert_eq!(format!("{both:?}"), "EventFilter(Breadcrumb | Event)");
-    assert_eq!(format!("{:?}", EventFilter::Ignore), "EventFilter(Ignore)");
+    assert_eq!(format!("{:?}", EventFilter::Ignore), "EventFilter(0x0)");
     assert_eq!(EventFilter::default(), EventFilter::Ignore);
     // The constants are patterns.
     let name = match EventFilter::Breadcrumb {

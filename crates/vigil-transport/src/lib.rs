@@ -103,13 +103,25 @@
 //! dropped before they are stored (`ratelimit_backoff`); rejections are
 //! not retried (Sentry asks SDKs not to).
 //!
-//! # Feature flags
-//! - `rustls` (default): TLS through rustls with the webpki root
-//!   certificates.
+//! # Feature flags: the TLS stack
+//! - `rustls` (default): TLS through rustls with the ring crypto provider
+//!   and Mozilla's root certificates (`webpki-roots`).
+//! - `rustls-no-provider`: rustls without ring. The program installs a
+//!   crypto provider (`rustls::crypto::CryptoProvider::install_default`)
+//!   or passes one to [`HttpTransportOptions::rustls_crypto_provider`];
+//!   without either, `https` envelopes are counted as SDK errors and
+//!   stderr says why, once.
+//! - `platform-verifier`: with rustls,
+//!   [`HttpTransportOptions::platform_verifier`] (the operating system's
+//!   trust store).
 //! - `native-tls`: TLS through the platform's library instead; when this
-//!   feature is on it is used even if `rustls` is on too.
+//!   feature is on it is used even if a rustls feature is on too.
+//! - None of them: the transport sends to `http://` DSNs only.
 //!
-//! No `ureq`, `rustls` or `http` type appears in this crate's API.
+//! A private CA: [`HttpTransportOptions::root_certificates_pem`] or
+//! [`root_certificates_file`](HttpTransportOptions::root_certificates_file).
+//! No `ureq` or `http` type appears in this crate's API; a rustls type
+//! only in `rustls_crypto_provider`.
 //!
 //! # Proxies
 //! By default the HTTP transport uses the proxy named by `ALL_PROXY`,
@@ -137,6 +149,10 @@ pub use crate::console::{ConsoleSink, console, describe};
 pub use crate::file::{FileTransport, file_sink};
 pub use crate::http::options::{HttpTransportOptions, InvalidProxy};
 #[cfg(any(feature = "rustls-no-provider", feature = "native-tls"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "rustls-no-provider", feature = "native-tls")))
+)]
 pub use crate::http::tls::InvalidCertificates;
 pub use crate::http::{HttpTransport, http};
 pub use crate::spool::options::{DiskQueueOptions, Durability};
