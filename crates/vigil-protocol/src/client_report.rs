@@ -101,8 +101,10 @@ pub enum DataCategory {
     Session,
     /// Check-ins.
     Monitor,
-    /// Log items.
+    /// Log items (one per log record).
     LogItem,
+    /// The bytes of log records (an approximate serialized size).
+    LogByte,
     /// Feedback.
     Feedback,
     /// SDK-internal items such as client reports.
@@ -111,7 +113,7 @@ pub enum DataCategory {
 
 impl DataCategory {
     /// Every category, in declaration order.
-    pub const ALL: [DataCategory; 10] = [
+    pub const ALL: [DataCategory; 11] = [
         DataCategory::Default,
         DataCategory::Error,
         DataCategory::Transaction,
@@ -120,6 +122,7 @@ impl DataCategory {
         DataCategory::Session,
         DataCategory::Monitor,
         DataCategory::LogItem,
+        DataCategory::LogByte,
         DataCategory::Feedback,
         DataCategory::Internal,
     ];
@@ -135,6 +138,7 @@ impl DataCategory {
             DataCategory::Session => "session",
             DataCategory::Monitor => "monitor",
             DataCategory::LogItem => "log_item",
+            DataCategory::LogByte => "log_byte",
             DataCategory::Feedback => "feedback",
             DataCategory::Internal => "internal",
         }

@@ -2,7 +2,9 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::Map;
 use smol_str::SmolStr;
 
 use crate::trace::span_id::SpanId;
@@ -57,15 +59,15 @@ into_context!(
     TraceContext => Trace,
 );
 
-impl From<Map<String, Value>> for Context {
-    fn from(map: Map<String, Value>) -> Context {
-        Context::Other(map)
+impl From<serde_json::Map<String, Value>> for Context {
+    fn from(map: serde_json::Map<String, Value>) -> Context {
+        Context::Other(map.into_iter().collect())
     }
 }
 
 impl From<BTreeMap<String, Value>> for Context {
     fn from(map: BTreeMap<String, Value>) -> Context {
-        Context::Other(map.into_iter().collect())
+        Context::Other(map)
     }
 }
 

@@ -44,6 +44,7 @@ mod exception;
 mod json_writer;
 mod level;
 pub mod limits;
+mod log;
 mod request;
 mod sdk;
 mod session;
@@ -66,6 +67,9 @@ pub use crate::envelope::{
 pub use crate::event::{Event, EventId, LogEntry, ParseEventIdError, Values};
 pub use crate::exception::{Exception, Frame, Mechanism, Stacktrace, Thread};
 pub use crate::level::{Level, ParseLevelError};
+pub use crate::log::{
+    ItemContainer, Log, LogAttribute, LogLevel, LogSeverityNumber, PARENT_SPAN_ID,
+};
 pub use crate::request::Request;
 pub use crate::sdk::{ClientSdkInfo, ClientSdkPackage};
 pub use crate::session::{
@@ -86,8 +90,13 @@ pub use crate::user::{Geo, User};
 /// The UUID type of [`EventId`] (from the `uuid` crate).
 pub use uuid::Uuid;
 
-/// Re-exported so users can build `extra` and context values.
-pub use serde_json::{Map, Value};
+/// The JSON value of `extra`, context fields and data (re-exported).
+pub use serde_json::Value;
+
+/// The sorted map of `extra`, context fields, span and breadcrumb data and
+/// log attributes (`Map<String, Value>` as in the reference SDK's
+/// protocol).
+pub type Map<K, V> = std::collections::BTreeMap<K, V>;
 /// Re-exported because it is the type of the keys and values of
 /// [`Event::tags`]: short strings are stored inline and longer ones shared,
 /// so copying an event's tags allocates nothing per tag.

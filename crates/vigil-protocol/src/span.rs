@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::Map;
 use smol_str::SmolStr;
 
 use crate::trace::span_id::SpanId;

@@ -76,10 +76,10 @@ impl Enclosing {
             enclosing.hub = Some(data.hub.clone());
             enclosing.sentry.clone_from(&data.sentry);
             if list {
-                let mut entry = Map::new();
+                let mut entry: Map<String, Value> = Map::new();
                 entry.insert("name".into(), span.name().into());
                 entry.insert("fields".into(), data.fields.to_object());
-                enclosing.spans.push(Value::Object(entry));
+                enclosing.spans.push(Value::from_iter(entry));
             }
             if attributes {
                 for (key, value) in data.fields.iter() {

@@ -1,7 +1,8 @@
 //! What a transaction starts from: its name and operation, the trace it
 //! belongs to, and the sampling decision it may inherit.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+use vigil_protocol::Map;
 use vigil_protocol::{DynamicSamplingContext, SmolStr, SpanId, TraceId, TransactionSource};
 
 use crate::options::ClientOptions;

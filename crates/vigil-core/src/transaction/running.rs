@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Instant, SystemTime};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use smol_str::ToSmolStr;
+use vigil_protocol::Map;
 use vigil_protocol::{
     Context, DynamicSamplingContext, Request, SmolStr, Span as ProtocolSpan, SpanId, SpanStatus,
     TraceContext, TraceId, Transaction as ProtocolTransaction, TransactionInfo, TransactionSource,

@@ -6,7 +6,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+use vigil_protocol::Map;
 use vigil_protocol::{
     Request, SmolStr, Span as ProtocolSpan, SpanId, SpanStatus, TraceContext, TraceId,
 };

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use super::attachment::Attachment;
 use crate::client_report::{ClientReport, DataCategory};
 use crate::event::Event;
+use crate::log::{ItemContainer, Log};
 use crate::session::{SessionAggregates, SessionUpdate};
 use crate::transaction::Transaction;
 
@@ -44,6 +45,8 @@ pub enum EnvelopeItem {
     Session(Box<SessionUpdate>),
     /// Sessions counted per minute (request mode).
     SessionAggregates(Box<SessionAggregates>),
+    /// Several records in one item: structured logs.
+    ItemContainer(ItemContainer),
     /// Any other item, kept verbatim.
     Raw(RawItem),
 }
@@ -58,6 +61,7 @@ impl EnvelopeItem {
             EnvelopeItem::ClientReport(_) => "client_report",
             EnvelopeItem::Session(_) => "session",
             EnvelopeItem::SessionAggregates(_) => "sessions",
+            EnvelopeItem::ItemContainer(container) => container.ty(),
             EnvelopeItem::Raw(raw) => raw.ty(),
         }
     }
@@ -72,6 +76,7 @@ impl EnvelopeItem {
     pub fn quantity(&self) -> u64 {
         match self {
             EnvelopeItem::Attachment(a) => (a.buffer.len() as u64).max(1),
+            EnvelopeItem::ItemContainer(container) => container.len() as u64,
             _ => 1,
         }
     }
@@ -80,7 +85,9 @@ impl EnvelopeItem {
     /// report counts when the item is dropped.
     ///
     /// A transaction loses one `transaction` and `spans.len() + 1` `span`
-    /// (the transaction is itself a span), per the client-report rules;
+    /// (the transaction is itself a span), per the client-report rules; a
+    /// `log` item one `log_item` per log and their approximate size as
+    /// `log_byte`;
     /// every other item loses [`quantity`](Self::quantity) of its
     /// [`category`](Self::category). Client reports are included like any
     /// item (category `internal`); whoever counts losses skips them.
@@ -93,13 +100,17 @@ impl EnvelopeItem {
     /// assert_eq!(lost, [(DataCategory::Transaction, 1), (DataCategory::Span, 4)]);
     /// ```
     pub fn outcomes(&self) -> impl Iterator<Item = (DataCategory, u64)> {
-        let spans = match self {
+        let extra = match self {
             EnvelopeItem::Transaction(transaction) => {
                 Some((DataCategory::Span, transaction.spans.len() as u64 + 1))
             }
+            EnvelopeItem::ItemContainer(ItemContainer::Logs(logs)) => Some((
+                DataCategory::LogByte,
+                logs.iter().map(Log::approximate_size).sum(),
+            )),
             _ => None,
         };
-        std::iter::once((self.category(), self.quantity())).chain(spans)
+        std::iter::once((self.category(), self.quantity())).chain(extra)
     }
 }
 
@@ -116,6 +127,12 @@ fn category_of(item_type: &str) -> DataCategory {
         "feedback" => DataCategory::Feedback,
         "client_report" => DataCategory::Internal,
         _ => DataCategory::Default,
+    }
+}
+
+impl From<ItemContainer> for EnvelopeItem {
+    fn from(container: ItemContainer) -> EnvelopeItem {
+        EnvelopeItem::ItemContainer(container)
     }
 }
 

@@ -8,6 +8,7 @@ use super::attachment::Attachment;
 use super::error::EnvelopeError;
 use super::headers::EnvelopeHeaders;
 use super::items::{EnvelopeItem, RawItem};
+use crate::log::{ContainerPayload, ItemContainer, Log};
 
 impl Envelope {
     /// Parses an envelope, applying Relay's framing rules: every header is a
@@ -143,6 +144,12 @@ fn parse_item(
         "sessions" => EnvelopeItem::SessionAggregates(Box::new(
             serde_json::from_slice(payload).map_err(invalid)?,
         )),
+        "log" => {
+            let logs = serde_json::from_slice::<ContainerPayload<Log>>(payload)
+                .map_err(invalid)?
+                .items;
+            EnvelopeItem::ItemContainer(ItemContainer::Logs(logs))
+        }
         "attachment" => {
             let filename = match headers.get("filename") {
                 Some(Value::String(f)) => f.clone(),

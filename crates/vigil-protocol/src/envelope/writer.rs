@@ -9,6 +9,7 @@ use super::items::EnvelopeItem;
 use crate::event::Event;
 use crate::json_writer::{write_envelope_headers, write_event, write_transaction};
 use crate::limits::{MAX_EVENT_SIZE, shed_heavy_parts};
+use crate::log::{ContainerPayloadRef, ItemContainer};
 
 impl Envelope {
     /// Writes the envelope in the wire format. Every item header declares
@@ -86,6 +87,22 @@ impl Envelope {
                 EnvelopeItem::SessionAggregates(sessions) => {
                     serde_json::to_writer(&mut *payload, sessions)?;
                     write!(w, r#"{{"type":"sessions","length":{}}}"#, payload.len())?;
+                }
+                EnvelopeItem::ItemContainer(container) => {
+                    match container {
+                        ItemContainer::Logs(logs) => serde_json::to_writer(
+                            &mut *payload,
+                            &ContainerPayloadRef { items: logs },
+                        )?,
+                    }
+                    write!(
+                        w,
+                        r#"{{"type":"{}","item_count":{},"content_type":"{}","length":{}}}"#,
+                        container.ty(),
+                        container.len(),
+                        container.content_type(),
+                        payload.len()
+                    )?;
                 }
                 EnvelopeItem::Attachment(a) => {
                     let mut headers = Map::new();

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proptest::prelude::*;
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::Map;
 use smol_str::SmolStr;
 
 use super::{
@@ -379,7 +381,7 @@ fn envelope_headers() -> impl Strategy<Value = EnvelopeHeaders> {
                 sdk,
                 sent_at,
                 trace: trace.map(Arc::new),
-                other,
+                other: other.into_iter().collect(),
             },
         )
 }

@@ -4,7 +4,7 @@
 use sentry_types::protocol::v7 as sentry;
 use serde_json::{Value, json};
 use vigil_protocol::{
-    Attachment, DataCategory, Envelope, EnvelopeError, EnvelopeItem, Event, EventId, Map, RawItem,
+    Attachment, DataCategory, Envelope, EnvelopeError, EnvelopeItem, Event, EventId, RawItem,
 };
 
 use crate::fixtures::{EVENT_ID, client_report, fixed_time, full_event, session_update};
@@ -30,7 +30,7 @@ fn raw_item() -> RawItem {
 
 /// Builds a `RawItem` by reading it back, as its fields are not all public
 /// constructors (it is `#[non_exhaustive]`).
-fn parse_single_raw(headers: &Map<String, Value>) -> RawItem {
+fn parse_single_raw(headers: &serde_json::Map<String, Value>) -> RawItem {
     let mut bytes = b"{}\n".to_vec();
     bytes.extend(serde_json::to_vec(headers).unwrap());
     bytes.extend(b"\n");

@@ -7,6 +7,7 @@ mod dsn;
 mod envelope;
 mod fixtures;
 mod json_shapes;
+mod logs;
 mod relay;
 mod relay_transactions;
 mod transaction;

@@ -213,7 +213,12 @@ fn kitchen_sink() -> Event {
             span_id: SPAN_ID.parse().unwrap(),
             op: Some(long(300).into()),
             origin: Some(long(300).into()),
-            data: nested(10).as_object().unwrap().clone(),
+            data: nested(10)
+                .as_object()
+                .unwrap()
+                .clone()
+                .into_iter()
+                .collect(),
             ..Default::default()
         }),
     );

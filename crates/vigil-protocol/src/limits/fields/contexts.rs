@@ -2,7 +2,9 @@
 //! fields Relay derives in `os` and `runtime`, valid `trace` fields (its
 //! `status` is valid by type: reading JSON drops unknown names).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::Map;
 
 use super::span::{clean_origin, trim_op};
 use crate::context::Context;
@@ -91,7 +93,8 @@ pub(in crate::limits) fn fit_as_value(context: &mut Context, reserve: usize) {
     if let Some(ty) = ty {
         map.insert("type".into(), ty);
     }
-    *context = serde_json::from_value(Value::Object(map.clone())).unwrap_or(Context::Other(map));
+    *context = serde_json::from_value(Value::Object(map.clone()))
+        .unwrap_or_else(|_| Context::Other(map.into_iter().collect()));
 }
 
 /// Whether trimming `context` would certainly change nothing, found

@@ -2,7 +2,7 @@
 //! context, which describes the transaction's own span), description,
 //! tags and data.
 
-use serde_json::Map;
+use crate::Map;
 use smol_str::SmolStr;
 
 use super::tags::TAG_VALUE_CHARS;

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+
+use crate::Map;
 use smol_str::SmolStr;
 
 use super::{assert_cut, long, trimmed};
@@ -179,7 +181,7 @@ fn context_values_deeper_than_7_levels_become_text() {
         unreachable!()
     };
     let event = trimmed(Event {
-        contexts: BTreeMap::from([("custom".into(), Context::Other(map))]),
+        contexts: BTreeMap::from([("custom".into(), Context::Other(map.into_iter().collect()))]),
         ..Default::default()
     });
     assert_eq!(

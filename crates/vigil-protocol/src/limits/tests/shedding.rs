@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, json};
+use serde_json::json;
+
+use crate::Map;
 
 use super::exception_with_frames;
 use crate::breadcrumb::Breadcrumb;

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+
+use crate::Map;
 
 use super::{assert_cut, chars, long};
 use crate::context::{Context, TraceContext};
