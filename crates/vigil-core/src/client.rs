@@ -1,5 +1,6 @@
 //! The client: options, the capture pipeline and the transport.
 
+mod logs;
 mod sessions;
 mod transactions;
 
@@ -50,6 +51,8 @@ pub struct Client {
     /// The DSN as written into envelope headers, formatted once.
     dsn_header: Option<String>,
     sessions: sessions::ClientSessions,
+    /// Structured logs waiting to be sent (with a transport only).
+    logs: Option<logs::LogBatcher>,
 }
 
 // A panic anywhere leaves a client usable: the callbacks it runs (hooks,
@@ -71,6 +74,9 @@ impl Drop for Client {
     /// enabled (its transport shuts down as it is dropped).
     fn drop(&mut self) {
         self.close_sessions();
+        if let Some(logs) = &self.logs {
+            logs.close();
+        }
         self.disable();
     }
 }
@@ -150,7 +156,11 @@ impl Client {
         if enabled {
             crate::hub::count_enabled(true);
         }
+        let logs = transport
+            .as_ref()
+            .map(|t| logs::LogBatcher::new(t.clone(), dsn_header.clone(), sdk_header.clone()));
         Client {
+            logs,
             sessions: sessions::ClientSessions::new(&options),
             sdk_header,
             dsn_header,
@@ -444,6 +454,9 @@ impl Client {
     pub fn flush(&self, timeout: impl Into<Option<Duration>>) -> bool {
         let timeout = timeout.into().unwrap_or(self.options.shutdown_timeout);
         self.send_session_aggregates();
+        if let Some(logs) = &self.logs {
+            logs.flush();
+        }
         match self.transport() {
             Some(t) => call_guarded("transport flush", None, || t.flush(timeout)).unwrap_or(false),
             None => true,
@@ -456,6 +469,9 @@ impl Client {
     pub fn close(&self, timeout: impl Into<Option<Duration>>) -> bool {
         let timeout = timeout.into().unwrap_or(self.options.shutdown_timeout);
         self.close_sessions();
+        if let Some(logs) = &self.logs {
+            logs.close();
+        }
         let was_enabled = self.disable();
         let done = match self.transport.as_ref().filter(|_| was_enabled) {
             Some(t) => {

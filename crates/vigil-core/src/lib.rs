@@ -51,6 +51,7 @@ mod future;
 mod global;
 mod hub;
 mod integration;
+mod logger;
 mod options;
 mod panic_guard;
 pub mod privacy;
@@ -81,6 +82,8 @@ pub use crate::future::{HubFuture, HubFutureExt, with_scope_async};
 pub use crate::global::configure_global_scope;
 pub use crate::hub::{Hub, ScopeGuard};
 pub use crate::integration::Integration;
+#[doc(hidden)]
+pub use crate::logger::__log_record;
 pub use crate::options::{
     BeforeCallback, ClientOptions, IntoClientOptions, IntoDsn, TracesSampler,
 };

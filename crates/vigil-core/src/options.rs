@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use vigil_protocol::{Breadcrumb, Dsn, DsnError, Event, Transaction as ProtocolTransaction};
+use vigil_protocol::{Breadcrumb, Dsn, DsnError, Event, Log, Transaction as ProtocolTransaction};
 
 use crate::integration::Integration;
 use crate::propagation::TracePropagationTarget;
@@ -179,6 +179,16 @@ pub struct ClientOptions {
     /// `HTTPS_PROXY` say; then as [`http_proxy`](ClientOptions::http_proxy)).
     /// Same rules as `http_proxy`.
     pub https_proxy: Option<Cow<'static, str>>,
+    /// Turns on the default capture of structured logs by the integrations
+    /// (their default filters then add a log for each record they see);
+    /// off by default, as Sentry's specification asks. Logs captured
+    /// explicitly (`Hub::capture_log`, the `logger_*!` macros, a filter
+    /// that asks for them) are sent either way.
+    pub enable_logs: bool,
+    /// Called with every structured log before it is batched: return it
+    /// (changed or not) to send it, `None` to drop it (counted as
+    /// `before_send`). A panic drops the log too.
+    pub before_send_log: Option<BeforeCallback<Log>>,
     /// Accept any TLS certificate of the server (the HTTP transport then
     /// encrypts but does not authenticate the server). Only for a test
     /// server with a self-signed certificate; off by default. A private CA
@@ -227,6 +237,8 @@ impl Default for ClientOptions {
             http_proxy: None,
             https_proxy: None,
             accept_invalid_certs: false,
+            enable_logs: false,
+            before_send_log: None,
         }
     }
 }
@@ -290,6 +302,11 @@ impl fmt::Debug for ClientOptions {
                 &self.https_proxy.as_deref().map(redact_proxy),
             )
             .field("accept_invalid_certs", &self.accept_invalid_certs)
+            .field("enable_logs", &self.enable_logs)
+            .field(
+                "before_send_log",
+                &self.before_send_log.as_ref().map(|_| "<fn>"),
+            )
             .finish()
     }
 }
@@ -476,6 +493,23 @@ impl ClientOptions {
     #[must_use]
     pub fn http_proxy(mut self, proxy: impl Into<Cow<'static, str>>) -> ClientOptions {
         self.http_proxy = Some(proxy.into());
+        self
+    }
+
+    /// Sets [`enable_logs`](ClientOptions::enable_logs).
+    #[must_use]
+    pub fn enable_logs(mut self, on: bool) -> ClientOptions {
+        self.enable_logs = on;
+        self
+    }
+
+    /// Sets [`before_send_log`](ClientOptions::before_send_log).
+    #[must_use]
+    pub fn before_send_log(
+        mut self,
+        f: impl Fn(Log) -> Option<Log> + Send + Sync + 'static,
+    ) -> ClientOptions {
+        self.before_send_log = Some(Arc::new(f));
         self
     }
 

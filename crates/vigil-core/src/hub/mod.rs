@@ -197,6 +197,25 @@ impl Hub {
         self.capture_with(|| event)
     }
 
+    /// Captures a structured log with the top scope's trace, span and user
+    /// (see [`Client::capture_log`]); without a client it is dropped. The
+    /// `logger_info!` and sibling macros build and capture one.
+    pub fn capture_log(&self, log: vigil_protocol::Log) {
+        let (client, scope) = {
+            let stack = lock(&self.stack);
+            let top = stack.top();
+            (
+                self.with_resolved_client(top, |c| c.cloned()),
+                top.scope.clone(),
+            )
+        };
+        let Some(client) = client else {
+            return;
+        };
+        let span = active_span::active_span(self).or_else(|| scope.get_span());
+        client.capture_log(log, Some(&scope), span.as_ref());
+    }
+
     /// Captures a message at `level`.
     pub fn capture_message(&self, message: &str, level: Level) -> EventId {
         self.capture_with(|| Event::from_message(message, level))
