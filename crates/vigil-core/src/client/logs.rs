@@ -217,7 +217,12 @@ impl Client {
     /// `before_send_log`, and adds it to the batch. Logs are sent in
     /// batches (see the module docs); a dropped one is counted as
     /// `log_item` and `log_byte`.
-    pub fn capture_log(&self, mut log: Log, scope: Option<&Scope>, span: Option<&TransactionOrSpan>) {
+    pub fn capture_log(
+        &self,
+        mut log: Log,
+        scope: Option<&Scope>,
+        span: Option<&TransactionOrSpan>,
+    ) {
         let Some(batcher) = self.logs.as_ref().filter(|_| self.is_enabled()) else {
             return;
         };
@@ -260,11 +265,20 @@ impl Client {
             }
         };
         if let Some(span) = span {
-            set(PARENT_SPAN_ID, LogAttribute::from(span.span_id().to_string()));
+            set(
+                PARENT_SPAN_ID,
+                LogAttribute::from(span.span_id().to_string()),
+            );
         }
         let o = &self.options;
-        set("sentry.sdk.name", LogAttribute::from(self.sdk.name.as_ref()));
-        set("sentry.sdk.version", LogAttribute::from(self.sdk.version.as_ref()));
+        set(
+            "sentry.sdk.name",
+            LogAttribute::from(self.sdk.name.as_ref()),
+        );
+        set(
+            "sentry.sdk.version",
+            LogAttribute::from(self.sdk.version.as_ref()),
+        );
         set(
             "sentry.environment",
             LogAttribute::from(o.environment.as_deref().unwrap_or("production")),

@@ -7,6 +7,7 @@ mod concurrency;
 mod errors;
 mod hub;
 mod list_merge;
+mod logs;
 mod options_env;
 mod panics;
 mod pipeline;
