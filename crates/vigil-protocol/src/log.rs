@@ -80,9 +80,9 @@ pub type LogSeverityNumber = u8;
 ///
 /// Written with its type, as Sentry expects: text as `string`, `true` and
 /// `false` as `boolean`, a whole number that fits an `i64` as `integer`
-/// (a larger one as `string`), other numbers as `double`, a list of values
-/// of one of those types as `array`; `null`, objects and mixed lists as
-/// their JSON text (`string`).
+/// (a larger one as `string`), other numbers as `double`; lists, objects
+/// and `null` as their JSON text (`string`: Sentry does not show `array`
+/// attributes yet, and the reference SDK writes them as text too).
 ///
 /// ```
 /// use vigil_protocol::LogAttribute;
@@ -145,14 +145,6 @@ impl LogAttribute {
         match &self.0 {
             Value::Number(n) if !n.is_i64() && n.is_u64() => {
                 (Value::String(n.to_string()), "string")
-            }
-            Value::Array(values) => {
-                let first = values.first().and_then(primitive_type);
-                if first.is_some() && values.iter().all(|v| primitive_type(v) == first) {
-                    (self.0.clone(), "array")
-                } else {
-                    (Value::String(self.0.to_string()), "string")
-                }
             }
             other => match primitive_type(other) {
                 Some(ty) => (other.clone(), ty),

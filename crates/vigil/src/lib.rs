@@ -72,6 +72,12 @@ pub use vigil_core::{
     with_scope_async,
 };
 
+// Structured logs: `logger_info!(key = value, "message {}", arg)` and
+// siblings (see `vigil_core`'s `logger_log!`).
+pub use vigil_core::{
+    logger_debug, logger_error, logger_fatal, logger_info, logger_log, logger_trace, logger_warn,
+};
+
 // vigil-protocol (through vigil-core): the wire types most code names.
 pub use vigil_core::protocol::{
     self, Breadcrumb, Breadcrumbs, Envelope, Event, EventId, Level, SmolStr, User,

@@ -27,6 +27,8 @@ use vigil::protocol::{
 };
 use vigil::{EventId, Level, User};
 
+#[path = "oracles/relay_logs.rs"]
+mod relay_logs;
 #[path = "oracles/relay_sessions.rs"]
 mod relay_sessions;
 #[path = "support/tools_python.rs"]
@@ -295,6 +297,69 @@ fn produced_envelopes_pass_both_oracles() {
     );
 }
 
+/// Checks the `log` items of one envelope with the log oracle; returns
+/// how many logs it checked.
+fn check_logs(bytes: &[u8], what: &str) -> usize {
+    relay_logs::check_envelope_logs(bytes)
+        .unwrap_or_else(|e| panic!("the log oracle rejected {what}: {e}"))
+}
+
+#[test]
+fn log_envelopes_pass_the_oracles() {
+    let envelopes = vigil::test::with_captured_envelopes_options(
+        || {
+            vigil::configure_scope(|scope| {
+                scope.set_user(Some(User {
+                    id: Some("42".into()),
+                    ..Default::default()
+                }));
+            });
+            let transaction =
+                vigil::start_transaction(vigil::TransactionContext::new("import", "task"));
+            vigil::configure_scope(|scope| scope.set_span(Some(transaction.clone().into())));
+            for i in 0..150 {
+                vigil::logger_info!(row = i, ratio = 0.5, ok = true, "row {} of {}", i, 150);
+            }
+            vigil::logger_error!(
+                ids = vec![1, 2, 3],
+                big = u64::MAX,
+                "import failed: {}",
+                "disk full"
+            );
+            vigil::logger_warn!("no parameters");
+            transaction.finish();
+        },
+        vigil::ClientOptions::new()
+            .release("oracle@1.0.0")
+            .environment("test")
+            .traces_sample_rate(1.0)
+            .send_default_pii(true),
+    );
+    let dir = std::env::temp_dir().join(format!("vigil-oracle-logs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    let mut logs = 0;
+    for (i, mut envelope) in envelopes.into_iter().enumerate() {
+        envelope.headers_mut().sent_at = Some(SystemTime::now());
+        let bytes = envelope.to_vec().unwrap();
+        let what = format!("log envelope {i}");
+        check_with_sentry_types(&bytes, &what);
+        logs += check_logs(&bytes, &what);
+        let path = dir.join(format!("{i}.envelope"));
+        std::fs::write(&path, &bytes).unwrap();
+        files.push(path);
+    }
+    assert_eq!(logs, 152, "every log reached the log oracle");
+    if let Some(validator) = relay_validator() {
+        run_relay(&validator, &files);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "the oracles accepted {logs} logs in {} envelopes",
+        files.len()
+    );
+}
+
 /// `at` rounded down to its minute, as aggregate buckets are.
 fn minute_of(at: SystemTime) -> SystemTime {
     let secs = at.duration_since(UNIX_EPOCH).unwrap().as_secs();
@@ -412,10 +477,12 @@ fn every_dumped_envelope_passes_both_oracles() {
         dir.display()
     );
     let mut sessions = 0;
+    let mut logs = 0;
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
         let what = f.display().to_string();
         check_with_sentry_types(&bytes, &what);
+        logs += check_logs(&bytes, &what);
         // The dump is written when the envelope is sent (with `sent_at`
         // set just before), so the file's time stands for the receive time.
         let received_at = std::fs::metadata(f).unwrap().modified().unwrap();
@@ -426,7 +493,7 @@ fn every_dumped_envelope_passes_both_oracles() {
         run_data_scrubbing_oracle(&dir);
     }
     println!(
-        "both oracles accepted {} envelopes; the session oracle checked {sessions} session items",
+        "both oracles accepted {} envelopes; the session oracle checked {sessions} session items, the log oracle {logs} logs",
         files.len()
     );
 }
