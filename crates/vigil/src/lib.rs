@@ -34,6 +34,8 @@ mod guides {
     mod tracing {}
     #[doc = include_str!("../../../docs/release-health.md")]
     mod release_health {}
+    #[doc = include_str!("../../../docs/logs.md")]
+    mod logs {}
     #[doc = include_str!("../../../docs/features.md")]
     mod features {}
     #[doc = include_str!("../../../docs/failures.md")]
