@@ -53,16 +53,17 @@ RENAMES = [
 # Cargo features of the reference that its tests and examples test with
 # `cfg(feature = ...)`: the migrated crate declares them all, with the
 # reference's default set on, plus `test` (the reference's CI runs its
-# tests with it), except `logs` and `metrics`: Vigil has no structured logs
-# or metrics yet. The tests behind them still count: a test the source
-# declares that does not run is reported as "not run".
+# tests with it), except `metrics`: Vigil has no metrics yet. The tests
+# behind it still count: a test the source declares that does not run is
+# reported as "not run".
 REFERENCE_FEATURES = [
     "actix", "anyhow", "backtrace", "contexts", "debug-images", "log", "logs",
     "metrics", "panic", "release-health", "slog", "test", "tower", "tracing",
     "transport", "opentelemetry",
 ]
 ENABLED_FEATURES = [
-    "backtrace", "contexts", "debug-images", "panic", "transport", "release-health", "test",
+    "backtrace", "contexts", "debug-images", "logs", "panic", "transport", "release-health",
+    "test",
 ]
 
 # What the examples and tests use besides the SDK (the reference's own

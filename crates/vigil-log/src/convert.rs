@@ -1,9 +1,16 @@
-//! Records to events and breadcrumbs.
+//! Records to events, breadcrumbs and structured logs.
 
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
 use log::Record;
-use vigil_core::protocol::{Breadcrumb, Context, Event, Level, Map, Value};
+use vigil_core::protocol::{
+    Breadcrumb, Context, Event, Level, Log, LogAttribute, LogLevel, Map, Value,
+};
+
+/// The value of the `sentry.origin` attribute of the structured logs
+/// [`VigilLogger`](crate::VigilLogger) captures.
+pub const LOG_ORIGIN: &str = "auto.log.log";
 
 /// The level of the events and breadcrumbs of a record: `error` →
 /// `error`, `warn` → `warning`, `info` → `info`, `debug` and `trace` →
@@ -14,6 +21,27 @@ pub fn convert_log_level(level: log::Level) -> Level {
         log::Level::Warn => Level::Warning,
         log::Level::Info => Level::Info,
         log::Level::Debug | log::Level::Trace => Level::Debug,
+    }
+}
+
+/// The level of the structured logs of a record: `error` → `error`,
+/// `warn` → `warn`, `info` → `info`, `debug` → `debug`, `trace` →
+/// `trace`.
+///
+/// ```
+/// use vigil_core::protocol::LogLevel;
+/// use vigil_log::convert_log_level_to_sentry_log_level as convert;
+///
+/// assert_eq!(convert(log::Level::Warn), LogLevel::Warn);
+/// assert_eq!(convert(log::Level::Trace), LogLevel::Trace);
+/// ```
+pub fn convert_log_level_to_sentry_log_level(level: log::Level) -> LogLevel {
+    match level {
+        log::Level::Error => LogLevel::Error,
+        log::Level::Warn => LogLevel::Warn,
+        log::Level::Info => LogLevel::Info,
+        log::Level::Debug => LogLevel::Debug,
+        log::Level::Trace => LogLevel::Trace,
     }
 }
 
@@ -73,6 +101,62 @@ pub fn breadcrumb_from_record(record: &Record<'_>) -> Breadcrumb {
     }
 }
 
+/// The structured log [`VigilLogger`](crate::VigilLogger) captures for a
+/// record with [`LogFilter::Log`](crate::LogFilter::Log): see the
+/// [crate docs](crate#structured-logs) for its attributes. The client
+/// adds the trace, the span and its default attributes when it is
+/// captured.
+///
+/// ```
+/// use vigil_core::protocol::{LogAttribute, LogLevel};
+///
+/// let log = vigil_log::log_from_record(
+///     &log::Record::builder()
+///         .args(format_args!("job {} done", 7))
+///         .level(log::Level::Info)
+///         .target("my_app::jobs")
+///         .line(Some(12))
+///         .key_values(&[("attempt", 2)])
+///         .build(),
+/// );
+/// assert_eq!(log.level, LogLevel::Info);
+/// assert_eq!(log.body, "job 7 done");
+/// assert_eq!(log.attributes["attempt"], LogAttribute::from(2));
+/// assert_eq!(log.attributes["logger.target"], LogAttribute::from("my_app::jobs"));
+/// assert_eq!(log.attributes["code.line.number"], LogAttribute::from(12));
+/// assert_eq!(log.attributes["sentry.origin"], LogAttribute::from("auto.log.log"));
+/// assert!(!log.attributes.contains_key("code.file.path"));
+/// ```
+pub fn log_from_record(record: &Record<'_>) -> Log {
+    let mut attributes = Map::new();
+    // `Collect` never fails, so neither does the walk.
+    let _ = record
+        .key_values()
+        .visit(&mut kv::Collect(&mut attributes, kv::to_log_attribute));
+    let mut set = |key: &str, value: LogAttribute| {
+        attributes.insert(key.to_owned(), value);
+    };
+    set("logger.target", record.target().into());
+    if let Some(file) = record.file() {
+        set("code.file.path", file.into());
+    }
+    if let Some(line) = record.line() {
+        set("code.line.number", line.into());
+    }
+    if let Some(module_path) = record.module_path() {
+        set("code.module.name", module_path.into());
+    }
+    set("sentry.origin", LOG_ORIGIN.into());
+    Log {
+        level: convert_log_level_to_sentry_log_level(record.level()),
+        body: message(record),
+        trace_id: None,
+        timestamp: SystemTime::now(),
+        severity_number: None,
+        attributes,
+    }
+}
+
 #[cfg(not(feature = "kv"))]
 fn key_values(_: &Record<'_>) -> BTreeMap<String, Value> {
     BTreeMap::new()
@@ -82,26 +166,43 @@ fn key_values(_: &Record<'_>) -> BTreeMap<String, Value> {
 fn key_values(record: &Record<'_>) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     // `Collect` never fails, so neither does the walk.
-    let _ = record.key_values().visit(&mut kv::Collect(&mut out));
+    let _ = record
+        .key_values()
+        .visit(&mut kv::Collect(&mut out, kv::to_json));
     out
 }
 
-#[cfg(feature = "kv")]
 mod kv {
-    use std::collections::BTreeMap;
-
     use log::kv::{Error, Key, VisitSource, VisitValue};
-    use vigil_core::protocol::Value;
+    use vigil_core::protocol::{LogAttribute, Value};
 
-    /// Collects key-values as JSON, the last value of a repeated key
-    /// winning.
-    pub(super) struct Collect<'a>(pub(super) &'a mut BTreeMap<String, Value>);
+    /// Collects key-values into a map, converted by the function, the
+    /// last value of a repeated key winning.
+    pub(super) struct Collect<'a, M, T>(
+        pub(super) &'a mut M,
+        pub(super) fn(&log::kv::Value<'_>) -> T,
+    );
 
-    impl<'kvs> VisitSource<'kvs> for Collect<'_> {
+    impl<'kvs, M, T> VisitSource<'kvs> for Collect<'_, M, T>
+    where
+        M: Extend<(String, T)>,
+    {
         fn visit_pair(&mut self, key: Key<'kvs>, value: log::kv::Value<'kvs>) -> Result<(), Error> {
-            self.0.insert(key.as_str().to_owned(), to_json(&value));
+            self.0
+                .extend(std::iter::once((key.as_str().to_owned(), (self.1)(&value))));
             Ok(())
         }
+    }
+
+    /// The typed attribute of a value: integers, floats, booleans and
+    /// strings keep their type (non-finite floats and integers outside the
+    /// `i64` range become text once sent); anything else (null, values
+    /// captured with `:?` or `:%`, errors, ...) becomes its text.
+    pub(super) fn to_log_attribute(value: &log::kv::Value<'_>) -> LogAttribute {
+        LogAttribute(match to_json(value) {
+            Value::Null => Value::String(value.to_string()),
+            json => json,
+        })
     }
 
     /// Numbers, booleans, strings and nulls keep their JSON type; anything

@@ -26,8 +26,8 @@ bitflags::bitflags! {
     /// assert!(LogFilter::Ignore.is_empty());
     /// ```
     ///
-    /// A filter may also `match` on the constants; more actions may be added
-    /// (for instance for Sentry's structured logs), so keep a `_` arm.
+    /// A filter may also `match` on the constants; more actions may be added,
+    /// so keep a `_` arm.
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct LogFilter: u8 {
         /// The record is added to the current scope as a breadcrumb, shown with
@@ -45,6 +45,13 @@ bitflags::bitflags! {
         /// also added as a breadcrumb that refers to that event (`event_id`),
         /// so that events captured later show it in their trail.
         const EventAndBreadcrumb = Self::Breadcrumb.bits() | Self::Event.bits();
+        /// The record is captured as a structured log (Sentry's log items),
+        /// built by [`log_from_record`](crate::log_from_record): the message
+        /// as body, the key-values and the record's target and location as
+        /// attributes. Sent whether or not the client's `enable_logs` is on:
+        /// that option only decides whether the
+        /// [default filter](default_filter) asks for logs.
+        const Log = 1 << 3;
     }
 }
 
@@ -59,7 +66,13 @@ impl LogFilter {
 }
 
 /// The default filter: `error` records become events, `warn` and `info`
-/// records breadcrumbs, `debug` and `trace` records are ignored.
+/// records breadcrumbs, `debug` and `trace` records are ignored. When the
+/// client of the current hub has
+/// [`enable_logs`](vigil_core::ClientOptions::enable_logs) on, `error`,
+/// `warn` and `info` records also become structured logs
+/// ([`LogFilter::Log`]): `Event | Log` for `error`, `Breadcrumb | Log` for
+/// `warn` and `info`. Without a client, or with `enable_logs` off, no
+/// logs.
 ///
 /// Useful as the fallback of a custom filter:
 ///
@@ -77,11 +90,21 @@ impl LogFilter {
 /// # let _ = logger;
 /// ```
 pub fn default_filter(metadata: &Metadata<'_>) -> LogFilter {
-    match metadata.level() {
+    let action = match metadata.level() {
         log::Level::Error => LogFilter::Event,
         log::Level::Warn | log::Level::Info => LogFilter::Breadcrumb,
-        log::Level::Debug | log::Level::Trace => LogFilter::Ignore,
+        log::Level::Debug | log::Level::Trace => return LogFilter::Ignore,
+    };
+    if logs_enabled() {
+        action | LogFilter::Log
+    } else {
+        action
     }
+}
+
+/// Whether the enabled client of the current hub has `enable_logs` on.
+fn logs_enabled() -> bool {
+    Hub::with_active(|hub| hub.client().is_some_and(|c| c.options().enable_logs))
 }
 
 /// A logger that drops every record: the destination of
@@ -327,6 +350,8 @@ impl<L: Log> VigilLogger<L> {
         action
     }
 
+    /// Captures the record as `action` says: events first, then the
+    /// breadcrumb (which refers to the event), then the structured log.
     fn capture(&self, record: &Record<'_>, action: LogFilter) {
         let Some(_capturing) = Reentrancy::enter() else {
             return;
@@ -365,6 +390,9 @@ impl<L: Log> VigilLogger<L> {
                 });
             });
         }
+        if action.contains(LogFilter::Log) {
+            Hub::with_active(|hub| hub.capture_log(convert::log_from_record(record)));
+        }
     }
 
     fn map_event(&self, record: &Record<'_>) -> Option<Event> {
@@ -385,7 +413,8 @@ impl<L: Log> Log for VigilLogger<L> {
     }
 
     /// Forwards the record to the destination, then captures it as the
-    /// filter says, into the current hub.
+    /// filter says (events, breadcrumb, structured log), into the current
+    /// hub.
     fn log(&self, record: &Record<'_>) {
         self.dest.log(record);
         let action = self.action(record.metadata());

@@ -1,11 +1,18 @@
-//! Records to events and breadcrumbs.
+//! Records to events, breadcrumbs and structured logs.
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 use std::fmt;
+use std::time::SystemTime;
 
 use slog::{KV, Key, OwnedKVList, Record, Serializer};
-use vigil_core::protocol::{Breadcrumb, Context, Event, Level, Map, Value};
+use vigil_core::protocol::{
+    Breadcrumb, Context, Event, Level, Log, LogAttribute, LogLevel, Map, Value,
+};
+
+/// The value of the `sentry.origin` attribute of the structured logs
+/// [`VigilDrain`](crate::VigilDrain) captures.
+pub const LOG_ORIGIN: &str = "auto.log.slog";
 
 /// The level of the events and breadcrumbs of a record: `critical` →
 /// `fatal`, `error` → `error`, `warning` → `warning`, `info` → `info`,
@@ -24,6 +31,29 @@ pub fn convert_log_level(level: slog::Level) -> Level {
         slog::Level::Warning => Level::Warning,
         slog::Level::Info => Level::Info,
         slog::Level::Debug | slog::Level::Trace => Level::Debug,
+    }
+}
+
+/// The level of the structured logs of a record: `critical` → `fatal`,
+/// `error` → `error`, `warning` → `warn`, `info` → `info`, `debug` →
+/// `debug`, `trace` → `trace`.
+///
+/// ```
+/// use vigil_core::protocol::LogLevel;
+/// use vigil_slog::convert_log_level_to_sentry_log_level as convert;
+///
+/// assert_eq!(convert(slog::Level::Critical), LogLevel::Fatal);
+/// assert_eq!(convert(slog::Level::Warning), LogLevel::Warn);
+/// assert_eq!(convert(slog::Level::Trace), LogLevel::Trace);
+/// ```
+pub fn convert_log_level_to_sentry_log_level(level: slog::Level) -> LogLevel {
+    match level {
+        slog::Level::Critical => LogLevel::Fatal,
+        slog::Level::Error => LogLevel::Error,
+        slog::Level::Warning => LogLevel::Warn,
+        slog::Level::Info => LogLevel::Info,
+        slog::Level::Debug => LogLevel::Debug,
+        slog::Level::Trace => LogLevel::Trace,
     }
 }
 
@@ -84,6 +114,65 @@ pub fn breadcrumb_from_record(record: &Record<'_>, values: &OwnedKVList) -> Brea
         level: convert_log_level(record.level()),
         data: key_values(record, values),
         ..Breadcrumb::default()
+    }
+}
+
+/// The structured log [`VigilDrain`](crate::VigilDrain) captures for a
+/// record with [`LevelFilter::Log`](crate::LevelFilter::Log) (`values`
+/// are the key-values of the logger it went through): see the
+/// [crate docs](crate#structured-logs) for its attributes. The client adds
+/// the trace, the span and its default attributes when it is captured.
+///
+/// ```
+/// use vigil_core::protocol::{LogAttribute, LogLevel};
+///
+/// let location = slog::RecordLocation {
+///     file: "src/jobs.rs",
+///     line: 12,
+///     column: 5,
+///     function: "",
+///     module: "my_app::jobs",
+/// };
+/// let rstatic = slog::RecordStatic { location: &location, tag: "", level: slog::Level::Info };
+/// let values = slog::OwnedKVList::from(slog::o!("service" => "billing"));
+/// let log = vigil_slog::log_from_record(
+///     &slog::Record::new(&rstatic, &format_args!("job {} done", 7), slog::b!("attempt" => 2)),
+///     &values,
+/// );
+/// assert_eq!(log.level, LogLevel::Info);
+/// assert_eq!(log.body, "job 7 done");
+/// assert_eq!(log.attributes["attempt"], LogAttribute::from(2));
+/// assert_eq!(log.attributes["service"], LogAttribute::from("billing"));
+/// assert_eq!(log.attributes["logger.target"], LogAttribute::from("my_app::jobs"));
+/// assert_eq!(log.attributes["code.line.number"], LogAttribute::from(12));
+/// assert_eq!(log.attributes["sentry.origin"], LogAttribute::from("auto.log.slog"));
+/// ```
+pub fn log_from_record(record: &Record<'_>, values: &OwnedKVList) -> Log {
+    let mut attributes: Map<String, LogAttribute> = key_values(record, values)
+        .into_iter()
+        .map(|(key, value)| (key, LogAttribute(value)))
+        .collect();
+    let mut set = |key: &str, value: LogAttribute| {
+        attributes.insert(key.to_owned(), value);
+    };
+    if !record.module().is_empty() {
+        set("logger.target", record.module().into());
+        set("code.module.name", record.module().into());
+    }
+    if !record.file().is_empty() {
+        set("code.file.path", record.file().into());
+    }
+    if record.line() != 0 {
+        set("code.line.number", record.line().into());
+    }
+    set("sentry.origin", LOG_ORIGIN.into());
+    Log {
+        level: convert_log_level_to_sentry_log_level(record.level()),
+        body: message(record),
+        trace_id: None,
+        timestamp: SystemTime::now(),
+        severity_number: None,
+        attributes,
     }
 }
 

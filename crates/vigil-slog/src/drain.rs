@@ -5,7 +5,7 @@ use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::AtomicBool;
 
 use slog::{Drain, OwnedKVList, Record};
-use vigil_core::protocol::{Breadcrumb, Event, EventId};
+use vigil_core::protocol::{Breadcrumb, Event, EventId, Log};
 use vigil_core::{Hub, ReentrancyGuard, call_guarded, is_sdk_target, is_sdk_thread};
 
 use crate::convert;
@@ -24,8 +24,8 @@ bitflags::bitflags! {
     /// assert!(LevelFilter::Ignore.is_empty());
     /// ```
     ///
-    /// A filter may also `match` on the constants; more actions may be added
-    /// (for instance for Sentry's structured logs), so keep a `_` arm.
+    /// A filter may also `match` on the constants; more actions may be added,
+    /// so keep a `_` arm.
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct LevelFilter: u8 {
         /// The record is added to the current scope as a breadcrumb, shown with
@@ -44,6 +44,13 @@ bitflags::bitflags! {
         /// added as a breadcrumb that refers to that event (`event_id`), so
         /// that events captured later show it in their trail.
         const EventAndBreadcrumb = Self::Breadcrumb.bits() | Self::Event.bits();
+        /// The record is captured as a structured log (Sentry's log items),
+        /// built by [`log_from_record`](crate::log_from_record): the message
+        /// as body, the key-values and the record's module and location as
+        /// attributes. Sent whether or not the client's `enable_logs` is on:
+        /// that option only decides whether the
+        /// [default filter](default_filter) asks for logs.
+        const Log = 1 << 3;
     }
 }
 
@@ -59,7 +66,12 @@ impl LevelFilter {
 
 /// The default filter: `critical` and `error` records become events,
 /// `warning` and `info` records breadcrumbs, `debug` and `trace` records
-/// are ignored.
+/// are ignored. When the client of the current hub has
+/// [`enable_logs`](vigil_core::ClientOptions::enable_logs) on,
+/// `critical`, `error`, `warning` and `info` records also become
+/// structured logs ([`LevelFilter::Log`]): `Event | Log` for `critical` and
+/// `error`, `Breadcrumb | Log` for `warning` and `info`. Without a client,
+/// or with `enable_logs` off, no logs.
 ///
 /// Useful as the fallback of a custom filter:
 ///
@@ -74,11 +86,21 @@ impl LevelFilter {
 /// # let _ = drain;
 /// ```
 pub fn default_filter(level: slog::Level) -> LevelFilter {
-    match level {
+    let action = match level {
         slog::Level::Critical | slog::Level::Error => LevelFilter::Event,
         slog::Level::Warning | slog::Level::Info => LevelFilter::Breadcrumb,
-        slog::Level::Debug | slog::Level::Trace => LevelFilter::Ignore,
+        slog::Level::Debug | slog::Level::Trace => return LevelFilter::Ignore,
+    };
+    if logs_enabled() {
+        action | LevelFilter::Log
+    } else {
+        action
     }
+}
+
+/// Whether the enabled client of the current hub has `enable_logs` on.
+fn logs_enabled() -> bool {
+    Hub::with_active(|hub| hub.client().is_some_and(|c| c.options().enable_logs))
 }
 
 /// What a [mapper](VigilDrain::mapper) makes of a record.
@@ -91,6 +113,9 @@ pub enum RecordMapping {
     Breadcrumb(Breadcrumb),
     /// This event is captured.
     Event(Box<Event>),
+    /// This structured log is captured
+    /// ([`log_from_record`](crate::log_from_record) builds the default one).
+    Log(Box<Log>),
 }
 
 type Filter = Box<dyn Fn(slog::Level) -> LevelFilter + Send + Sync>;
@@ -169,13 +194,15 @@ impl<D> VigilDrain<D> {
 
     /// Builds what is captured for each record the filter does not ignore:
     /// `mapper` gets the record and the key-values of its logger, and
-    /// returns a breadcrumb, an event, or [`RecordMapping::Ignore`]. Which
-    /// actions the filter chose does not matter then, only that it chose
-    /// some. A mapper that panics captures nothing.
+    /// returns a breadcrumb, an event, a structured log, or
+    /// [`RecordMapping::Ignore`]. Which actions the filter chose does not
+    /// matter then, only that it chose some. A mapper that panics captures
+    /// nothing.
     ///
-    /// [`event_from_record`](crate::event_from_record) and
-    /// [`breadcrumb_from_record`](crate::breadcrumb_from_record) build the
-    /// default event and breadcrumb to start from.
+    /// [`event_from_record`](crate::event_from_record),
+    /// [`breadcrumb_from_record`](crate::breadcrumb_from_record) and
+    /// [`log_from_record`](crate::log_from_record) build the default event,
+    /// breadcrumb and log to start from.
     ///
     /// ```
     /// use vigil_slog::{RecordMapping, VigilDrain, event_from_record};
@@ -224,6 +251,9 @@ impl<D> VigilDrain<D> {
         action
     }
 
+    /// Captures the record as the mapper or `action` says: events first,
+    /// then the breadcrumb (which refers to the event), then the structured
+    /// log.
     fn capture(&self, record: &Record<'_>, values: &OwnedKVList, action: LevelFilter) {
         let Some(_capturing) = ReentrancyGuard::enter() else {
             return;
@@ -241,6 +271,7 @@ impl<D> VigilDrain<D> {
                         hub.capture_event(*event);
                     }
                     Some(RecordMapping::Breadcrumb(crumb)) => hub.add_breadcrumb(crumb),
+                    Some(RecordMapping::Log(log)) => hub.capture_log(*log),
                     Some(RecordMapping::Ignore) | None => {}
                 }
             });
@@ -272,6 +303,9 @@ impl<D> VigilDrain<D> {
                 });
             });
         }
+        if action.contains(LevelFilter::Log) {
+            Hub::with_active(|hub| hub.capture_log(convert::log_from_record(record, values)));
+        }
     }
 }
 
@@ -280,7 +314,8 @@ impl<D: Drain> Drain for VigilDrain<D> {
     type Err = D::Err;
 
     /// Passes the record to the wrapped drain, then captures it as the
-    /// filter says, into the current hub. Returns the wrapped drain's
+    /// filter says (events, breadcrumb, structured log), into the current
+    /// hub. Returns the wrapped drain's
     /// result, whatever Vigil did.
     fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<D::Ok, D::Err> {
         let result = self.drain.log(record, values);

@@ -1,5 +1,6 @@
 //! Vigil for [`slog`]: error records become events, warnings and info
-//! records become breadcrumbs, with their key-values.
+//! records become breadcrumbs, with their key-values, and records can
+//! become Sentry's structured logs.
 //!
 //! [`VigilDrain`] is a [`slog::Drain`] that wraps the drain you already use:
 //! every record is passed on to it, whatever Vigil does with the record, and
@@ -47,6 +48,13 @@
 //! | `warning`, `info` | a breadcrumb ([`LevelFilter::Breadcrumb`]) |
 //! | `debug`, `trace` | nothing ([`LevelFilter::Ignore`]) |
 //!
+//! When the current client has
+//! [`enable_logs`](vigil_core::ClientOptions::enable_logs) on, the default
+//! filter also makes a [structured log](#structured-logs)
+//! ([`LevelFilter::Log`]) of every `critical`, `error`, `warning` and
+//! `info` record, on top of the event or breadcrumb above. With it off (the
+//! default), no logs.
+//!
 //! Replace it with [`VigilDrain::filter`]. A [`LevelFilter`] is a set of
 //! actions: `LevelFilter::Event | LevelFilter::Breadcrumb` (also spelt
 //! [`LevelFilter::EventAndBreadcrumb`]) captures an event and then leaves
@@ -80,11 +88,56 @@
 //! To build something else, set a [mapper](VigilDrain::mapper): it turns
 //! each record the filter does not ignore into a [`RecordMapping`].
 //! Everything then goes through the normal pipeline of the current hub:
-//! scope data, event processors, `before_send` / `before_breadcrumb`.
+//! scope data, event processors, `before_send` / `before_breadcrumb` /
+//! `before_send_log`.
 //!
-//! Structured logs (Sentry's log items, with key-values as attributes) do
-//! not exist in Vigil yet; a future release adds them as another
-//! [`LevelFilter`] action.
+//! # Structured logs
+//!
+//! With [`LevelFilter::Log`] in the filter's answer, the record is
+//! captured as a structured log ([`log_from_record`]) with
+//! `Hub::capture_log`, whatever the client's `enable_logs` says (that
+//! option only changes what the default filter asks for). A log has:
+//! - `level`: `critical` → `fatal`, `error` → `error`, `warning` → `warn`,
+//!   `info` → `info`, `debug` → `debug`, `trace` → `trace`
+//!   ([`convert_log_level_to_sentry_log_level`]);
+//! - `body`: the formatted message;
+//! - an attribute per key-value, the record's and its logger's, chosen as
+//!   for events when a key repeats: integers as `integer`, floats as
+//!   `double`, booleans as `boolean`, strings as `string`; values written
+//!   with `%x` or `?x`, errors, non-finite floats and integers outside the
+//!   `i64` range as their text; `None` and `()` as `null` and nested values
+//!   (`slog::Serde(..)`) as their JSON, which a
+//!   [`LogAttribute`](vigil_core::protocol::LogAttribute) sends typed as
+//!   it does any JSON value;
+//! - `logger.target` and `code.module.name`: the record's module;
+//! - `code.file.path` and `code.line.number`: the record's file and line;
+//! - `sentry.origin`: `auto.log.slog`.
+//!
+//! These last attributes win over key-values of the same name. The client
+//! then adds the trace and span of the scope and its default attributes
+//! (`sentry.sdk.name`, `sentry.environment`, `sentry.release`, ...), and
+//! sends logs in batches.
+//!
+//! ```rust
+//! use vigil_core::protocol::{EnvelopeItem, ItemContainer, LogAttribute, LogLevel};
+//! use vigil_slog::{LevelFilter, VigilDrain, default_filter};
+//!
+//! // Everything the default filter does, plus a log of every record.
+//! let drain = VigilDrain::new(slog::Discard).filter(|level| default_filter(level) | LevelFilter::Log);
+//! let root = slog::Logger::root(drain, slog::o!("service" => "billing"));
+//!
+//! # let envelopes = vigil_core::test::with_captured_envelopes(|| {
+//! slog::debug!(root, "profile loaded"; "user_id" => 42, "cached" => true);
+//! # });
+//! # let Some(EnvelopeItem::ItemContainer(ItemContainer::Logs(logs))) = envelopes[0].items().next() else {
+//! #     panic!("a log item");
+//! # };
+//! assert_eq!(logs[0].level, LogLevel::Debug);
+//! assert_eq!(logs[0].body, "profile loaded");
+//! assert_eq!(logs[0].attributes["user_id"], LogAttribute::from(42));
+//! assert_eq!(logs[0].attributes["cached"], LogAttribute::from(true));
+//! assert_eq!(logs[0].attributes["service"], LogAttribute::from("billing"));
+//! ```
 //!
 //! # Which hub
 //! Records are captured into the current hub of the thread that calls the
@@ -111,8 +164,9 @@
 //!   of `error` and `critical` records and breadcrumbs of `warning`
 //!   records (like the `log` integration);
 //! - `critical` maps to the `fatal` level;
-//! - [`LevelFilter`] is a set that combines with `|`, and `Log`
-//!   (structured logs) does not exist yet;
+//! - [`LevelFilter`] is a set that combines with `|`, with a `Log` action
+//!   for structured logs (which the default filter asks for only when
+//!   `enable_logs` is on);
 //! - a mapper is only asked about records the filter does not ignore;
 //! - an event has the record's module as `logger` and its location in
 //!   `contexts.log`, a breadcrumb has type `default` and the module as
@@ -121,13 +175,16 @@
 //! # Cost
 //! A record is converted for Vigil only when the filter wants it and an
 //! enabled client is bound; otherwise the drain costs one filter call on
-//! top of the wrapped drain.
+//! top of the wrapped drain (for the default filter and a record of
+//! `info` or above, that call looks up the current client's
+//! `enable_logs`: one atomic load while no client is bound).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod convert;
 mod drain;
 
 pub use crate::convert::{
-    breadcrumb_from_record, convert_log_level, event_from_record, exception_from_record,
+    LOG_ORIGIN, breadcrumb_from_record, convert_log_level, convert_log_level_to_sentry_log_level,
+    event_from_record, exception_from_record, log_from_record,
 };
 pub use crate::drain::{LevelFilter, RecordMapping, SentryDrain, VigilDrain, default_filter};

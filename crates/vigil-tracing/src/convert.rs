@@ -1,13 +1,16 @@
-//! Converting `tracing` events into Vigil events and breadcrumbs.
+//! Converting `tracing` events into Vigil events, breadcrumbs and
+//! structured logs.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use tracing_core::{Event as TracingEvent, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use vigil_core::protocol::{
-    Breadcrumb, Context as EventContext, Event, Level, Map, Mechanism, Value,
+    Breadcrumb, Context as EventContext, Event, Level, Log, LogAttribute, LogLevel, Map, Mechanism,
+    Value,
 };
 use vigil_core::{Hub, TransactionOrSpan};
 
@@ -25,6 +28,8 @@ pub(crate) const SPANS_CONTEXT: &str = "tracing_spans";
 pub(crate) const TAGS_PREFIX: &str = "tags.";
 /// The mechanism of the exceptions made from error fields.
 const MECHANISM: &str = "tracing";
+/// The `sentry.origin` attribute of the logs made from events.
+pub(crate) const LOG_ORIGIN: &str = "auto.log.tracing";
 
 /// The Vigil level of a `tracing` level.
 pub(crate) fn level(level: &tracing_core::Level) -> Level {
@@ -33,6 +38,17 @@ pub(crate) fn level(level: &tracing_core::Level) -> Level {
         tracing_core::Level::WARN => Level::Warning,
         tracing_core::Level::INFO => Level::Info,
         _ => Level::Debug,
+    }
+}
+
+/// The log level of a `tracing` level.
+pub(crate) fn log_level(level: &tracing_core::Level) -> LogLevel {
+    match *level {
+        tracing_core::Level::ERROR => LogLevel::Error,
+        tracing_core::Level::WARN => LogLevel::Warn,
+        tracing_core::Level::INFO => LogLevel::Info,
+        tracing_core::Level::DEBUG => LogLevel::Debug,
+        _ => LogLevel::Trace,
     }
 }
 
@@ -197,10 +213,55 @@ pub(crate) fn build_breadcrumb(
     }
 }
 
+/// The default structured log of a `tracing` event with the recorded
+/// `fields`, with the spans' attributes `span_attributes`.
+pub(crate) fn build_log(
+    metadata: &Metadata<'_>,
+    fields: &Fields,
+    span_attributes: &BTreeMap<String, Value>,
+) -> Log {
+    let mut attributes: Map<String, LogAttribute> = fields
+        .values
+        .iter()
+        .map(|(key, value)| (key.to_owned(), LogAttribute(fields.log_value(key, value))))
+        .collect();
+    for (key, value) in span_attributes {
+        attributes.insert(key.clone(), LogAttribute(value.clone()));
+    }
+    attributes.insert("sentry.origin".to_owned(), LogAttribute::from(LOG_ORIGIN));
+    attributes.insert(
+        "logger.target".to_owned(),
+        LogAttribute::from(metadata.target()),
+    );
+    if let Some(module_path) = metadata.module_path() {
+        attributes.insert(
+            "code.module.name".to_owned(),
+            LogAttribute::from(module_path),
+        );
+    }
+    if let Some(file) = metadata.file() {
+        attributes.insert("code.file.path".to_owned(), LogAttribute::from(file));
+    }
+    if let Some(line) = metadata.line() {
+        attributes.insert("code.line.number".to_owned(), LogAttribute::from(line));
+    }
+    Log {
+        level: log_level(metadata.level()),
+        body: fields.message.clone().unwrap_or_default(),
+        trace_id: None,
+        timestamp: SystemTime::now(),
+        severity_number: None,
+        attributes,
+    }
+}
+
 /// The recorded fields of `event`; `exception` makes the first error
-/// field the exceptions.
-pub(crate) fn record(event: &TracingEvent<'_>, exception: bool) -> Fields {
+/// field the exceptions, `log` keeps the error fields as a log shows them.
+pub(crate) fn record(event: &TracingEvent<'_>, exception: bool, log: bool) -> Fields {
     let mut fields = Fields::for_event(exception);
+    if log {
+        fields = fields.with_log_chains();
+    }
     event.record(&mut fields);
     fields.finish();
     fields
@@ -241,7 +302,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     C: Into<Option<&'context Context<'context, S>>>,
 {
-    let mut fields = record(event, true);
+    let mut fields = record(event, true, false);
     let mut enclosing = Enclosing::of(event, ctx.into(), true, true);
     build_event(event.metadata(), &mut fields, &mut enclosing)
 }
@@ -261,7 +322,54 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     C: Into<Option<&'context Context<'context, S>>>,
 {
-    let fields = record(event, false);
+    let fields = record(event, false, false);
     let mut enclosing = Enclosing::of(event, ctx.into(), false, true);
     build_breadcrumb(event.metadata(), fields, &mut enclosing)
+}
+
+/// The structured log the layers make of a `tracing` event by default,
+/// before it is captured, for a custom
+/// [`event_mapper`](crate::VigilLayer::event_mapper) to start from (as
+/// [`EventMapping::Log`](crate::EventMapping::Log)):
+///
+/// - `level`: `ERROR` → `error`, `WARN` → `warn`, `INFO` → `info`, `DEBUG`
+///   → `debug`, `TRACE` → `trace`;
+/// - `body`: the `message` field (the format string and its arguments),
+///   else a text `error` field (as `#[instrument(err)]` records it), else
+///   empty;
+/// - `attributes`: the other fields, typed (integers, floats, booleans and
+///   strings keep their type; `?debug` and `%display` values, NaN and the
+///   infinities are text; a field recorded as an error is the list of its
+///   chain, `"Type: message"` each, the outermost first, each type the
+///   leading path of that error's `Debug` output, so `Custom` for an
+///   `io::Error` made with `io::Error::new`), and
+///   `sentry.origin` = `auto.log.tracing`, `logger.target` = the event's
+///   target, `code.module.name`, `code.file.path` and `code.line.number`
+///   where known.
+///
+/// The trace, the span and the SDK's default attributes are left for the
+/// capture to fill: the layers link the log to the traced span the event
+/// was emitted in. With a `ctx`, the fields of the enclosing spans the
+/// layers recorded are added as `"<span name>:<field>"` attributes.
+///
+/// ```
+/// use tracing_subscriber::prelude::*;
+/// use vigil_core::protocol::LogAttribute;
+/// use vigil_tracing::{EventMapping, log_from_event};
+///
+/// let layer = vigil_tracing::layer().event_mapper(|event, ctx| {
+///     let mut log = log_from_event(event, Some(&ctx));
+///     log.attributes.insert("service".into(), LogAttribute::from("billing"));
+///     EventMapping::Log(log)
+/// });
+/// # let _ = tracing_subscriber::registry().with(layer);
+/// ```
+pub fn log_from_event<'context, S, C>(event: &TracingEvent<'_>, ctx: C) -> Log
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    C: Into<Option<&'context Context<'context, S>>>,
+{
+    let fields = record(event, false, true);
+    let enclosing = Enclosing::of(event, ctx.into(), false, true);
+    build_log(event.metadata(), &fields, &enclosing.attributes)
 }

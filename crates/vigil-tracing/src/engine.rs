@@ -1,6 +1,6 @@
 //! The machinery every layer of this crate is a configuration of:
 //! recording spans (and their Sentry spans), and turning events into
-//! Vigil events and breadcrumbs.
+//! Vigil events, breadcrumbs and structured logs.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -9,7 +9,10 @@ use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Event as TracingEvent, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
-use vigil_core::protocol::{Breadcrumb, Context as EventContext, Event, EventId, SpanStatus};
+use vigil_core::protocol::{
+    Breadcrumb, Context as EventContext, Event, EventId, Log, LogAttribute, PARENT_SPAN_ID,
+    SpanStatus,
+};
 use vigil_core::{
     Hub, ReentrancyGuard as Reentrancy, TransactionOrSpan, call_guarded, is_sdk_target,
     is_sdk_thread as on_sdk_thread,
@@ -260,7 +263,11 @@ impl Engine {
             }
             return;
         }
-        let mut fields = convert::record(event, action.event());
+        let mut fields = convert::record(event, action.event(), action.log());
+        // Built first: the breadcrumb takes the fields.
+        let log = action
+            .log()
+            .then(|| convert::build_log(metadata, &fields, &enclosing.attributes));
         let mut id = EventId::nil();
         if action.event() {
             let mut crumb_attributes = if action.breadcrumb() {
@@ -280,6 +287,9 @@ impl Engine {
                 crumb.event_id = (!id.is_nil()).then_some(id);
                 self.map_breadcrumb(event, crumb)
             });
+        }
+        if let Some(log) = log {
+            capture_log(&hub, sentry.as_ref(), log);
         }
     }
 
@@ -318,6 +328,21 @@ fn capture(hub: &Hub, sentry: Option<&TransactionOrSpan>, mut event: Event) -> E
     hub.capture_event(event)
 }
 
+/// Sends `log` through `hub`, linked to `sentry` (the Sentry span of the
+/// span it was emitted in) unless it names a trace or a span itself. The
+/// span is set here, as the client would set it from the span: inside a
+/// subscriber callback the hub cannot see the `tracing` span.
+fn capture_log(hub: &Hub, sentry: Option<&TransactionOrSpan>, mut log: Log) {
+    if let Some(sentry) = sentry
+        && *log.trace_id.get_or_insert_with(|| sentry.trace_id()) == sentry.trace_id()
+    {
+        log.attributes
+            .entry(PARENT_SPAN_ID.to_owned())
+            .or_insert_with(|| LogAttribute::from(sentry.span_id().to_string()));
+    }
+    hub.capture_log(log);
+}
+
 /// Captures what a custom mapper returned, in order.
 fn capture_mapping(hub: &Hub, sentry: Option<&TransactionOrSpan>, mapping: EventMapping) {
     for item in CombinedEventMapping::from(mapping) {
@@ -327,6 +352,7 @@ fn capture_mapping(hub: &Hub, sentry: Option<&TransactionOrSpan>, mapping: Event
             EventMapping::Event(event) => {
                 capture(hub, sentry, *event);
             }
+            EventMapping::Log(log) => capture_log(hub, sentry, log),
             nested @ EventMapping::Combined(_) => capture_mapping(hub, sentry, nested),
         }
     }

@@ -1,6 +1,7 @@
 //! What an event becomes ([`EventFilter`]) and the default filters.
 
 use tracing_core::Metadata;
+use vigil_core::Hub;
 
 bitflags::bitflags! {
     /// What the layer does with a `tracing` event, as decided by its event
@@ -9,6 +10,9 @@ bitflags::bitflags! {
     /// [`EventFilter::Ignore`] is the empty set; `EventFilter::Breadcrumb |
     /// EventFilter::Event` (also named [`EventFilter::EventAndBreadcrumb`])
     /// captures a Vigil event and then adds a breadcrumb referring to it.
+    /// [`EventFilter::Log`] sends the event as a structured log too (or
+    /// alone); [`EventFilter::all()`] is every action: event, breadcrumb
+    /// and log.
     ///
     /// ```
     /// use vigil_tracing::EventFilter;
@@ -29,14 +33,14 @@ bitflags::bitflags! {
     ///         EventFilter::Ignore => "nothing",
     ///         EventFilter::Event => "an event",
     ///         EventFilter::Breadcrumb => "a breadcrumb",
-    ///         _ => "an event and a breadcrumb",
+    ///         EventFilter::Log => "a log",
+    ///         EventFilter::EventAndBreadcrumb => "an event and a breadcrumb",
+    ///         _ => "a log and more",
     ///     }
     /// }
     /// assert_eq!(describe(EventFilter::Event), "an event");
+    /// assert_eq!(describe(EventFilter::Log | EventFilter::Event), "a log and more");
     /// ```
-    ///
-    /// Sentry's structured logs are not supported yet, so there is no `Log`
-    /// action.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
     pub struct EventFilter: u8 {
         /// The event is added to the hub's scope as a breadcrumb, shown with
@@ -48,6 +52,14 @@ bitflags::bitflags! {
         /// then also added as a breadcrumb that refers to it (`event_id`), so
         /// that events captured later show it in their trail.
         const EventAndBreadcrumb = Self::Breadcrumb.bits() | Self::Event.bits();
+        /// The event is sent as a structured log
+        /// ([`Log`](vigil_core::protocol::Log), see
+        /// [`log_from_event`](crate::log_from_event)) through
+        /// `Hub::capture_log`, linked to the traced span it was emitted in.
+        /// Sent whenever asked for, whether or not the client's
+        /// `enable_logs` is on (which only decides what the
+        /// [default filter](default_event_filter) asks for).
+        const Log = 0b100;
     }
 }
 
@@ -68,10 +80,22 @@ impl EventFilter {
     pub(crate) fn breadcrumb(self) -> bool {
         self.contains(EventFilter::Breadcrumb)
     }
+
+    /// Whether a structured log is sent.
+    pub(crate) fn log(self) -> bool {
+        self.contains(EventFilter::Log)
+    }
 }
 
 /// The default event filter: `ERROR` events become Vigil events, `WARN`
 /// and `INFO` events breadcrumbs, `DEBUG` and `TRACE` events are ignored.
+///
+/// When the client of the current hub has
+/// [`enable_logs`](vigil_core::ClientOptions::enable_logs) on, `ERROR`,
+/// `WARN` and `INFO` events are also sent as structured logs
+/// ([`EventFilter::Log`] is added); without a client, or with it off, the
+/// filter is as above. Until a client is bound anywhere, checking costs one
+/// atomic load.
 ///
 /// Useful as the fallback of a custom filter:
 ///
@@ -86,11 +110,25 @@ impl EventFilter {
 /// # let _ = layer;
 /// ```
 pub fn default_event_filter(metadata: &Metadata<'_>) -> EventFilter {
-    match *metadata.level() {
+    let action = match *metadata.level() {
         tracing_core::Level::ERROR => EventFilter::Event,
         tracing_core::Level::WARN | tracing_core::Level::INFO => EventFilter::Breadcrumb,
-        _ => EventFilter::Ignore,
+        _ => return EventFilter::Ignore,
+    };
+    if logs_enabled() {
+        action | EventFilter::Log
+    } else {
+        action
     }
+}
+
+/// Whether the current hub's client has `enable_logs` on.
+fn logs_enabled() -> bool {
+    vigil_core::__private::any_client()
+        && Hub::with_current(|hub| {
+            hub.client()
+                .is_some_and(|client| client.options().enable_logs)
+        })
 }
 
 /// The default span filter of [`VigilLayer`](crate::VigilLayer): spans at

@@ -12,15 +12,15 @@ use crate::engine::{CustomMapper, Engine};
 use crate::filter::EventFilter;
 use crate::mapping::EventMapping;
 
-/// A [`Layer`] that turns `tracing` events into Vigil events and
-/// breadcrumbs, and records spans so that events inside them carry the
+/// A [`Layer`] that turns `tracing` events into Vigil events,
+/// breadcrumbs and structured logs, and records spans so that events inside them carry the
 /// spans' fields and go to the hub the span was created under.
 ///
 /// `S` is the subscriber the layer is added to (usually inferred). See
 /// the [crate docs](crate) for what is captured. The same work split in
 /// parts is done by [`SpanLayer`](crate::SpanLayer),
-/// [`BreadcrumbLayer`](crate::BreadcrumbLayer) and
-/// [`ErrorLayer`](crate::ErrorLayer).
+/// [`BreadcrumbLayer`](crate::BreadcrumbLayer),
+/// [`ErrorLayer`](crate::ErrorLayer) and [`LogLayer`](crate::LogLayer).
 ///
 /// The layer never disables anything: it does not implement `enabled`,
 /// `register_callsite` or `max_level_hint`, so other layers (such as a
@@ -134,16 +134,18 @@ impl<S> VigilLayer<S> {
 
     /// Replaces the event filter with `mapper`, which decides for each
     /// event what is captured and builds it: nothing, a breadcrumb, an
-    /// event, or several of these in order ([`EventMapping`]). It gets the
-    /// layer's [`Context`], to pass to [`event_from_event`](crate::event_from_event)
-    /// and [`breadcrumb_from_event`](crate::breadcrumb_from_event), which
-    /// build what the layer builds by default. What it returns is captured
+    /// event, a structured log, or several of these in order
+    /// ([`EventMapping`]). It gets the layer's [`Context`], to pass to
+    /// [`event_from_event`](crate::event_from_event),
+    /// [`breadcrumb_from_event`](crate::breadcrumb_from_event) and
+    /// [`log_from_event`](crate::log_from_event), which build what the
+    /// layer builds by default. What it returns is captured
     /// as it is: [`map_event`](Self::map_event) and
     /// [`breadcrumb_mapper`](Self::breadcrumb_mapper) do not apply to it.
     ///
     /// The mapper sees every event but the SDK's own, `DEBUG` and `TRACE`
-    /// ones too. Events are captured into the hub of the innermost
-    /// recorded span, linked to its Sentry span. A mapper that panics
+    /// ones too. Events and logs are captured into the hub of the
+    /// innermost recorded span, linked to its Sentry span. A mapper that panics
     /// captures nothing.
     ///
     /// ```
@@ -211,8 +213,8 @@ impl<S> VigilLayer<S> {
     }
 
     /// Adds the fields of the recorded spans around an event to its
-    /// breadcrumb's `data` and to its Vigil event's `Rust Tracing Fields`
-    /// context, as `"<span name>:<field>"` (the innermost span's value
+    /// breadcrumb's `data`, to its Vigil event's `Rust Tracing Fields`
+    /// context and to its log's attributes, as `"<span name>:<field>"` (the innermost span's value
     /// wins when two spans share a name). Spans are recorded whether or
     /// not their trace is sampled, so this needs no tracing.
     #[must_use]

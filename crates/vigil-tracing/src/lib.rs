@@ -1,6 +1,7 @@
 //! Vigil for [`tracing`](https://docs.rs/tracing): a
 //! [`Layer`](tracing_subscriber::Layer) that turns `ERROR` events into Vigil
-//! events and `WARN`/`INFO` events into breadcrumbs, attaches the fields of
+//! events and `WARN`/`INFO` events into breadcrumbs (and, with the client's
+//! `enable_logs` on, all three into structured logs), attaches the fields of
 //! the enclosing spans to error events, captures into the hub a span was
 //! created under, and, with tracing on, makes spans Sentry spans.
 //!
@@ -48,9 +49,16 @@
 //! | `WARN`, `INFO` | a breadcrumb ([`EventFilter::Breadcrumb`]) |
 //! | `DEBUG`, `TRACE` | nothing ([`EventFilter::Ignore`]) |
 //!
+//! When the current hub's client has
+//! [`enable_logs`](vigil_core::ClientOptions::enable_logs) on, the default
+//! filter also sends `ERROR`, `WARN` and `INFO` events as structured logs
+//! ([`EventFilter::Log`]); it is off by default, and the table above is
+//! then the whole story.
+//!
 //! Replace it with [`VigilLayer::event_filter`]. An [`EventFilter`] is a
 //! set: `EventFilter::Event | EventFilter::Breadcrumb` captures an event
-//! and then leaves a breadcrumb pointing at it (`event_id`).
+//! and then leaves a breadcrumb pointing at it (`event_id`). A filter that
+//! returns [`EventFilter::Log`] gets its logs whatever `enable_logs` says.
 //!
 //! A **Vigil event** has:
 //! - `level`: `ERROR` → `error`, `WARN` → `warning`, `INFO` → `info`,
@@ -77,25 +85,63 @@
 //! mapped `level`, the message (as for events) as `message` and the other
 //! fields as `data`.
 //!
-//! With [`VigilLayer::enable_span_attributes`], the fields of the
-//! enclosing recorded spans are also added to the breadcrumb's `data` and
-//! the event's `Rust Tracing Fields`, as `"<span name>:<field>"`.
+//! A **structured log** ([`Log`](vigil_core::protocol::Log), sent with
+//! [`Hub::capture_log`](vigil_core::Hub::capture_log)) has:
+//! - `level`: `ERROR` → `error`, `WARN` → `warn`, `INFO` → `info`,
+//!   `DEBUG` → `debug`, `TRACE` → `trace`;
+//! - `body`: the message (as for events);
+//! - `attributes`: the other fields, typed as for events (an error field
+//!   is the list of its chain, `"Type: message"` each, outermost first,
+//!   every type named from the error's `Debug` output, as the Sentry SDK
+//!   names them in logs: `Custom` for an `io::Error::new` error),
+//!   `sentry.origin` = `auto.log.tracing`, `logger.target` = the event's
+//!   target, and `code.module.name`, `code.file.path`, `code.line.number`
+//!   where known; the client adds the SDK, release, environment and user
+//!   attributes;
+//! - its trace and span: those of the traced span it was emitted in (the
+//!   span's id as `sentry.trace.parent_span_id`), else the scope's trace.
 //!
-//! Change either with [`VigilLayer::map_event`] and
+//! ```
+//! use tracing_subscriber::prelude::*;
+//! use vigil_core::ClientOptions;
+//! use vigil_core::protocol::{EnvelopeItem, ItemContainer, LogAttribute, LogLevel};
+//!
+//! let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(vigil_tracing::layer()));
+//! let envelopes = vigil_core::test::with_captured_envelopes_options(
+//!     || tracing::dispatcher::with_default(&dispatch, || tracing::info!(rows = 120, "parsed")),
+//!     ClientOptions::new().enable_logs(true),
+//! );
+//! let Some(EnvelopeItem::ItemContainer(ItemContainer::Logs(logs))) = envelopes[0].items().next()
+//! else {
+//!     panic!("a log item");
+//! };
+//! assert_eq!(logs[0].level, LogLevel::Info);
+//! assert_eq!(logs[0].body, "parsed");
+//! assert_eq!(logs[0].attributes["rows"], LogAttribute::from(120));
+//! ```
+//!
+//! With [`VigilLayer::enable_span_attributes`], the fields of the
+//! enclosing recorded spans are also added to the breadcrumb's `data`, the
+//! event's `Rust Tracing Fields` and the log's attributes, as
+//! `"<span name>:<field>"`.
+//!
+//! Change events and breadcrumbs with [`VigilLayer::map_event`] and
 //! [`VigilLayer::breadcrumb_mapper`], which start from the defaults, or
 //! take over with [`VigilLayer::event_mapper`], which returns an
-//! [`EventMapping`] (built with [`event_from_event`] and
-//! [`breadcrumb_from_event`], say) instead of the filter's decision. Then
-//! the hub's normal pipeline runs: scope data, event processors,
-//! `before_send` / `before_breadcrumb`.
+//! [`EventMapping`] (built with [`event_from_event`],
+//! [`breadcrumb_from_event`] and [`log_from_event`], say) instead of the
+//! filter's decision. Then the hub's normal pipeline runs: scope data,
+//! event processors, `before_send` / `before_breadcrumb` /
+//! `before_send_log`.
 //!
-//! # One layer or three
+//! # One layer or several
 //!
 //! [`VigilLayer`] does everything. The same work is split in
 //! [`SpanLayer`] (spans as Sentry spans), [`BreadcrumbLayer`] (events as
-//! breadcrumbs) and [`ErrorLayer`] (events as Vigil events), which do what
-//! they do with everything they see: each is limited with a per-layer
-//! filter of its own.
+//! breadcrumbs), [`ErrorLayer`] (events as Vigil events) and [`LogLayer`]
+//! (events as structured logs), which do what they do with everything
+//! they see: each is limited with a per-layer filter of its own. A
+//! `LogLayer` sends its logs whatever the client's `enable_logs` says.
 //!
 //! ```
 //! use tracing::Level;
@@ -110,6 +156,19 @@
 //!         matches!(*md.level(), Level::WARN | Level::INFO)
 //!     })))
 //!     .with(ErrorLayer::new().with_filter(LevelFilter::ERROR));
+//! # let _ = subscriber;
+//! ```
+//!
+//! Spans and logs only, the logs linked to the spans they were emitted in:
+//!
+//! ```
+//! use tracing_subscriber::filter::LevelFilter;
+//! use tracing_subscriber::prelude::*;
+//! use vigil_tracing::{LogLayer, SpanLayer};
+//!
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(SpanLayer::new().with_filter(LevelFilter::INFO))
+//!     .with(LogLayer::new().with_filter(LevelFilter::INFO));
 //! # let _ = subscriber;
 //! ```
 //!
@@ -254,8 +313,8 @@ mod spans;
 mod split;
 mod visit;
 
-pub use crate::convert::{breadcrumb_from_event, event_from_event};
+pub use crate::convert::{breadcrumb_from_event, event_from_event, log_from_event};
 pub use crate::filter::{EventFilter, default_event_filter, default_span_filter};
 pub use crate::layer::{SentryLayer, VigilLayer, layer};
 pub use crate::mapping::{CombinedEventMapping, EventMapping};
-pub use crate::split::{BreadcrumbLayer, ErrorLayer, SpanLayer};
+pub use crate::split::{BreadcrumbLayer, ErrorLayer, LogLayer, SpanLayer};

@@ -1,13 +1,14 @@
 //! What a custom event mapper returns.
 
-use vigil_core::protocol::{Breadcrumb, Event};
+use vigil_core::protocol::{Breadcrumb, Event, Log};
 
 /// What [`VigilLayer::event_mapper`](crate::VigilLayer::event_mapper)
 /// turns a `tracing` event into.
 ///
-/// Build the items with [`event_from_event`](crate::event_from_event) and
-/// [`breadcrumb_from_event`](crate::breadcrumb_from_event), which make
-/// what the layer makes by default, and change them as needed.
+/// Build the items with [`event_from_event`](crate::event_from_event),
+/// [`breadcrumb_from_event`](crate::breadcrumb_from_event) and
+/// [`log_from_event`](crate::log_from_event), which make what the layer
+/// makes by default, and change them as needed.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum EventMapping {
@@ -18,6 +19,10 @@ pub enum EventMapping {
     /// The event is captured. Boxed, as events are large; `.into()` boxes
     /// an [`Event`].
     Event(Box<Event>),
+    /// The structured log is sent with `Hub::capture_log`, linked to the
+    /// traced span the event was emitted in (unless it names a trace or a
+    /// span itself).
+    Log(Log),
     /// Each of the mappings, in this order. Combined mappings inside are
     /// flattened.
     Combined(CombinedEventMapping),
@@ -35,6 +40,12 @@ impl From<Event> for EventMapping {
     }
 }
 
+impl From<Log> for EventMapping {
+    fn from(log: Log) -> EventMapping {
+        EventMapping::Log(log)
+    }
+}
+
 impl From<Vec<EventMapping>> for EventMapping {
     fn from(mappings: Vec<EventMapping>) -> EventMapping {
         EventMapping::Combined(mappings.into())
@@ -44,7 +55,7 @@ impl From<Vec<EventMapping>> for EventMapping {
 /// A list of [`EventMapping`]s, captured in order.
 ///
 /// ```
-/// use vigil_core::protocol::{Breadcrumb, Event};
+/// use vigil_core::protocol::{Breadcrumb, Event, Log};
 /// use vigil_tracing::{CombinedEventMapping, EventMapping};
 ///
 /// let both: CombinedEventMapping = vec![

@@ -1,6 +1,6 @@
-//! The combined layer's work split into layers of their own: spans, then
-//! breadcrumbs, then error events, each filtered on its own with
-//! [`Layer::with_filter`].
+//! The combined layer's work split into layers of their own: spans,
+//! breadcrumbs, error events and structured logs, each filtered on its own
+//! with [`Layer::with_filter`].
 
 use std::fmt;
 
@@ -227,6 +227,80 @@ impl fmt::Debug for ErrorLayer {
 }
 
 impl<S> Layer<S> for ErrorLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
+        self.engine.on_event(event, ctx, None);
+    }
+}
+
+/// A [`Layer`] that sends every `tracing` event it sees as a structured
+/// log ([`Log`](vigil_core::protocol::Log), built as
+/// [`log_from_event`](crate::log_from_event) builds them) with
+/// `Hub::capture_log`, and captures nothing else.
+///
+/// The logs are sent whether or not the client's `enable_logs` is on:
+/// adding the layer asks for them. Give it a per-layer filter: without
+/// one, `DEBUG` and `TRACE` events become logs too. `LevelFilter::INFO` is
+/// the usual choice:
+///
+/// ```
+/// use tracing_subscriber::filter::LevelFilter;
+/// use tracing_subscriber::prelude::*;
+/// use vigil_tracing::{LogLayer, SpanLayer};
+///
+/// let subscriber = tracing_subscriber::registry()
+///     .with(SpanLayer::new().with_filter(LevelFilter::INFO))
+///     .with(LogLayer::new().with_filter(LevelFilter::INFO));
+/// # let _ = subscriber;
+/// ```
+///
+/// A log emitted inside a span a [`SpanLayer`] (or `VigilLayer`) recorded
+/// goes to the hub the span was created under and, with tracing on, is
+/// linked to its Sentry span (its trace and `span_id`). Otherwise it goes
+/// to the current hub, in the trace of its scope. A per-layer filter also
+/// hides the spans it refuses from this layer: to see every recorded span,
+/// let the filter accept all spans
+/// (`LevelFilter::WARN.or(filter_fn(|md| md.is_span()))`).
+#[must_use]
+pub struct LogLayer {
+    engine: Engine,
+}
+
+impl LogLayer {
+    /// A layer that sends every event it sees as a structured log.
+    pub fn new() -> LogLayer {
+        LogLayer {
+            engine: Engine::events_only(EventFilter::Log),
+        }
+    }
+
+    /// Adds the fields of the recorded spans around an event to its log's
+    /// attributes, as `"<span name>:<field>"`, as
+    /// [`VigilLayer::enable_span_attributes`](crate::VigilLayer::enable_span_attributes)
+    /// does. The spans are those a [`SpanLayer`] recorded.
+    pub fn enable_span_attributes(mut self) -> LogLayer {
+        self.engine.span_attributes = true;
+        self
+    }
+}
+
+impl Default for LogLayer {
+    fn default() -> LogLayer {
+        LogLayer::new()
+    }
+}
+
+impl fmt::Debug for LogLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogLayer")
+            .field("span_attributes", &self.engine.span_attributes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Layer<S> for LogLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {

@@ -138,8 +138,12 @@ pub(crate) struct Fields {
     pub(crate) exception: Option<Values<Exception>>,
     /// The name of the field `exception` was made from.
     pub(crate) exception_field: Option<&'static str>,
+    /// The error fields as a log shows them (only when asked for): the
+    /// chain with each type named from its `Debug` output.
+    pub(crate) log_chains: Vec<(&'static str, Vec<String>)>,
     take_message: bool,
     want_exception: bool,
+    want_log_chains: bool,
 }
 
 impl Fields {
@@ -150,6 +154,24 @@ impl Fields {
             take_message: true,
             want_exception,
             ..Fields::default()
+        }
+    }
+
+    /// Also keeps the error fields as a log shows them
+    /// ([`Fields::log_chains`]).
+    pub(crate) fn with_log_chains(mut self) -> Fields {
+        self.want_log_chains = true;
+        self
+    }
+
+    /// The value of a field as a log shows it.
+    pub(crate) fn log_value(&self, name: &str, value: &FieldValue) -> Value {
+        match value {
+            FieldValue::Chain(_) => match self.log_chains.iter().find(|(n, _)| *n == name) {
+                Some((_, chain)) => Value::from(chain.clone()),
+                None => value.to_json(),
+            },
+            other => other.to_json(),
         }
     }
 
@@ -189,6 +211,18 @@ fn chain_of(exceptions: &[Exception]) -> Vec<String> {
             } else {
                 format!("{}: {value}", exception.ty)
             })
+        })
+        .collect()
+}
+
+/// An error's chain as a log shows it, `"Type: message"` per error, the
+/// outermost first, each type the leading path of the error's `Debug`
+/// output (`Custom` for an `io::Error` made with `io::Error::new`).
+fn log_chain_of(error: &(dyn Error + 'static)) -> Vec<String> {
+    std::iter::successors(Some(error), |&e| e.source())
+        .map(|e| {
+            let debug = format!("{e:?}");
+            format!("{}: {e}", vigil_core::parse_type_from_debug(&debug))
         })
         .collect()
 }
@@ -306,6 +340,9 @@ impl Visit for Fields {
 
     fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
         let exception = vigil_core::event_from_error(value).exception;
+        if self.want_log_chains {
+            self.log_chains.push((field.name(), log_chain_of(value)));
+        }
         let chain = FieldValue::Chain(chain_of(&exception.values));
         if self.want_exception && self.exception.is_none() {
             self.exception = Some(exception);

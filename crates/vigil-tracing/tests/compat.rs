@@ -295,13 +295,21 @@ fn event_filter_is_a_set() {
     assert!(!EventFilter::Event.contains(EventFilter::Breadcrumb));
     assert!(EventFilter::Event.contains(EventFilter::Ignore));
     assert!(EventFilter::Ignore.is_empty() && EventFilter::empty().is_empty());
-    assert!(both.is_all() && both == EventFilter::all());
+    assert!(!both.is_all() && (both | EventFilter::Log).is_all());
+    assert_eq!(
+        EventFilter::all(),
+        EventFilter::Event | EventFilter::Breadcrumb | EventFilter::Log
+    );
     assert!(both.intersects(EventFilter::Event));
     assert!(!EventFilter::Event.intersects(EventFilter::Breadcrumb));
     assert_eq!(both & EventFilter::Event, EventFilter::Event);
     assert_eq!(both - EventFilter::Event, EventFilter::Breadcrumb);
-    assert_eq!(!EventFilter::Event, EventFilter::Breadcrumb);
-    assert_eq!(EventFilter::from_bits_truncate(0xff), both);
+    assert_eq!(
+        !EventFilter::Event,
+        EventFilter::Breadcrumb | EventFilter::Log
+    );
+    assert_eq!(EventFilter::from_bits_truncate(0xff), EventFilter::all());
+    assert_eq!(EventFilter::Log.bits(), 0b100);
     assert_eq!(EventFilter::Event.bits(), 0b10);
     let mut filter = EventFilter::Ignore;
     filter |= EventFilter::Event;
