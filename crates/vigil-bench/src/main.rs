@@ -42,6 +42,10 @@
 //! | ts1u, ts2u, ts3u | ts1, ts2, ts3 with the trace sampled out (a `traces_sampler` answering 0.0) |
 //! | rs0 | tx5's request with tracing off and no sessions (`sentry-tower` without its transaction layer) |
 //! | rs1 | rs0 with request-mode sessions: Vigil's defaults; `sentry` with `auto_session_tracking`, `SessionMode::Request` and a handler calling `start_session`/`end_session` (`sentry-tower` 0.49 starts none) |
+//! | lg1 | `logger_info!(user.id = i, route = "/orders", "order {} paid", i)` (`i` unique per call): one structured log into the client's batch, sent (serialized) every 100 logs |
+//! | lg2 | `log::info!(user_id = i; "order {} paid", i)` into `vigil::log::VigilLogger` / `sentry_log::SentryLogger`, each with a filter answering `Log` for `info` and up, behind a forwarding logger of the bench |
+//! | lg3 | `tracing::info!(user_id = i, "order {} paid", i)` into `vigil_tracing::LogLayer` / `sentry_tracing::LogLayer`, each filtered at `INFO`, in a registry of its own |
+//! | lg2f, lg3f | lg2, lg3 with a `debug!` line, turned away by the logger's filter / the layer's `INFO` filter (the cost of a disabled log line) |
 //!
 //! plus the memory of a pushed scope after one breadcrumb when its parent
 //! holds 20 (bytes allocated by `push_scope` + `add_breadcrumb`).
@@ -78,6 +82,21 @@
 //! current span seen from inside the instrumented code (a span or a
 //! transaction, sampled or not), and shows the ops (named by different
 //! conventions) and each SDK's own data.
+//!
+//! The structured-log operations (`lg*`, module [`logs`]) start from the
+//! standard scope with logs on (Vigil: `enable_logs(true)`; `sentry`: its
+//! default). Both SDKs batch logs and send 100 per envelope from the
+//! capturing thread, so one operation in 100 pays for an envelope. The
+//! `log` crate has one logger per process: lg2 installs a forwarding
+//! logger that hands each record to the logger of the SDK being measured
+//! (an atomic set by each operation), with `log`'s max level at `TRACE`;
+//! lg3 switches subscribers once per batch, as the `ts*` ops do. Records
+//! and events name their target (`shop::orders`). Their same work check
+//! empties both batches, runs 100 operations per SDK, and compares the
+//! logs each sent (count, levels, body against the user id attribute,
+//! distinct ids, trace ids, the bench's attributes and their types); the
+//! SDKs' own attributes are shown, and the note says what differs by
+//! design.
 //!
 //! ## How it measures
 //!
@@ -117,7 +136,8 @@
 //!   callgrind profile for op4, op5 and every missed operation.
 //! - `--ops`: run only these operations (`--ops tx1,tx2,tx3,tx4,tx5,tx1u,tx5u`
 //!   for the tracing ones, `--ops ts1,ts2,ts3,ts1u,ts2u,ts3u` for the
-//!   `tracing` span ones).
+//!   `tracing` span ones, `--ops lg1,lg2,lg3,lg2f,lg3f` for the
+//!   structured-log ones).
 //!
 //! Single pieces, for profiling by hand:
 //!
@@ -159,6 +179,7 @@
 mod alloc;
 mod delivery;
 mod harness;
+mod logs;
 mod ops;
 mod panic_stall;
 mod sink;

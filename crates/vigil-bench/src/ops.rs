@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use crate::alloc;
 use crate::harness::{self, Config};
+use crate::logs;
 use crate::spans;
 use crate::threads;
 use crate::traces;
@@ -46,7 +47,7 @@ pub(crate) struct OpSpec {
 }
 
 /// The operations, in table order.
-pub(crate) const OPS: [OpSpec; 28] = [
+pub(crate) const OPS: [OpSpec; 33] = [
     OpSpec {
         id: "op1",
         title: "configure_scope + set_tag",
@@ -187,6 +188,31 @@ pub(crate) const OPS: [OpSpec; 28] = [
         title: "rs0 with request-mode sessions",
         callgrind_n: Some(2_000),
     },
+    OpSpec {
+        id: "lg1",
+        title: "logger_info! (2 attributes, 1 argument), batched",
+        callgrind_n: Some(5_000),
+    },
+    OpSpec {
+        id: "lg2",
+        title: "log::info! (1 key-value) into the log integration",
+        callgrind_n: Some(5_000),
+    },
+    OpSpec {
+        id: "lg3",
+        title: "tracing::info! (1 field) into the log layer",
+        callgrind_n: Some(5_000),
+    },
+    OpSpec {
+        id: "lg2f",
+        title: "log::debug!, filtered out by the logger",
+        callgrind_n: Some(100_000),
+    },
+    OpSpec {
+        id: "lg3f",
+        title: "tracing::debug!, filtered out by the layer",
+        callgrind_n: Some(100_000),
+    },
 ];
 
 /// Which SDK.
@@ -293,6 +319,30 @@ pub(crate) fn setup_from(
     base: BaseScope,
     sessions: Sessions,
 ) -> Env {
+    setup_full(mode, tracing, base, sessions, false)
+}
+
+/// [`setup`] (the standard scope, tracing off) with Vigil's `enable_logs`
+/// on, for the structured-log operations. `sentry` 0.49 needs nothing: its
+/// (deprecated) `enable_logs` is on by default.
+pub(crate) fn setup_logs(mode: Mode) -> Env {
+    setup_full(
+        Some(mode),
+        Tracing::Off,
+        BaseScope::Standard,
+        Sessions::Off,
+        true,
+    )
+}
+
+/// [`setup_from`], with Vigil's `enable_logs` set to `logs`.
+fn setup_full(
+    mode: Option<Mode>,
+    tracing: Tracing,
+    base: BaseScope,
+    sessions: Sessions,
+    logs: bool,
+) -> Env {
     let vigil_seen = Arc::new(Observed::default());
     let sentry_seen = Arc::new(Observed::default());
     let Some(mode) = mode else {
@@ -317,7 +367,8 @@ pub(crate) fn setup_from(
         Tracing::Sampled => options.traces_sample_rate(1.0),
         Tracing::Unsampled => options.traces_sampler(|_| 0.0),
     }
-    .auto_session_tracking(sessions == Sessions::Requests);
+    .auto_session_tracking(sessions == Sessions::Requests)
+    .enable_logs(logs);
     let vigil_guard = vigil::init((DSN, options));
     assert!(vigil_guard.is_enabled(), "vigil did not initialise");
 
@@ -719,6 +770,7 @@ pub(crate) fn run(op: &str, action: Action) -> Value {
         tx if tx.starts_with("tx") => traces::run(tx, action),
         ts if ts.starts_with("ts") => spans::run(ts, action),
         "rs0" | "rs1" => traces::run(op, action),
+        lg if lg.starts_with("lg") => logs::run(lg, action),
         other => panic!("unknown operation {other}"),
     };
     report["op"] = json!(op);

@@ -140,10 +140,11 @@ fn note(op: &str) -> &'static str {
 /// only on the first call of a batch: one `set_default` per batch of
 /// thousands of calls in the timings, and none inside the callgrind loop
 /// (it happens in the warm-up).
-struct Subscribers {
-    /// Registry + `vigil_tracing::layer()`.
+pub(crate) struct Subscribers {
+    /// Vigil's: a registry + `vigil_tracing::layer()` for the `ts*` ops.
     vigil: Dispatch,
-    /// Registry + `sentry_tracing::layer()`.
+    /// `sentry`'s: a registry + `sentry_tracing::layer()` for the `ts*`
+    /// ops.
     sentry: Dispatch,
     /// Whose subscriber is the default now.
     current: Cell<Option<Sdk>>,
@@ -154,9 +155,18 @@ struct Subscribers {
 impl Subscribers {
     /// Both subscribers, neither the default yet.
     fn new() -> Subscribers {
+        Subscribers::of(
+            Dispatch::new(tracing_subscriber::registry().with(vigil_tracing::layer())),
+            Dispatch::new(tracing_subscriber::registry().with(sentry_layer())),
+        )
+    }
+
+    /// The given subscribers of Vigil and `sentry`, neither the default
+    /// yet.
+    pub(crate) fn of(vigil: Dispatch, sentry: Dispatch) -> Subscribers {
         Subscribers {
-            vigil: Dispatch::new(tracing_subscriber::registry().with(vigil_tracing::layer())),
-            sentry: Dispatch::new(tracing_subscriber::registry().with(sentry_layer())),
+            vigil,
+            sentry,
             current: Cell::new(None),
             guard: RefCell::new(None),
         }
@@ -164,7 +174,7 @@ impl Subscribers {
 
     /// Makes `sdk`'s subscriber this thread's default, unless it is.
     #[inline]
-    fn select(&self, sdk: Sdk) {
+    pub(crate) fn select(&self, sdk: Sdk) {
         if self.current.get() != Some(sdk) {
             self.switch(sdk);
         }

@@ -89,6 +89,7 @@ fn target(op: &str) -> f64 {
         "tx1u" | "tx5u" => 0.2,
         "ts1" | "ts2" | "ts3" => 0.5,
         "ts1u" | "ts2u" | "ts3u" => 0.2,
+        "lg1" | "lg2" | "lg3" | "lg2f" | "lg3f" => 0.5,
         _ => f64::NAN,
     }
 }

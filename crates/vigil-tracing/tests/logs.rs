@@ -96,15 +96,15 @@ impl Error for ConnectionError {
 // Written against the umbrella crate, as applications use it.
 #[test]
 fn test_tracing_logs() {
-    let vigil_layer = vigil::tracing::layer().event_filter(|_| vigil::tracing::EventFilter::Log);
+    let vigil_layer = vigil_tracing::layer().event_filter(|_| vigil_tracing::EventFilter::Log);
 
     let _dispatcher = tracing_subscriber::registry()
         .with(vigil_layer)
         .set_default();
 
-    let options = vigil::ClientOptions::new();
+    let options = vigil_core::ClientOptions::new();
 
-    let envelopes = vigil::test::with_captured_envelopes_options(
+    let envelopes = vigil_core::test::with_captured_envelopes_options(
         || {
             let io_error =
                 std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
@@ -128,21 +128,21 @@ fn test_tracing_logs() {
     let item = envelope.items().next().expect("expected envelope item");
 
     match item {
-        vigil::protocol::EnvelopeItem::ItemContainer(container) => match container {
-            vigil::protocol::ItemContainer::Logs(logs) => {
+        vigil_core::protocol::EnvelopeItem::ItemContainer(container) => match container {
+            vigil_core::protocol::ItemContainer::Logs(logs) => {
                 assert_eq!(logs.len(), 1);
 
                 let log = &logs[0];
-                assert_eq!(log.level, vigil::protocol::LogLevel::Error);
+                assert_eq!(log.level, vigil_core::protocol::LogLevel::Error);
                 assert_eq!(log.body, "This is an error log: hello");
                 assert!(log.trace_id.is_some());
                 assert_eq!(
                     log.attributes.get("my.key").unwrap().clone(),
-                    vigil::protocol::LogAttribute::from("hello")
+                    vigil_core::protocol::LogAttribute::from("hello")
                 );
                 assert_eq!(
                     log.attributes.get("an.error").unwrap().clone(),
-                    vigil::protocol::LogAttribute::from(vec![
+                    vigil_core::protocol::LogAttribute::from(vec![
                         "ConnectionError: Failed to connect to database server",
                         "Custom: Connection refused"
                     ])
@@ -157,11 +157,11 @@ fn test_tracing_logs() {
 #[test]
 fn test_tracing_log_floating_point_field() {
     let _dispatcher = tracing_subscriber::registry()
-        .with(vigil::tracing::LogLayer::new().with_filter(LevelFilter::INFO))
+        .with(vigil_tracing::LogLayer::new().with_filter(LevelFilter::INFO))
         .set_default();
 
-    let options = vigil::ClientOptions::new();
-    let envelopes = vigil::test::with_captured_envelopes_options(
+    let options = vigil_core::ClientOptions::new();
+    let envelopes = vigil_core::test::with_captured_envelopes_options(
         || tracing::error!(floating_point = 1.0_f64),
         options,
     );
@@ -170,13 +170,13 @@ fn test_tracing_log_floating_point_field() {
     let item = envelopes[0].items().next().expect("expected envelope item");
 
     match item {
-        vigil::protocol::EnvelopeItem::ItemContainer(vigil::protocol::ItemContainer::Logs(
-            logs,
-        )) => {
+        vigil_core::protocol::EnvelopeItem::ItemContainer(
+            vigil_core::protocol::ItemContainer::Logs(logs),
+        ) => {
             assert_eq!(logs.len(), 1);
             assert_eq!(
                 logs[0].attributes.get("floating_point").unwrap().clone(),
-                vigil::protocol::LogAttribute::from(1.0_f64)
+                vigil_core::protocol::LogAttribute::from(1.0_f64)
             );
         }
         _ => panic!("expected logs container"),
