@@ -155,11 +155,26 @@ impl LogAttribute {
 }
 
 impl Serialize for LogAttribute {
+    /// Writes what [`to_typed`](LogAttribute::to_typed) gives, without
+    /// copying a primitive value.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let (value, ty) = self.to_typed();
         let mut map = serializer.serialize_map(Some(2))?;
-        map.serialize_entry("value", &value)?;
-        map.serialize_entry("type", ty)?;
+        match &self.0 {
+            Value::Number(n) if !n.is_i64() && n.is_u64() => {
+                map.serialize_entry("value", &n.to_string())?;
+                map.serialize_entry("type", "string")?;
+            }
+            value => match primitive_type(value) {
+                Some(ty) => {
+                    map.serialize_entry("value", value)?;
+                    map.serialize_entry("type", ty)?;
+                }
+                None => {
+                    map.serialize_entry("value", &value.to_string())?;
+                    map.serialize_entry("type", "string")?;
+                }
+            },
+        }
         map.end()
     }
 }

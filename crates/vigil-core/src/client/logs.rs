@@ -72,13 +72,13 @@ impl LogBatcher {
         }
     }
 
-    /// Adds a log; sends the batch when it is full. Returns `false` (the
-    /// log is not kept) once the batcher is closed.
-    pub(crate) fn push(&self, log: Log) -> bool {
+    /// Adds a log; sends the batch when it is full. Gives the log back once
+    /// the batcher is closed.
+    pub(crate) fn push(&self, log: Log) -> Result<(), Log> {
         let full = {
             let mut state = lock(&self.shared);
             if state.closed {
-                return false;
+                return Err(log);
             }
             if state.logs.is_empty() {
                 state.since = Some(Instant::now());
@@ -101,7 +101,7 @@ impl LogBatcher {
         if let Some(batch) = full {
             self.shared.send(batch);
         }
-        true
+        Ok(())
     }
 
     /// Sends what is waiting now.
@@ -237,10 +237,9 @@ impl Client {
                 }
             }
         }
-        let size = log.approximate_size();
-        if !batcher.push(log) {
+        if let Err(log) = batcher.push(log) {
             // Closed meanwhile: the transport would drop it the same way.
-            self.record_log_loss(DiscardReason::QueueOverflow, size);
+            self.record_log_loss(DiscardReason::QueueOverflow, log.approximate_size());
         }
     }
 
