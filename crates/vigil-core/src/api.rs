@@ -66,6 +66,60 @@ pub fn capture_error<E: Error + ?Sized>(error: &E) -> EventId {
     Hub::with_current(|hub| hub.capture_error(error))
 }
 
+/// Captures a cron check-in on the current hub (see
+/// [`Hub::capture_check_in`]): the release, the environment and the
+/// current trace are filled in where it has none, `before_send_check_in`
+/// runs, and it is sent in an envelope of its own. Returns its id (also
+/// when it was dropped or the SDK is disabled), which the check-in that
+/// ends the run repeats. [`monitor`](crate::monitor) does both check-ins
+/// of a job.
+///
+/// ```
+/// use vigil_core::protocol::{CheckIn, CheckInStatus};
+/// # let envelopes = vigil_core::test::with_captured_envelopes(|| {
+/// let mut check_in = CheckIn::new("heartbeat", CheckInStatus::Ok);
+/// check_in.duration = Some(0.5);
+/// vigil_core::capture_check_in(check_in);
+/// # });
+/// # assert_eq!(envelopes.len(), 1);
+/// ```
+#[inline]
+pub fn capture_check_in(check_in: vigil_protocol::CheckIn) -> vigil_protocol::CheckInId {
+    if !any_client() {
+        return check_in.check_in_id;
+    }
+    Hub::with_current(|hub| hub.capture_check_in(check_in))
+}
+
+/// Captures user feedback on the current hub (see
+/// [`Hub::capture_feedback`]): sent as a `feedback` item with the current
+/// scope's data, through `before_send_feedback` (never `before_send`) and
+/// never sampled. Returns the feedback event's id, or the nil id when it
+/// was dropped or the SDK is disabled.
+///
+/// Link it to an error with [`last_event_id`]:
+///
+/// ```
+/// use vigil_core::protocol::{Feedback, Level};
+/// let envelopes = vigil_core::test::with_captured_envelopes(|| {
+///     vigil_core::capture_message("checkout failed", Level::Error);
+///     let mut feedback = Feedback::new("I clicked pay and nothing happened.");
+///     feedback.contact_email = Some("jane@example.com".into());
+///     feedback.associated_event_id = vigil_core::last_event_id();
+///     vigil_core::capture_feedback(feedback);
+/// });
+/// let error = envelopes[0].event().unwrap();
+/// let feedback = envelopes[1].feedback().unwrap().feedback().unwrap();
+/// assert_eq!(feedback.associated_event_id, Some(error.event_id));
+/// ```
+#[inline]
+pub fn capture_feedback(feedback: vigil_protocol::Feedback) -> EventId {
+    if !any_client() {
+        return EventId::nil();
+    }
+    Hub::with_current(|hub| hub.capture_feedback(feedback))
+}
+
 /// Records breadcrumbs on the current scope (see [`IntoBreadcrumbs`]). A
 /// closure passed here only runs when the SDK is enabled.
 #[inline]

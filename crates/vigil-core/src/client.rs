@@ -1,5 +1,7 @@
 //! The client: options, the capture pipeline and the transport.
 
+mod check_ins;
+mod feedback;
 mod logs;
 mod sessions;
 mod transactions;
@@ -261,17 +263,19 @@ impl Client {
     /// event scrubber, `before_send`. `None` means the event was dropped (and counted).
     pub fn prepare_event(&self, event: Event, scope: Option<&Scope>) -> Option<Event> {
         let global = crate::global::snapshot();
-        self.prepare_with_global(Box::new(event), scope, global.as_deref())
+        self.prepare_with_global(Box::new(event), scope, global.as_deref(), EventKind::Error)
             .map(|e| *e)
     }
 
     /// The pipeline works on a boxed event: an event is about a kilobyte,
-    /// and it is handed through several steps.
+    /// and it is handed through several steps. `kind` says which hook runs
+    /// last and in which category drops are counted.
     fn prepare_with_global(
         &self,
         mut event: Box<Event>,
         scope: Option<&Scope>,
         global: Option<&Scope>,
+        kind: EventKind,
     ) -> Option<Box<Event>> {
         if event.event_id.is_nil() {
             event.event_id = EventId::new();
@@ -294,7 +298,7 @@ impl Client {
             match call_guarded("event processor", None, || processor(*event)) {
                 Some(Some(e)) => event = Box::new(e),
                 _ => {
-                    self.record(DiscardReason::EventProcessor);
+                    self.record_kind(DiscardReason::EventProcessor, kind);
                     return None;
                 }
             }
@@ -307,7 +311,7 @@ impl Client {
                 Some(Some(e)) => event = Box::new(e),
                 _ => {
                     crate::vigil_debug!("integration {} dropped an event", integration.name());
-                    self.record(DiscardReason::EventProcessor);
+                    self.record_kind(DiscardReason::EventProcessor, kind);
                     return None;
                 }
             }
@@ -316,11 +320,15 @@ impl Client {
         if let Some(scrubber) = &self.options.event_scrubber {
             scrubber.scrub_event(&mut event, self.options.send_default_pii);
         }
-        if let Some(before_send) = &self.options.before_send {
-            match call_guarded("before_send", None, || before_send(*event)) {
+        let (hook_name, hook) = match kind {
+            EventKind::Error => ("before_send", &self.options.before_send),
+            EventKind::Feedback => ("before_send_feedback", &self.options.before_send_feedback),
+        };
+        if let Some(before_send) = hook {
+            match call_guarded(hook_name, None, || before_send(*event)) {
                 Some(Some(e)) => event = Box::new(e),
                 _ => {
-                    self.record(DiscardReason::BeforeSend);
+                    self.record_kind(DiscardReason::BeforeSend, kind);
                     return None;
                 }
             }
@@ -364,7 +372,16 @@ impl Client {
     }
 
     fn record(&self, reason: DiscardReason) {
-        self.recorder.record(reason, DataCategory::Error, 1);
+        self.record_kind(reason, EventKind::Error);
+    }
+
+    /// Counts one dropped event of `kind` (category `error` or `feedback`).
+    fn record_kind(&self, reason: DiscardReason, kind: EventKind) {
+        let category = match kind {
+            EventKind::Error => DataCategory::Error,
+            EventKind::Feedback => DataCategory::Feedback,
+        };
+        self.recorder.record(reason, category, 1);
     }
 
     fn sampled(&self) -> bool {
@@ -387,7 +404,9 @@ impl Client {
             return EventId::nil();
         };
         let global = crate::global::snapshot();
-        let Some(mut event) = self.prepare_with_global(event, scope, global.as_deref()) else {
+        let Some(mut event) =
+            self.prepare_with_global(event, scope, global.as_deref(), EventKind::Error)
+        else {
             return EventId::nil();
         };
         // Sampled out or not, the event counts for the session.
@@ -552,6 +571,15 @@ fn event_trace_id(event: &Event) -> Option<TraceId> {
         Some(Context::Trace(trace)) => Some(trace.trace_id),
         _ => None,
     }
+}
+
+/// What goes through the event pipeline: an error (or message) event, or
+/// a user feedback event, which runs `before_send_feedback` instead of
+/// `before_send` and counts its drops as `feedback`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EventKind {
+    Error,
+    Feedback,
 }
 
 /// The fields of an event or a transaction that the client's options fill

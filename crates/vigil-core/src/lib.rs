@@ -52,6 +52,7 @@ mod global;
 mod hub;
 mod integration;
 mod logger;
+mod monitor;
 mod options;
 mod panic_guard;
 pub mod privacy;
@@ -70,8 +71,9 @@ mod transport;
 pub mod test;
 
 pub use crate::api::{
-    add_breadcrumb, capture_error, capture_event, capture_message, configure_scope, end_session,
-    end_session_with_status, flush, last_event_id, push_scope, start_session, with_scope,
+    add_breadcrumb, capture_check_in, capture_error, capture_event, capture_feedback,
+    capture_message, configure_scope, end_session, end_session_with_status, flush, last_event_id,
+    push_scope, start_session, with_scope,
 };
 pub use crate::breadcrumbs::IntoBreadcrumbs;
 pub use crate::client::{Client, SDK_NAME, SDK_VERSION, USER_AGENT};
@@ -84,6 +86,7 @@ pub use crate::hub::{Hub, ScopeGuard};
 pub use crate::integration::Integration;
 #[doc(hidden)]
 pub use crate::logger::__log_record;
+pub use crate::monitor::{MonitorGuard, monitor, monitor_result};
 pub use crate::options::{
     BeforeCallback, ClientOptions, IntoClientOptions, IntoDsn, TracesSampler,
 };

@@ -5,7 +5,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use vigil_protocol::{Breadcrumb, Dsn, DsnError, Event, Log, Transaction as ProtocolTransaction};
+use vigil_protocol::{
+    Breadcrumb, CheckIn, Dsn, DsnError, Event, Log, Transaction as ProtocolTransaction,
+};
 
 use crate::integration::Integration;
 use crate::propagation::TracePropagationTarget;
@@ -140,6 +142,12 @@ pub struct ClientOptions {
     /// spans). Error events never go through it, nor transactions through
     /// `before_send`. A panic inside drops the transaction.
     pub before_send_transaction: Option<BeforeCallback<ProtocolTransaction>>,
+    /// Called with every user feedback event (see `capture_feedback`;
+    /// [`Event::feedback`] holds what the user wrote) before it is sent;
+    /// may change or drop it (counted as `before_send` in category
+    /// `feedback`). Feedback never goes through `before_send`, nor error
+    /// events through this. A panic inside drops the feedback.
+    pub before_send_feedback: Option<BeforeCallback<Event>>,
     /// Names of transactions not to send: an entry matches a name equal to
     /// it, and `*` in an entry matches any run of characters
     /// (`GET /health`, `GET /static/*`). Dropped ones are counted as
@@ -189,6 +197,12 @@ pub struct ClientOptions {
     /// (changed or not) to send it, `None` to drop it (counted as
     /// `before_send`). A panic drops the log too.
     pub before_send_log: Option<BeforeCallback<Log>>,
+    /// Called with every cron check-in before it is sent: return it
+    /// (changed or not) to send it, `None` to drop it (counted as
+    /// `before_send` in category `monitor`). A panic drops the check-in
+    /// too. Check-ins do not go through `before_send` and are never
+    /// sampled.
+    pub before_send_check_in: Option<BeforeCallback<CheckIn>>,
     /// Accept any TLS certificate of the server (the HTTP transport then
     /// encrypts but does not authenticate the server). Only for a test
     /// server with a self-signed certificate; off by default. A private CA
@@ -228,6 +242,7 @@ impl Default for ClientOptions {
             traces_sample_rate: 0.0,
             traces_sampler: None,
             before_send_transaction: None,
+            before_send_feedback: None,
             ignore_transactions: Vec::new(),
             max_spans: 1000,
             auto_session_tracking: true,
@@ -239,6 +254,7 @@ impl Default for ClientOptions {
             accept_invalid_certs: false,
             enable_logs: false,
             before_send_log: None,
+            before_send_check_in: None,
         }
     }
 }
@@ -290,6 +306,10 @@ impl fmt::Debug for ClientOptions {
                 "before_send_transaction",
                 &self.before_send_transaction.as_ref().map(|_| "<fn>"),
             )
+            .field(
+                "before_send_feedback",
+                &self.before_send_feedback.as_ref().map(|_| "<fn>"),
+            )
             .field("ignore_transactions", &self.ignore_transactions)
             .field("max_spans", &self.max_spans)
             .field("auto_session_tracking", &self.auto_session_tracking)
@@ -306,6 +326,10 @@ impl fmt::Debug for ClientOptions {
             .field(
                 "before_send_log",
                 &self.before_send_log.as_ref().map(|_| "<fn>"),
+            )
+            .field(
+                "before_send_check_in",
+                &self.before_send_check_in.as_ref().map(|_| "<fn>"),
             )
             .finish()
     }
@@ -513,6 +537,16 @@ impl ClientOptions {
         self
     }
 
+    /// Sets [`before_send_check_in`](ClientOptions::before_send_check_in).
+    #[must_use]
+    pub fn before_send_check_in(
+        mut self,
+        f: impl Fn(CheckIn) -> Option<CheckIn> + Send + Sync + 'static,
+    ) -> ClientOptions {
+        self.before_send_check_in = Some(Arc::new(f));
+        self
+    }
+
     /// Sets [`accept_invalid_certs`](ClientOptions::accept_invalid_certs).
     #[must_use]
     pub fn accept_invalid_certs(mut self, on: bool) -> ClientOptions {
@@ -620,6 +654,16 @@ impl ClientOptions {
         sampler: impl Fn(&TransactionContext) -> f32 + Send + Sync + 'static,
     ) -> ClientOptions {
         self.traces_sampler = Some(Arc::new(sampler));
+        self
+    }
+
+    /// Sets [`before_send_feedback`](ClientOptions::before_send_feedback).
+    #[must_use]
+    pub fn before_send_feedback(
+        mut self,
+        f: impl Fn(Event) -> Option<Event> + Send + Sync + 'static,
+    ) -> ClientOptions {
+        self.before_send_feedback = Some(Arc::new(f));
         self
     }
 

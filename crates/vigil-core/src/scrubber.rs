@@ -104,12 +104,14 @@ static DEFAULT: LazyLock<EventScrubber> = LazyLock::new(|| {
 /// breadcrumb `data`; `request.data`, `request.env`, `request.headers`
 /// (also by the header rule, [`is_sensitive_header`]), `request.cookies`
 /// (cookie by cookie, [`filter_cookies`]); the user's `data` (and
-/// `ip_address`, without `send_default_pii`); span `data`. Log and
+/// `ip_address`, without `send_default_pii`); span `data`; the further
+/// fields of a user feedback's `feedback` context (not its message,
+/// contact e-mail and name, which the user chose to send). Log and
 /// `tracing` fields are in `extra` and breadcrumb `data`, so they are
 /// covered.
 ///
 /// Besides keys, URLs and queries are filtered where a payload names
-/// them (`request.url`, `request.query_string`, the `url` and
+/// them (`request.url`, `request.query_string`, a feedback's `url`, the `url` and
 /// `http.query` of breadcrumb and span data, a transaction name with a
 /// query): the values of sensitive query parameters
 /// ([`is_sensitive_parameter`]) and URL user info.

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::Map;
+use crate::feedback::Feedback;
 use smol_str::SmolStr;
 
 use crate::trace::span_id::SpanId;
@@ -35,6 +36,8 @@ pub enum Context {
     App(Box<AppContext>),
     /// The trace this event belongs to.
     Trace(Box<TraceContext>),
+    /// What a user reported, in a feedback event (see [`Feedback`]).
+    Feedback(Box<Feedback>),
     /// Any other context, as a free JSON object (its own `type` key, if any,
     /// is kept).
     #[serde(untagged)]
@@ -57,6 +60,7 @@ into_context!(
     DeviceContext => Device,
     AppContext => App,
     TraceContext => Trace,
+    Feedback => Feedback,
 );
 
 impl From<serde_json::Map<String, Value>> for Context {

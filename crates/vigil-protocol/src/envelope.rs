@@ -71,6 +71,27 @@ impl Envelope {
         envelope
     }
 
+    /// An envelope carrying one feedback event (see
+    /// [`Feedback::into_event`](crate::Feedback::into_event)), the event's
+    /// own id copied into the headers.
+    ///
+    /// ```
+    /// use vigil_protocol::{Envelope, Feedback};
+    /// let event = Feedback::new("Love it").into_event();
+    /// let id = event.event_id;
+    /// let envelope = Envelope::from_feedback(event);
+    /// assert_eq!(envelope.headers().event_id, Some(id));
+    /// let back = Envelope::from_slice(&envelope.to_vec().unwrap()).unwrap();
+    /// assert_eq!(back.feedback().unwrap().feedback().unwrap().message, "Love it");
+    /// ```
+    pub fn from_feedback(event: impl Into<Box<Event>>) -> Envelope {
+        let event = event.into();
+        let mut envelope = Envelope::new();
+        envelope.headers.event_id = Some(event.event_id);
+        envelope.items.push(EnvelopeItem::Feedback(event));
+        envelope
+    }
+
     /// The headers.
     pub fn headers(&self) -> &EnvelopeHeaders {
         &self.headers
@@ -81,12 +102,12 @@ impl Envelope {
         &mut self.headers
     }
 
-    /// Adds an item. An event's or transaction's id is copied into the
-    /// headers when they have none.
+    /// Adds an item. An event's, feedback event's or transaction's id is
+    /// copied into the headers when they have none.
     pub fn add_item(&mut self, item: impl Into<EnvelopeItem>) {
         let item = item.into();
         let event_id = match &item {
-            EnvelopeItem::Event(event) => Some(event.event_id),
+            EnvelopeItem::Event(event) | EnvelopeItem::Feedback(event) => Some(event.event_id),
             EnvelopeItem::Transaction(transaction) => Some(transaction.event_id),
             _ => None,
         };
@@ -121,6 +142,15 @@ impl Envelope {
     pub fn event(&self) -> Option<&Event> {
         self.items.iter().find_map(|i| match i {
             EnvelopeItem::Event(e) => Some(&**e),
+            _ => None,
+        })
+    }
+
+    /// The event of the first feedback item, if any (its
+    /// [`Event::feedback`] is the user's [`Feedback`](crate::Feedback)).
+    pub fn feedback(&self) -> Option<&Event> {
+        self.items.iter().find_map(|i| match i {
+            EnvelopeItem::Feedback(e) => Some(&**e),
             _ => None,
         })
     }

@@ -30,17 +30,20 @@
 //! [`DynamicSamplingContext`]) or is `#[non_exhaustive]`: build it with its
 //! constructor or `Default` and set its public fields, and give every
 //! `match` on an enum a wildcard arm ([`ClientReport`], [`DiscardedEvent`]
-//! and [`SentryTrace`] have `new` constructors).
+//! and [`SentryTrace`] have `new` constructors; [`Feedback`] has
+//! [`Feedback::new`]).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod breadcrumb;
 mod breadcrumb_list;
+mod check_in;
 mod client_report;
 mod context;
 mod dsn;
 mod envelope;
 mod event;
 mod exception;
+mod feedback;
 mod json_writer;
 mod level;
 pub mod limits;
@@ -56,6 +59,10 @@ mod user;
 
 pub use crate::breadcrumb::Breadcrumb;
 pub use crate::breadcrumb_list::{Breadcrumbs, Iter as BreadcrumbsIter};
+pub use crate::check_in::{
+    CheckIn, CheckInId, CheckInStatus, IntervalUnit, InvalidSchedule, MonitorConfig,
+    MonitorSchedule,
+};
 pub use crate::client_report::{ClientReport, DataCategory, DiscardReason, DiscardedEvent};
 pub use crate::context::{
     AppContext, Context, DeviceContext, OsContext, RuntimeContext, TraceContext,
@@ -66,6 +73,7 @@ pub use crate::envelope::{
 };
 pub use crate::event::{Event, EventId, LogEntry, ParseEventIdError, Values};
 pub use crate::exception::{Exception, Frame, Mechanism, Stacktrace, Thread};
+pub use crate::feedback::Feedback;
 pub use crate::level::{Level, ParseLevelError};
 pub use crate::log::{
     ItemContainer, Log, LogAttribute, LogLevel, LogSeverityNumber, PARENT_SPAN_ID,

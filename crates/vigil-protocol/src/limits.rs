@@ -66,6 +66,7 @@
 //! | `contexts` | 8 KiB per context, depth 7; `type` is never cut off |
 //! | `os` and `runtime` contexts | `name`, `version`, `build`, `kernel_version`, `raw_description` 1 KiB each (as JSON); the 8 KiB include room for the `os`/`runtime` field Relay derives from them |
 //! | `trace` context | `op` and `origin` 128 chars; `origin` removed unless made of `a-zA-Z0-9_.`; `status` is a [`SpanStatus`](crate::SpanStatus), so always one Relay knows (reading JSON drops unknown names) |
+//! | `feedback` context | `message` 4096 chars (Sentry's feedback limit; the 8 KiB of a context apply too) |
 //! | `modules` | 8 KiB |
 //! | `sdk.name` / `.version` | 256 chars |
 //! | `spans[].op` / `.origin` | as in the `trace` context |

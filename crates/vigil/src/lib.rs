@@ -7,7 +7,8 @@
 //!   flushes and closes it when dropped.
 //! - [`configure_scope`], [`with_scope`] and [`push_scope`] manage scope
 //!   data; [`capture_event`], [`capture_message`] and [`capture_error`]
-//!   send events; [`add_breadcrumb`] records breadcrumbs.
+//!   send events; [`capture_feedback`] sends what a user reports
+//!   ([`protocol::Feedback`]); [`add_breadcrumb`] records breadcrumbs.
 //! - [`Hub`], [`Scope`] and [`Client`] are the building blocks behind the
 //!   free functions.
 //! - [`protocol`] holds the wire types.
@@ -73,6 +74,13 @@ pub use vigil_core::{
     parse_type_from_debug, push_scope, release_name, start_session, start_transaction, with_scope,
     with_scope_async,
 };
+
+// User feedback: `capture_feedback(Feedback::new("..."))`; the type is
+// `protocol::Feedback`.
+pub use vigil_core::capture_feedback;
+
+// Cron monitors: check-ins and the job wrappers that send them.
+pub use vigil_core::{MonitorGuard, capture_check_in, monitor, monitor_result};
 
 // Structured logs: `logger_info!(key = value, "message {}", arg)` and
 // siblings (see `vigil_core`'s `logger_log!`).

@@ -2,7 +2,11 @@
 //! Sentry's own Relay normalizer (`shared/interop/relay-validate.py
 //! --strict`) and by the crates.io `sentry-types` envelope parser, and
 //! its `session` / `sessions` items by a port of Relay's session rules
-//! (`oracles/relay_sessions.rs`; no Python binding validates sessions).
+//! (`oracles/relay_sessions.rs`; no Python binding validates sessions),
+//! its `log` items by a port of Relay's log rules (`oracles/relay_logs.rs`)
+//! and its `check_in` items by a port of Relay's check-in rules
+//! (`oracles/relay_check_ins.rs`, exercised by
+//! `check_in_envelopes_pass_the_oracles`).
 //!
 //! `produced_envelopes_pass_both_oracles` checks a representative set made
 //! here, `session_items_pass_the_oracles` the session items the envelope
@@ -27,6 +31,8 @@ use vigil::protocol::{
 };
 use vigil::{EventId, Level, User};
 
+#[path = "oracles/relay_check_ins.rs"]
+mod relay_check_ins;
 #[path = "oracles/relay_logs.rs"]
 mod relay_logs;
 #[path = "oracles/relay_sessions.rs"]
@@ -360,6 +366,66 @@ fn log_envelopes_pass_the_oracles() {
     );
 }
 
+/// Checks the `check_in` items of one envelope with the check-in oracle;
+/// returns how many it checked.
+fn check_check_ins(bytes: &[u8], what: &str) -> usize {
+    relay_check_ins::check_envelope_check_ins(bytes)
+        .unwrap_or_else(|e| panic!("the check-in oracle rejected {what}: {e}"))
+}
+
+#[test]
+fn check_in_envelopes_pass_the_oracles() {
+    use vigil::protocol::{CheckIn, CheckInStatus, IntervalUnit, MonitorConfig, MonitorSchedule};
+    let envelopes = vigil::test::with_captured_envelopes_options(
+        || {
+            let mut config = MonitorConfig::new(MonitorSchedule::crontab("0 3 * * *").unwrap());
+            config.checkin_margin = Some(5);
+            config.max_runtime = Some(30);
+            config.timezone = Some("Europe/Vienna".into());
+            config.failure_issue_threshold = Some(2);
+            config.recovery_threshold = Some(2);
+            config.owner = Some("team:backend".into());
+            vigil::monitor("nightly-import", Some(config), || ());
+            let _ = vigil::monitor_result("hourly-sync", None, || Err::<(), _>("down"));
+            let _ = std::panic::catch_unwind(|| {
+                vigil::monitor("explodes", None, || panic!("job failed"));
+            });
+            let mut heartbeat = CheckIn::new("x".repeat(80), CheckInStatus::Ok);
+            heartbeat.monitor_config = Some(MonitorConfig::new(MonitorSchedule::interval(
+                10,
+                IntervalUnit::Minute,
+            )));
+            vigil::capture_check_in(heartbeat);
+        },
+        vigil::ClientOptions::new()
+            .release("oracle@1.0.0")
+            .environment("test"),
+    );
+    let dir = std::env::temp_dir().join(format!("vigil-oracle-check-ins-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    let mut check_ins = 0;
+    for (i, mut envelope) in envelopes.into_iter().enumerate() {
+        envelope.headers_mut().sent_at = Some(SystemTime::now());
+        let bytes = envelope.to_vec().unwrap();
+        let what = format!("check-in envelope {i}");
+        check_with_sentry_types(&bytes, &what);
+        check_ins += check_check_ins(&bytes, &what);
+        let path = dir.join(format!("{i}.envelope"));
+        std::fs::write(&path, &bytes).unwrap();
+        files.push(path);
+    }
+    assert_eq!(check_ins, 7, "every check-in reached the check-in oracle");
+    if let Some(validator) = relay_validator() {
+        run_relay(&validator, &files);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "the oracles accepted {check_ins} check-ins in {} envelopes",
+        files.len()
+    );
+}
+
 /// `at` rounded down to its minute, as aggregate buckets are.
 fn minute_of(at: SystemTime) -> SystemTime {
     let secs = at.duration_since(UNIX_EPOCH).unwrap().as_secs();
@@ -478,11 +544,13 @@ fn every_dumped_envelope_passes_both_oracles() {
     );
     let mut sessions = 0;
     let mut logs = 0;
+    let mut check_ins = 0;
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
         let what = f.display().to_string();
         check_with_sentry_types(&bytes, &what);
         logs += check_logs(&bytes, &what);
+        check_ins += check_check_ins(&bytes, &what);
         // The dump is written when the envelope is sent (with `sent_at`
         // set just before), so the file's time stands for the receive time.
         let received_at = std::fs::metadata(f).unwrap().modified().unwrap();
@@ -493,7 +561,7 @@ fn every_dumped_envelope_passes_both_oracles() {
         run_data_scrubbing_oracle(&dir);
     }
     println!(
-        "both oracles accepted {} envelopes; the session oracle checked {sessions} session items, the log oracle {logs} logs",
+        "both oracles accepted {} envelopes; the session oracle checked {sessions} session items, the log oracle {logs} logs, the check-in oracle {check_ins} check-ins",
         files.len()
     );
 }
@@ -525,4 +593,91 @@ fn run_data_scrubbing_oracle(dir: &Path) {
         "Relay's data scrubbing still filtered values by key or cookie name: {:#}",
         summary["violations"]
     );
+}
+
+/// Runs every `feedback` item in `files` through Relay's `StoreNormalizer`
+/// (`tests/python/feedback_oracle.py`): `relay-validate.py` checks only
+/// the framing and JSON of such items.
+fn run_feedback_normalizer(files: &[PathBuf]) {
+    let Some(python) = tools_python::tools_python("Relay's normalizer over feedback items") else {
+        return;
+    };
+    let oracle = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/feedback_oracle.py");
+    let out = Command::new(python)
+        .arg(oracle)
+        .args(files)
+        .output()
+        .expect("the feedback oracle runs");
+    assert!(
+        out.status.success(),
+        "Relay's normalizer rejected a feedback:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn feedback_envelopes_pass_the_oracles() {
+    let envelopes = vigil::test::with_captured_envelopes_options(
+        || {
+            vigil::configure_scope(|scope| {
+                scope.set_tag("my-tag", "my value");
+                scope.set_user(Some(User {
+                    id: Some("42".into()),
+                    email: Some("john.doe@example.com".into()),
+                    ..Default::default()
+                }));
+                scope.set_context(
+                    "os",
+                    OsContext {
+                        name: Some("Linux".into()),
+                        ..Default::default()
+                    },
+                );
+            });
+            vigil::capture_message("checkout failed", Level::Error);
+            let mut feedback = vigil::protocol::Feedback::new("I love session replay!");
+            feedback.contact_email = Some("john@example.com".into());
+            feedback.name = Some("John Smith".into());
+            feedback.url = Some("https://shop.example.com/checkout?step=2".into());
+            feedback.associated_event_id = vigil::last_event_id();
+            assert!(!vigil::capture_feedback(feedback).is_nil());
+            // At Sentry's limit: nothing left for Relay to trim.
+            vigil::capture_feedback(vigil::protocol::Feedback::new("x".repeat(10_000)));
+        },
+        vigil::ClientOptions::new()
+            .release("oracle@1.0.0")
+            .environment("test"),
+    );
+    assert_eq!(envelopes.len(), 3, "the error, then each feedback alone");
+    let dir = std::env::temp_dir().join(format!("vigil-oracle-feedback-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    for (i, mut envelope) in envelopes.into_iter().enumerate() {
+        envelope.headers_mut().sent_at = Some(SystemTime::now());
+        let bytes = envelope.to_vec().unwrap();
+        let what = format!("feedback envelope {i}");
+        if envelope.feedback().is_some() {
+            assert_eq!(envelope.items().len(), 1, "{what}: the feedback alone");
+            // sentry-types 0.49 has no `feedback` item type: its envelope
+            // parser rejects the item, so that oracle is skipped for
+            // feedback. This fails once a version parses it, to turn the
+            // check on.
+            assert!(
+                sentry_types::protocol::v7::Envelope::from_slice(&bytes).is_err(),
+                "sentry-types now reads {what}: check it with check_with_sentry_types"
+            );
+        } else {
+            check_with_sentry_types(&bytes, &what);
+        }
+        let path = dir.join(format!("{i}.envelope"));
+        std::fs::write(&path, &bytes).unwrap();
+        files.push(path);
+    }
+    if let Some(validator) = relay_validator() {
+        run_relay(&validator, &files);
+    }
+    run_feedback_normalizer(&files);
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("the oracles accepted {} feedback envelopes", files.len());
 }

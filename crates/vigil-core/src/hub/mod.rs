@@ -5,7 +5,9 @@
 //! - here: the hub's API (capture, scopes, breadcrumbs, binding clients).
 
 mod active_span;
+mod check_in;
 mod current;
+mod feedback;
 mod propagation;
 mod session;
 mod stack;
@@ -160,6 +162,23 @@ impl Hub {
     /// Captures the event `make` builds (only built when a client is bound)
     /// with the top scope's data, reading the stack once.
     fn capture_with(&self, make: impl FnOnce() -> Event) -> EventId {
+        let Some((client, scope)) = self.client_and_capture_scope() else {
+            return EventId::nil();
+        };
+        let id = client.capture_boxed(Box::new(make()), Some(&scope));
+        if !id.is_nil() {
+            *self
+                .last_event_id
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(id);
+        }
+        id
+    }
+
+    /// The client that captures here and the scope an event is captured
+    /// with (the top scope, reading the stack once), or `None` without a
+    /// client.
+    fn client_and_capture_scope(&self) -> Option<(Arc<Bound>, Arc<Scope>)> {
         let (client, scope) = {
             let stack = lock(&self.stack);
             let top = stack.top();
@@ -168,9 +187,7 @@ impl Hub {
                 top.scope.clone(),
             )
         };
-        let Some(client) = client else {
-            return EventId::nil();
-        };
+        let client = client?;
         // A span an integration tracks as current (a `tracing` span) wins
         // over the scope's own: the event is captured in a copy carrying it.
         let scope = match active_span::active_span(self) {
@@ -181,14 +198,7 @@ impl Hub {
             }
             _ => scope,
         };
-        let id = client.capture_boxed(Box::new(make()), Some(&scope));
-        if !id.is_nil() {
-            *self
-                .last_event_id
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = Some(id);
-        }
-        id
+        Some((client, scope))
     }
 
     /// Captures an event with the top scope's data. Returns its id, or the

@@ -76,6 +76,14 @@ impl<'a> Walker<'a> {
             Context::Device(c) => self.entries(c.other.iter_mut(), 0),
             Context::App(c) => self.entries(c.other.iter_mut(), 0),
             Context::Trace(c) => self.entries(c.data.iter_mut(), 0),
+            // The message, contact e-mail and name are what the user chose
+            // to send: they stay. The URL is filtered as any URL is.
+            Context::Feedback(c) => {
+                if let Some(url) = &mut c.url {
+                    replace_owned(url, |u| privacy::filter_url(u, false));
+                }
+                self.entries(c.other.iter_mut(), 0);
+            }
             _ => {}
         }
     }

@@ -3,8 +3,10 @@
 
 mod caller_panics;
 mod capture;
+mod check_ins;
 mod concurrency;
 mod errors;
+mod feedback;
 mod hub;
 mod list_merge;
 mod logs;

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::attachment::Attachment;
+use crate::check_in::CheckIn;
 use crate::client_report::{ClientReport, DataCategory};
 use crate::event::Event;
 use crate::log::{ItemContainer, Log};
@@ -37,6 +38,11 @@ pub enum EnvelopeItem {
     Event(Box<Event>),
     /// A transaction with its spans.
     Transaction(Box<Transaction>),
+    /// User feedback: an event whose `feedback` context holds the
+    /// [`Feedback`](crate::Feedback), written with `"type": "feedback"`
+    /// (at most one per envelope, never with an `event` or a
+    /// `transaction`).
+    Feedback(Box<Event>),
     /// An attachment.
     Attachment(Attachment),
     /// A client report.
@@ -47,6 +53,8 @@ pub enum EnvelopeItem {
     SessionAggregates(Box<SessionAggregates>),
     /// Several records in one item: structured logs.
     ItemContainer(ItemContainer),
+    /// A cron monitor check-in (at most one per envelope).
+    CheckIn(Box<CheckIn>),
     /// Any other item, kept verbatim.
     Raw(RawItem),
 }
@@ -57,11 +65,13 @@ impl EnvelopeItem {
         match self {
             EnvelopeItem::Event(_) => "event",
             EnvelopeItem::Transaction(_) => "transaction",
+            EnvelopeItem::Feedback(_) => "feedback",
             EnvelopeItem::Attachment(_) => "attachment",
             EnvelopeItem::ClientReport(_) => "client_report",
             EnvelopeItem::Session(_) => "session",
             EnvelopeItem::SessionAggregates(_) => "sessions",
             EnvelopeItem::ItemContainer(container) => container.ty(),
+            EnvelopeItem::CheckIn(_) => "check_in",
             EnvelopeItem::Raw(raw) => raw.ty(),
         }
     }
@@ -133,6 +143,12 @@ fn category_of(item_type: &str) -> DataCategory {
 impl From<ItemContainer> for EnvelopeItem {
     fn from(container: ItemContainer) -> EnvelopeItem {
         EnvelopeItem::ItemContainer(container)
+    }
+}
+
+impl From<CheckIn> for EnvelopeItem {
+    fn from(check_in: CheckIn) -> EnvelopeItem {
+        EnvelopeItem::CheckIn(Box::new(check_in))
     }
 }
 

@@ -132,6 +132,10 @@ fn parse_item(
     };
     Ok(match ty {
         "event" => EnvelopeItem::Event(Box::new(serde_json::from_slice(payload).map_err(invalid)?)),
+        // The payload's `"type": "feedback"` is not kept: the variant says it.
+        "feedback" => {
+            EnvelopeItem::Feedback(Box::new(serde_json::from_slice(payload).map_err(invalid)?))
+        }
         "transaction" => {
             EnvelopeItem::Transaction(Box::new(serde_json::from_slice(payload).map_err(invalid)?))
         }
@@ -144,6 +148,9 @@ fn parse_item(
         "sessions" => EnvelopeItem::SessionAggregates(Box::new(
             serde_json::from_slice(payload).map_err(invalid)?,
         )),
+        "check_in" => {
+            EnvelopeItem::CheckIn(Box::new(serde_json::from_slice(payload).map_err(invalid)?))
+        }
         "log" => {
             let logs = serde_json::from_slice::<ContainerPayload<Log>>(payload)
                 .map_err(invalid)?

@@ -64,9 +64,17 @@ impl Envelope {
                 EnvelopeItem::Event(event) => {
                     write_event(event, payload)?;
                     if payload.len() > MAX_EVENT_SIZE {
-                        shed_until_it_fits(event, payload)?;
+                        shed_until_it_fits(event, payload, MAX_EVENT_SIZE)?;
                     }
                     write!(w, r#"{{"type":"event","length":{}}}"#, payload.len())?;
+                }
+                EnvelopeItem::Feedback(event) => {
+                    write_feedback(event, payload)?;
+                    if payload.len() > MAX_EVENT_SIZE {
+                        shed_until_it_fits(event, payload, MAX_EVENT_SIZE - FEEDBACK_TYPE.len())?;
+                        mark_as_feedback(payload);
+                    }
+                    write!(w, r#"{{"type":"feedback","length":{}}}"#, payload.len())?;
                 }
                 EnvelopeItem::Transaction(transaction) => {
                     write_transaction(transaction, payload)?;
@@ -87,6 +95,10 @@ impl Envelope {
                 EnvelopeItem::SessionAggregates(sessions) => {
                     serde_json::to_writer(&mut *payload, sessions)?;
                     write!(w, r#"{{"type":"sessions","length":{}}}"#, payload.len())?;
+                }
+                EnvelopeItem::CheckIn(check_in) => {
+                    serde_json::to_writer(&mut *payload, check_in)?;
+                    write!(w, r#"{{"type":"check_in","length":{}}}"#, payload.len())?;
                 }
                 EnvelopeItem::ItemContainer(container) => {
                     match container {
@@ -149,13 +161,33 @@ impl Envelope {
     }
 }
 
+/// What a feedback event's JSON starts with after its `{`.
+const FEEDBACK_TYPE: &[u8] = br#""type":"feedback","#;
+
+/// Appends the JSON of a feedback event: the event's JSON with
+/// `"type":"feedback"` as its first key.
+fn write_feedback(event: &Event, payload: &mut Vec<u8>) -> io::Result<()> {
+    write_event(event, payload)?;
+    mark_as_feedback(payload);
+    Ok(())
+}
+
+/// Inserts `"type":"feedback",` after the opening brace of the event JSON
+/// in `payload` (an event always has at least its `event_id`).
+fn mark_as_feedback(payload: &mut Vec<u8>) {
+    if payload.first() == Some(&b'{') {
+        payload.splice(1..1, FEEDBACK_TYPE.iter().copied());
+    }
+}
+
 /// Serializes a copy of `event` with optional parts shed
 /// ([`limits::shed_heavy_parts`](crate::limits::shed_heavy_parts)) until it
-/// fits Sentry's 1 MiB event limit. The size is checked here, where the
+/// fits `limit` bytes (Sentry's 1 MiB event limit, less what is added to
+/// the JSON afterwards). The size is checked here, where the
 /// bytes are produced, so an event is serialized once in the common case.
-fn shed_until_it_fits(event: &Event, payload: &mut Vec<u8>) -> io::Result<()> {
+fn shed_until_it_fits(event: &Event, payload: &mut Vec<u8>, limit: usize) -> io::Result<()> {
     let mut event = event.clone();
-    while payload.len() > MAX_EVENT_SIZE {
+    while payload.len() > limit {
         if !shed_heavy_parts(&mut event) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,

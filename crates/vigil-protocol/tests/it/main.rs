@@ -3,8 +3,10 @@
 //! parsing, transactions, and Relay's normalizer over trimmed events and
 //! fitted transactions.
 
+mod check_ins;
 mod dsn;
 mod envelope;
+mod feedback;
 mod fixtures;
 mod json_shapes;
 mod logs;

@@ -1,6 +1,7 @@
 //! Limits of contexts: a size budget and depth per context, room for the
 //! fields Relay derives in `os` and `runtime`, valid `trace` fields (its
-//! `status` is valid by type: reading JSON drops unknown names).
+//! `status` is valid by type: reading JSON drops unknown names), a
+//! `feedback` message of at most 4096 characters.
 
 use serde_json::Value;
 
@@ -8,9 +9,11 @@ use crate::Map;
 
 use super::span::{clean_origin, trim_op};
 use crate::context::Context;
+use crate::feedback::Feedback;
 use crate::json_writer::context_size;
 use crate::limits::bags::{fit_opt_str, fit_value, limit_depth, within_depth};
 use crate::limits::json_size::{json_size, str_size};
+use crate::limits::text::truncate_chars;
 
 /// Caps `os`/`runtime` name-like fields (in bytes of JSON) so the room kept
 /// for Relay's derived fields stays bounded.
@@ -55,6 +58,10 @@ pub(in crate::limits) fn fit_fields(name: &str, context: &mut Context) -> usize 
         Context::Trace(trace) => {
             trim_op(&mut trace.op);
             clean_origin(&mut trace.origin);
+            0
+        }
+        Context::Feedback(feedback) => {
+            truncate_chars(&mut feedback.message, Feedback::MAX_MESSAGE_CHARS);
             0
         }
         // Relay adds `"type": <name>` when it is missing.
@@ -127,6 +134,7 @@ fn free_values(context: &Context) -> (&Map<String, Value>, usize) {
         Context::Device(device) => (&device.other, 2),
         Context::App(app) => (&app.other, 2),
         Context::Other(map) => (map, 2),
+        Context::Feedback(feedback) => (&feedback.other, 2),
         // Inside the context's `data` object.
         Context::Trace(trace) => (&trace.data, 3),
     }

@@ -253,6 +253,11 @@ fn any_context() -> impl Strategy<Value = Context> {
             ..Default::default()
         })),
         bag().prop_map(Context::Other),
+        (opt_long_text(), bag()).prop_map(|(message, other)| {
+            let mut feedback = crate::feedback::Feedback::new(message.unwrap_or_default());
+            feedback.other = other;
+            Context::from(feedback)
+        }),
     ]
 }
 
@@ -265,6 +270,7 @@ fn free_values(context: &mut Context) -> &mut Map<String, Value> {
         Context::App(app) => &mut app.other,
         Context::Trace(trace) => &mut trace.data,
         Context::Other(map) => map,
+        Context::Feedback(feedback) => &mut feedback.other,
     }
 }
 
