@@ -113,7 +113,9 @@ fn with_text_bodies(envelope: Envelope) -> Envelope {
 /// reports name a spec reason `sentry-types` lacks is parsed by it without
 /// those reports (every other item still goes through it), and a request
 /// body that is JSON, not text, is given to it as text
-/// ([`with_text_bodies`]).
+/// ([`with_text_bodies`]). `feedback` items, which sentry-types 0.49
+/// cannot read (`feedback_envelopes_pass_the_oracles` asserts that), are
+/// left out; Relay's normalizer checks them instead.
 fn check_with_sentry_types(bytes: &[u8], what: &str) {
     let ours = Envelope::from_slice(bytes).unwrap_or_else(|e| panic!("we cannot read {what}: {e}"));
     let mut lacking = false;
@@ -139,10 +141,19 @@ fn check_with_sentry_types(bytes: &[u8], what: &str) {
             .and_then(|r| r.data.as_ref())
             .is_some_and(|data| !data.is_string())
     });
-    let (checked, ours) = if lacking || object_body {
+    let feedback = ours
+        .items()
+        .any(|item| matches!(item, EnvelopeItem::Feedback(_)));
+    let (checked, ours) = if lacking || object_body || feedback {
         let mut adapted = ours.clone();
         if lacking {
             adapted.retain_items(|item| !matches!(item, EnvelopeItem::ClientReport(_)));
+        }
+        if feedback {
+            adapted.retain_items(|item| !matches!(item, EnvelopeItem::Feedback(_)));
+            if adapted.is_empty() {
+                return;
+            }
         }
         if object_body {
             adapted = with_text_bodies(adapted);
