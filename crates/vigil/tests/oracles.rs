@@ -31,6 +31,8 @@ use vigil::protocol::{
 };
 use vigil::{EventId, Level, User};
 
+#[path = "oracles/raw_envelope.rs"]
+mod raw_envelope;
 #[path = "oracles/relay_check_ins.rs"]
 mod relay_check_ins;
 #[path = "oracles/relay_logs.rs"]

@@ -63,27 +63,10 @@ const CONFIG_FIELDS: [&str; 7] = [
 /// Checks the `check_in` items of one serialized envelope; returns how
 /// many it checked.
 pub(crate) fn check_envelope_check_ins(bytes: &[u8]) -> Result<usize, String> {
-    let mut lines = Lines { bytes, at: 0 };
-    let _header: Map<String, Value> =
-        serde_json::from_slice(lines.next_line().ok_or("empty envelope")?)
-            .map_err(|e| format!("envelope header: {e}"))?;
+    let (_, items) = super::raw_envelope::split(bytes)?;
     let mut check_ins = 0;
-    while let Some(item_header) = lines.next_line() {
-        if item_header.is_empty() {
-            continue;
-        }
-        let item_header: Map<String, Value> =
-            serde_json::from_slice(item_header).map_err(|e| format!("item header: {e}"))?;
-        let length = item_header.get("length").and_then(Value::as_u64);
-        let payload = match length {
-            Some(length) => lines
-                .take(length as usize)
-                .ok_or("payload shorter than its length")?,
-            None => lines.next_line().unwrap_or_default(),
-        };
-        if item_header.get("type").and_then(Value::as_str) != Some("check_in") {
-            continue;
-        }
+    for item in items.iter().filter(|item| item.ty() == Some("check_in")) {
+        let payload = item.payload;
         check_ins += 1;
         if check_ins > 1 {
             return Err("a second check_in item in one envelope (Relay answers 413)".into());
@@ -223,31 +206,6 @@ fn check_config(config: &Value) -> Result<(), String> {
         other => return Err(format!("schedule type {other:?}")),
     }
     Ok(())
-}
-
-/// The lines of an envelope, and payloads of a known length.
-struct Lines<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Lines<'a> {
-    fn next_line(&mut self) -> Option<&'a [u8]> {
-        if self.at >= self.bytes.len() {
-            return None;
-        }
-        let rest = &self.bytes[self.at..];
-        let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-        self.at += end + 1;
-        Some(&rest[..end])
-    }
-
-    fn take(&mut self, length: usize) -> Option<&'a [u8]> {
-        let end = self.at.checked_add(length)?;
-        let payload = self.bytes.get(self.at..end)?;
-        self.at = end + 1;
-        Some(payload)
-    }
 }
 
 #[cfg(test)]
