@@ -2,7 +2,7 @@
 
 use vigil_protocol::{CheckIn, CheckInId};
 
-use super::{Hub, active_span, lock};
+use super::{Hub, active_span};
 
 impl Hub {
     /// Captures a cron check-in with the top scope's trace (or the active
@@ -11,15 +11,7 @@ impl Hub {
     /// Returns the check-in's id, also when there is no client or the
     /// check-in was dropped.
     pub fn capture_check_in(&self, check_in: CheckIn) -> CheckInId {
-        let (client, scope) = {
-            let stack = lock(&self.stack);
-            let top = stack.top();
-            (
-                self.with_resolved_client(top, |c| c.cloned()),
-                top.scope.clone(),
-            )
-        };
-        let Some(client) = client else {
+        let Some((client, scope)) = self.client_and_top_scope() else {
             return check_in.check_in_id;
         };
         let span = active_span::active_span(self).or_else(|| scope.get_span());

@@ -179,15 +179,7 @@ impl Hub {
     /// with (the top scope, reading the stack once), or `None` without a
     /// client.
     fn client_and_capture_scope(&self) -> Option<(Arc<Bound>, Arc<Scope>)> {
-        let (client, scope) = {
-            let stack = lock(&self.stack);
-            let top = stack.top();
-            (
-                self.with_resolved_client(top, |c| c.cloned()),
-                top.scope.clone(),
-            )
-        };
-        let client = client?;
+        let (client, scope) = self.client_and_top_scope()?;
         // A span an integration tracks as current (a `tracing` span) wins
         // over the scope's own: the event is captured in a copy carrying it.
         let scope = match active_span::active_span(self) {
@@ -201,6 +193,20 @@ impl Hub {
         Some((client, scope))
     }
 
+    /// The client that captures here and the top scope, reading the stack
+    /// once; `None` without a client.
+    pub(in crate::hub) fn client_and_top_scope(&self) -> Option<(Arc<Bound>, Arc<Scope>)> {
+        let (client, scope) = {
+            let stack = lock(&self.stack);
+            let top = stack.top();
+            (
+                self.with_resolved_client(top, |c| c.cloned()),
+                top.scope.clone(),
+            )
+        };
+        Some((client?, scope))
+    }
+
     /// Captures an event with the top scope's data. Returns its id, or the
     /// nil id when it was dropped or no client is bound.
     pub fn capture_event(&self, event: Event) -> EventId {
@@ -211,15 +217,7 @@ impl Hub {
     /// (see [`Client::capture_log`]); without a client it is dropped. The
     /// `logger_info!` and sibling macros build and capture one.
     pub fn capture_log(&self, log: vigil_protocol::Log) {
-        let (client, scope) = {
-            let stack = lock(&self.stack);
-            let top = stack.top();
-            (
-                self.with_resolved_client(top, |c| c.cloned()),
-                top.scope.clone(),
-            )
-        };
-        let Some(client) = client else {
+        let Some((client, scope)) = self.client_and_top_scope() else {
             return;
         };
         let span = active_span::active_span(self).or_else(|| scope.get_span());
