@@ -197,6 +197,11 @@ vigil = {{ package = "vigil-telemetry", path = "{vigil_path}", features = {json.
 
 [dev-dependencies]
 {DEV_DEPENDENCIES}
+
+# No debug info for the dependencies, Vigil's crates among them: as in the
+# workspace, so that the build fits a small CI disk.
+[profile.dev.package."*"]
+debug = false
 {targets}"""
     )
     return examples, tests

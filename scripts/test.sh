@@ -7,7 +7,12 @@ root="$(pwd)"
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# A one-shot run gains nothing from incremental compilation, whose caches
+# would take gigabytes of the CI disk.
+export CARGO_INCREMENTAL=0
+
 step "toolchain components and system packages"
+echo "  disk free here: $(df -h . | awk 'NR==2 {print $4}')"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 # The `native-tls` feature (built by --all-features) links OpenSSL.
 if ! pkg-config --exists openssl 2>/dev/null; then
@@ -98,9 +103,13 @@ SETS
 
 step "migration: the reference SDK's own examples and tests, renamed, against Vigil"
 python3 scripts/migration_check.py
+# Its build (the reference's examples and tests) is not needed again.
+rm -rf target/migration
 
 step "rustdoc with -D warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked
 
 step "oracles: Relay (--strict) and sentry-types over every envelope the suite produced"
 cargo test -p vigil-telemetry --all-features --locked --test oracles -- --ignored --exact every_dumped_envelope_passes_both_oracles --nocapture
+
+echo "  build directory: $(du -sh target | cut -f1)"
