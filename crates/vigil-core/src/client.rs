@@ -1,8 +1,11 @@
 //! The client: options, the capture pipeline and the transport.
 
+mod batcher;
 mod check_ins;
+mod default_attributes;
 mod feedback;
 mod logs;
+mod metrics;
 mod sessions;
 mod transactions;
 
@@ -54,7 +57,9 @@ pub struct Client {
     dsn_header: Option<String>,
     sessions: sessions::ClientSessions,
     /// Structured logs waiting to be sent (with a transport only).
-    logs: Option<logs::LogBatcher>,
+    logs: Option<batcher::Batcher<vigil_protocol::Log>>,
+    /// Trace metrics waiting to be sent (with a transport only).
+    metrics: Option<batcher::Batcher<vigil_protocol::Metric>>,
 }
 
 // A panic anywhere leaves a client usable: the callbacks it runs (hooks,
@@ -76,9 +81,7 @@ impl Drop for Client {
     /// enabled (its transport shuts down as it is dropped).
     fn drop(&mut self) {
         self.close_sessions();
-        if let Some(logs) = &self.logs {
-            logs.close();
-        }
+        self.close_batches();
         self.disable();
     }
 }
@@ -158,11 +161,11 @@ impl Client {
         if enabled {
             crate::hub::count_enabled(true);
         }
-        let logs = transport
-            .as_ref()
-            .map(|t| logs::LogBatcher::new(t.clone(), dsn_header.clone(), sdk_header.clone()));
+        let logs = batcher::Batcher::for_transport(transport.as_ref(), &dsn_header, &sdk_header);
+        let metrics = batcher::Batcher::for_transport(transport.as_ref(), &dsn_header, &sdk_header);
         Client {
             logs,
+            metrics,
             sessions: sessions::ClientSessions::new(&options),
             sdk_header,
             dsn_header,
@@ -476,9 +479,22 @@ impl Client {
         if let Some(logs) = &self.logs {
             logs.flush();
         }
+        if let Some(metrics) = &self.metrics {
+            metrics.flush();
+        }
         match self.transport() {
             Some(t) => call_guarded("transport flush", None, || t.flush(timeout)).unwrap_or(false),
             None => true,
+        }
+    }
+
+    /// Sends the waiting logs and metrics and stops batching them.
+    fn close_batches(&self) {
+        if let Some(logs) = &self.logs {
+            logs.close();
+        }
+        if let Some(metrics) = &self.metrics {
+            metrics.close();
         }
     }
 
@@ -488,9 +504,7 @@ impl Client {
     pub fn close(&self, timeout: impl Into<Option<Duration>>) -> bool {
         let timeout = timeout.into().unwrap_or(self.options.shutdown_timeout);
         self.close_sessions();
-        if let Some(logs) = &self.logs {
-            logs.close();
-        }
+        self.close_batches();
         let was_enabled = self.disable();
         let done = match self.transport.as_ref().filter(|_| was_enabled) {
             Some(t) => {

@@ -52,6 +52,7 @@ mod global;
 mod hub;
 mod integration;
 mod logger;
+pub mod metrics;
 mod monitor;
 mod options;
 mod panic_guard;

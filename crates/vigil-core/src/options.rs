@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use vigil_protocol::{
-    Breadcrumb, CheckIn, Dsn, DsnError, Event, Log, Transaction as ProtocolTransaction,
+    Breadcrumb, CheckIn, Dsn, DsnError, Event, Log, Metric, Transaction as ProtocolTransaction,
 };
 
 use crate::integration::Integration;
@@ -197,6 +197,15 @@ pub struct ClientOptions {
     /// (changed or not) to send it, `None` to drop it (counted as
     /// `before_send`). A panic drops the log too.
     pub before_send_log: Option<BeforeCallback<Log>>,
+    /// Whether trace metrics ([`metrics`](crate::metrics)) are sent; on by
+    /// default, as Sentry's specification asks. Off, capturing a metric
+    /// does nothing.
+    pub enable_metrics: bool,
+    /// Called with every trace metric before it is batched: return it
+    /// (changed or not) to send it, `None` to drop it (counted as
+    /// `before_send` in `trace_metric` and `trace_metric_byte`). A panic
+    /// drops the metric too.
+    pub before_send_metric: Option<BeforeCallback<Metric>>,
     /// Called with every cron check-in before it is sent: return it
     /// (changed or not) to send it, `None` to drop it (counted as
     /// `before_send` in category `monitor`). A panic drops the check-in
@@ -254,6 +263,8 @@ impl Default for ClientOptions {
             accept_invalid_certs: false,
             enable_logs: false,
             before_send_log: None,
+            enable_metrics: true,
+            before_send_metric: None,
             before_send_check_in: None,
         }
     }
@@ -323,6 +334,11 @@ impl fmt::Debug for ClientOptions {
             )
             .field("accept_invalid_certs", &self.accept_invalid_certs)
             .field("enable_logs", &self.enable_logs)
+            .field("enable_metrics", &self.enable_metrics)
+            .field(
+                "before_send_metric",
+                &self.before_send_metric.as_ref().map(|_| "<fn>"),
+            )
             .field(
                 "before_send_log",
                 &self.before_send_log.as_ref().map(|_| "<fn>"),
@@ -534,6 +550,23 @@ impl ClientOptions {
         f: impl Fn(Log) -> Option<Log> + Send + Sync + 'static,
     ) -> ClientOptions {
         self.before_send_log = Some(Arc::new(f));
+        self
+    }
+
+    /// Sets [`enable_metrics`](ClientOptions::enable_metrics).
+    #[must_use]
+    pub fn enable_metrics(mut self, on: bool) -> ClientOptions {
+        self.enable_metrics = on;
+        self
+    }
+
+    /// Sets [`before_send_metric`](ClientOptions::before_send_metric).
+    #[must_use]
+    pub fn before_send_metric(
+        mut self,
+        f: impl Fn(Metric) -> Option<Metric> + Send + Sync + 'static,
+    ) -> ClientOptions {
+        self.before_send_metric = Some(Arc::new(f));
         self
     }
 

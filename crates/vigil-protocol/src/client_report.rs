@@ -105,6 +105,10 @@ pub enum DataCategory {
     LogItem,
     /// The bytes of log records (an approximate serialized size).
     LogByte,
+    /// Trace metrics (one per metric).
+    TraceMetric,
+    /// The bytes of trace metrics (an approximate serialized size).
+    TraceMetricByte,
     /// Feedback.
     Feedback,
     /// SDK-internal items such as client reports.
@@ -113,7 +117,7 @@ pub enum DataCategory {
 
 impl DataCategory {
     /// Every category, in declaration order.
-    pub const ALL: [DataCategory; 11] = [
+    pub const ALL: [DataCategory; 13] = [
         DataCategory::Default,
         DataCategory::Error,
         DataCategory::Transaction,
@@ -123,6 +127,8 @@ impl DataCategory {
         DataCategory::Monitor,
         DataCategory::LogItem,
         DataCategory::LogByte,
+        DataCategory::TraceMetric,
+        DataCategory::TraceMetricByte,
         DataCategory::Feedback,
         DataCategory::Internal,
     ];
@@ -139,6 +145,8 @@ impl DataCategory {
             DataCategory::Monitor => "monitor",
             DataCategory::LogItem => "log_item",
             DataCategory::LogByte => "log_byte",
+            DataCategory::TraceMetric => "trace_metric",
+            DataCategory::TraceMetricByte => "trace_metric_byte",
             DataCategory::Feedback => "feedback",
             DataCategory::Internal => "internal",
         }

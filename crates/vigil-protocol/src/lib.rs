@@ -48,6 +48,7 @@ mod json_writer;
 mod level;
 pub mod limits;
 mod log;
+mod metric;
 mod request;
 mod sdk;
 mod session;
@@ -78,6 +79,7 @@ pub use crate::level::{Level, ParseLevelError};
 pub use crate::log::{
     ItemContainer, Log, LogAttribute, LogLevel, LogSeverityNumber, PARENT_SPAN_ID,
 };
+pub use crate::metric::{Metric, MetricType, Unit};
 pub use crate::request::Request;
 pub use crate::sdk::{ClientSdkInfo, ClientSdkPackage};
 pub use crate::session::{

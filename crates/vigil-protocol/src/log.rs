@@ -16,6 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::Map;
+use crate::metric::Metric;
 use crate::trace::span_id::SpanId;
 use crate::trace::trace_id::TraceId;
 
@@ -154,6 +155,18 @@ impl LogAttribute {
     }
 }
 
+impl LogAttribute {
+    /// About how many bytes the value takes serialized: text exactly,
+    /// numbers and list items as 8.
+    pub(crate) fn approximate_len(&self) -> usize {
+        match &self.0 {
+            Value::String(text) => text.len(),
+            Value::Array(values) => values.len() * 8,
+            _ => 8,
+        }
+    }
+}
+
 impl Serialize for LogAttribute {
     /// Writes what [`to_typed`](LogAttribute::to_typed) gives, without
     /// copying a primitive value.
@@ -223,14 +236,7 @@ impl Log {
         let attributes: usize = self
             .attributes
             .iter()
-            .map(|(key, value)| {
-                let value = match &value.0 {
-                    Value::String(text) => text.len(),
-                    Value::Array(values) => values.len() * 8,
-                    _ => 8,
-                };
-                key.len() + value + PER_ATTRIBUTE
-            })
+            .map(|(key, value)| key.len() + value.approximate_len() + PER_ATTRIBUTE)
             .sum();
         (FIXED + self.body.len() + attributes) as u64
     }
@@ -311,6 +317,9 @@ pub enum ItemContainer {
     /// Structured logs: one `log` item (at most one per envelope, at most
     /// 100 logs).
     Logs(Vec<Log>),
+    /// Trace metrics: one `trace_metric` item (at most one per envelope,
+    /// at most 100 metrics).
+    Metrics(Vec<Metric>),
 }
 
 impl ItemContainer {
@@ -318,6 +327,7 @@ impl ItemContainer {
     pub fn ty(&self) -> &'static str {
         match self {
             ItemContainer::Logs(_) => "log",
+            ItemContainer::Metrics(_) => "trace_metric",
         }
     }
 
@@ -325,6 +335,7 @@ impl ItemContainer {
     pub fn content_type(&self) -> &'static str {
         match self {
             ItemContainer::Logs(_) => "application/vnd.sentry.items.log+json",
+            ItemContainer::Metrics(_) => "application/vnd.sentry.items.trace-metric+json",
         }
     }
 
@@ -332,6 +343,7 @@ impl ItemContainer {
     pub fn len(&self) -> usize {
         match self {
             ItemContainer::Logs(logs) => logs.len(),
+            ItemContainer::Metrics(metrics) => metrics.len(),
         }
     }
 
@@ -344,6 +356,12 @@ impl ItemContainer {
 impl From<Vec<Log>> for ItemContainer {
     fn from(logs: Vec<Log>) -> ItemContainer {
         ItemContainer::Logs(logs)
+    }
+}
+
+impl From<Vec<Metric>> for ItemContainer {
+    fn from(metrics: Vec<Metric>) -> ItemContainer {
+        ItemContainer::Metrics(metrics)
     }
 }
 

@@ -9,6 +9,10 @@
 //!   data; [`capture_event`], [`capture_message`] and [`capture_error`]
 //!   send events; [`capture_feedback`] sends what a user reports
 //!   ([`protocol::Feedback`]); [`add_breadcrumb`] records breadcrumbs.
+//! - [`logger_info!`] and its siblings send structured logs;
+//!   [`metrics::counter`], [`metrics::gauge`] and
+//!   [`metrics::distribution`] send trace metrics; [`monitor`] and
+//!   [`capture_check_in`] send cron check-ins.
 //! - [`Hub`], [`Scope`] and [`Client`] are the building blocks behind the
 //!   free functions.
 //! - [`protocol`] holds the wire types.
@@ -87,6 +91,9 @@ pub use vigil_core::{MonitorGuard, capture_check_in, monitor, monitor_result};
 pub use vigil_core::{
     logger_debug, logger_error, logger_fatal, logger_info, logger_log, logger_trace, logger_warn,
 };
+
+// Trace metrics: `metrics::counter("name", 1).capture()` and siblings.
+pub use vigil_core::metrics;
 
 // vigil-protocol (through vigil-core): the wire types most code names.
 pub use vigil_core::protocol::{

@@ -224,6 +224,19 @@ impl Hub {
         client.capture_log(log, Some(&scope), span.as_ref());
     }
 
+    /// Captures a trace metric with the top scope's trace, the active span
+    /// and the scope's user (see [`Client::capture_metric`]); without a
+    /// client it is dropped. [`metrics::counter`](crate::metrics::counter)
+    /// and its siblings build one; their `capture` calls this on the
+    /// current hub.
+    pub fn capture_metric(&self, metric: impl Into<vigil_protocol::Metric>) {
+        let Some((client, scope)) = self.client_and_top_scope() else {
+            return;
+        };
+        let span = active_span::active_span(self).or_else(|| scope.get_span());
+        client.capture_metric(metric.into(), Some(&scope), span.as_ref());
+    }
+
     /// Captures a message at `level`.
     pub fn capture_message(&self, message: &str, level: Level) -> EventId {
         self.capture_with(|| Event::from_message(message, level))

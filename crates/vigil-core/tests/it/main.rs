@@ -10,6 +10,7 @@ mod feedback;
 mod hub;
 mod list_merge;
 mod logs;
+mod metrics;
 mod options_env;
 mod panics;
 mod pipeline;

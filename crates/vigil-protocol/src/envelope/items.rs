@@ -7,6 +7,7 @@ use crate::check_in::CheckIn;
 use crate::client_report::{ClientReport, DataCategory};
 use crate::event::Event;
 use crate::log::{ItemContainer, Log};
+use crate::metric::Metric;
 use crate::session::{SessionAggregates, SessionUpdate};
 use crate::transaction::Transaction;
 
@@ -97,7 +98,8 @@ impl EnvelopeItem {
     /// A transaction loses one `transaction` and `spans.len() + 1` `span`
     /// (the transaction is itself a span), per the client-report rules; a
     /// `log` item one `log_item` per log and their approximate size as
-    /// `log_byte`;
+    /// `log_byte`, a `trace_metric` item likewise (`trace_metric` and
+    /// `trace_metric_byte`);
     /// every other item loses [`quantity`](Self::quantity) of its
     /// [`category`](Self::category). Client reports are included like any
     /// item (category `internal`); whoever counts losses skips them.
@@ -118,6 +120,10 @@ impl EnvelopeItem {
                 DataCategory::LogByte,
                 logs.iter().map(Log::approximate_size).sum(),
             )),
+            EnvelopeItem::ItemContainer(ItemContainer::Metrics(metrics)) => Some((
+                DataCategory::TraceMetricByte,
+                metrics.iter().map(Metric::approximate_size).sum(),
+            )),
             _ => None,
         };
         std::iter::once((self.category(), self.quantity())).chain(extra)
@@ -134,6 +140,7 @@ fn category_of(item_type: &str) -> DataCategory {
         "session" | "sessions" => DataCategory::Session,
         "check_in" => DataCategory::Monitor,
         "log" => DataCategory::LogItem,
+        "trace_metric" => DataCategory::TraceMetric,
         "feedback" => DataCategory::Feedback,
         "client_report" => DataCategory::Internal,
         _ => DataCategory::Default,

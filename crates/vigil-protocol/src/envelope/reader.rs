@@ -9,6 +9,7 @@ use super::error::EnvelopeError;
 use super::headers::EnvelopeHeaders;
 use super::items::{EnvelopeItem, RawItem};
 use crate::log::{ContainerPayload, ItemContainer, Log};
+use crate::metric::Metric;
 
 impl Envelope {
     /// Parses an envelope, applying Relay's framing rules: every header is a
@@ -156,6 +157,12 @@ fn parse_item(
                 .map_err(invalid)?
                 .items;
             EnvelopeItem::ItemContainer(ItemContainer::Logs(logs))
+        }
+        "trace_metric" => {
+            let metrics = serde_json::from_slice::<ContainerPayload<Metric>>(payload)
+                .map_err(invalid)?
+                .items;
+            EnvelopeItem::ItemContainer(ItemContainer::Metrics(metrics))
         }
         "attachment" => {
             let filename = match headers.get("filename") {

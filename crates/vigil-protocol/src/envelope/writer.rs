@@ -106,6 +106,10 @@ impl Envelope {
                             &mut *payload,
                             &ContainerPayloadRef { items: logs },
                         )?,
+                        ItemContainer::Metrics(metrics) => serde_json::to_writer(
+                            &mut *payload,
+                            &ContainerPayloadRef { items: metrics },
+                        )?,
                     }
                     write!(
                         w,
