@@ -58,7 +58,7 @@ cleanup() {
         SPOTLIGHT_PORT=18981 bash "$root/../shared/interop/spotlight.sh" stop >/dev/null 2>&1 || true
         # And the spotlight option test (vigil-tower's spotlight_option).
         SPOTLIGHT_PORT=18983 bash "$root/../shared/interop/spotlight.sh" stop >/dev/null 2>&1 || true
-        # And the logs end-to-end test (vigil-tower's logs_spotlight_e2e).
+        # And the logs end-to-end test (vigil-tower's telemetry_spotlight_e2e).
         SPOTLIGHT_PORT=18985 bash "$root/../shared/interop/spotlight.sh" stop >/dev/null 2>&1 || true
     fi
 }

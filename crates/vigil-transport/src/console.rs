@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use vigil_core::protocol::{
-    Context, Envelope, EnvelopeItem, Event, Frame, SessionStatus, Transaction,
+    Context, Envelope, EnvelopeItem, Event, Frame, ItemContainer, Log, Metric, SessionStatus,
+    Transaction,
 };
 use vigil_core::{DeliveryStats, Transport, TransportContext, TransportFactory};
 
@@ -191,10 +192,53 @@ pub fn describe(envelope: &Envelope) -> String {
                 attachment.filename,
                 attachment.buffer.len()
             ),
+            EnvelopeItem::ItemContainer(ItemContainer::Logs(logs)) => describe_logs(&mut out, logs),
+            EnvelopeItem::ItemContainer(ItemContainer::Metrics(metrics)) => {
+                describe_metrics(&mut out, metrics)
+            }
+            EnvelopeItem::CheckIn(check_in) => writeln!(
+                out,
+                "check-in {} {}{}",
+                check_in.monitor_slug,
+                check_in.status,
+                check_in
+                    .duration
+                    .map(|d| format!(" after {:.1} ms", d * 1000.0))
+                    .unwrap_or_default()
+            ),
+            EnvelopeItem::Feedback(event) => match event.feedback() {
+                Some(feedback) => writeln!(out, "feedback: {:?}", feedback.message),
+                None => writeln!(out, "feedback item"),
+            },
             other => writeln!(out, "{} item", other.ty()),
         };
     }
     out
+}
+
+fn describe_logs(out: &mut String, logs: &[Log]) -> fmt::Result {
+    writeln!(out, "{}", count(logs.len(), "log"))?;
+    for log in logs {
+        writeln!(out, "  [{}] {}", log.level, log.body)?;
+    }
+    Ok(())
+}
+
+fn describe_metrics(out: &mut String, metrics: &[Metric]) -> fmt::Result {
+    writeln!(out, "{}", count(metrics.len(), "metric"))?;
+    for metric in metrics {
+        let unit = metric
+            .unit
+            .as_ref()
+            .map(|unit| format!(" {unit}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {} {} = {}{unit}",
+            metric.r#type, metric.name, metric.value
+        )?;
+    }
+    Ok(())
 }
 
 fn status_name(status: SessionStatus) -> &'static str {
@@ -451,6 +495,48 @@ mod tests {
             format!(
                 "transaction \"GET /users\" [http.server] 12.3 ms, trace {trace_id}, 1 span\n  span [db] SELECT 1 2.0 ms\n"
             )
+        );
+    }
+
+    #[test]
+    fn logs_metrics_check_ins_and_feedback_are_described() {
+        use std::time::SystemTime;
+        use vigil_core::protocol::{
+            CheckIn, CheckInStatus, Feedback, LogLevel, Map, MetricType, TraceId, Unit,
+        };
+        let log = Log {
+            level: LogLevel::Warn,
+            body: "stock low".into(),
+            trace_id: None,
+            timestamp: SystemTime::now(),
+            severity_number: None,
+            attributes: Map::new(),
+        };
+        let metric = Metric {
+            r#type: MetricType::Distribution,
+            name: "http.response_time".into(),
+            value: 12.5,
+            timestamp: SystemTime::now(),
+            trace_id: TraceId::new(),
+            span_id: None,
+            unit: Some(Unit::Millisecond),
+            attributes: Map::new(),
+        };
+        let mut check_in = CheckIn::new("nightly", CheckInStatus::Ok);
+        check_in.duration = Some(1.5);
+        let mut envelope = Envelope::new();
+        envelope.add_item(ItemContainer::Logs(vec![log]));
+        envelope.add_item(ItemContainer::Metrics(vec![metric]));
+        envelope.add_item(check_in);
+        envelope.add_item(EnvelopeItem::Feedback(Box::new(
+            Feedback::new("it broke").into_event(),
+        )));
+        assert_eq!(
+            describe(&envelope),
+            "1 log\n  [warn] stock low\n\
+             1 metric\n  distribution http.response_time = 12.5 millisecond\n\
+             check-in nightly ok after 1500.0 ms\n\
+             feedback: \"it broke\"\n"
         );
     }
 }

@@ -28,7 +28,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vigil_core::protocol::{DiscardReason, Envelope, EnvelopeItem};
+use vigil_core::protocol::{DiscardReason, Envelope};
 use vigil_core::{DeliveryStats, LossRecorder, Transport, TransportContext, TransportFactory};
 
 use crate::http::disk_backlog::{DiskBacklog, DiskJob};
@@ -279,9 +279,7 @@ impl DiskProducer {
             return;
         }
         let sync = self.spool.options().durability == Durability::Sync
-            && envelope
-                .items()
-                .any(|i| matches!(i, EnvelopeItem::Event(_)));
+            && crate::spool::has_event(&envelope);
         let job = if sync {
             match self.spool.store(&mut envelope, true, true) {
                 Ok(name) => DiskJob::SendStored { envelope, name },

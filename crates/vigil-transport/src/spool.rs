@@ -50,6 +50,8 @@ pub(crate) mod claim;
 mod naming;
 pub(crate) mod options;
 mod store;
+
+pub(crate) use store::has_event;
 pub(crate) mod trust;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -1,6 +1,7 @@
 //! The quickstart demo: the seed example (scopes, tags, a user), stack
-//! traces and contexts, a transaction with spans, and an error with a
-//! `source()` chain inside it.
+//! traces and contexts, a transaction with spans, an error with a
+//! `source()` chain inside it, a structured log and trace metrics in its
+//! trace, a cron check-in pair and user feedback.
 //!
 //! ```sh
 //! cargo run -p vigil-telemetry --example quickstart
@@ -96,11 +97,31 @@ fn main() {
         source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
     };
     vigil::capture_error(&err);
+    // A structured log and two metrics, linked to the transaction's trace.
+    vigil::logger_warn!(
+        path = "/etc/quickstart.toml",
+        "config missing, using defaults"
+    );
+    vigil::metrics::counter("config.fallbacks", 1)
+        .attribute("reason", "not_found")
+        .capture();
+    vigil::metrics::distribution("config.load_time", 12.5)
+        .unit("ms")
+        .capture();
     transaction
         .start_child("config.defaults", "built-in defaults")
         .finish();
     transaction.finish();
     vigil::configure_scope(|scope| scope.set_span(None));
+
+    // A cron job reporting its run (in_progress, then ok with the duration).
+    let rows = vigil::monitor("quickstart-import", None, || 1200);
+    vigil::metrics::gauge("import.rows", rows).capture();
+
+    // What a user says about the error above.
+    let mut feedback = vigil::protocol::Feedback::new("The settings page showed defaults.");
+    feedback.associated_event_id = vigil::last_event_id();
+    vigil::capture_feedback(feedback);
 
     guard.flush(Duration::from_secs(5));
     if let Some(client) = guard.client().filter(|_| to_server) {

@@ -41,6 +41,8 @@ mod guides {
     mod release_health {}
     #[doc = include_str!("../../../docs/logs.md")]
     mod logs {}
+    #[doc = include_str!("../../../docs/metrics.md")]
+    mod metrics {}
     #[doc = include_str!("../../../docs/features.md")]
     mod features {}
     #[doc = include_str!("../../../docs/failures.md")]

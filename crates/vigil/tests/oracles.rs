@@ -3,10 +3,13 @@
 //! --strict`) and by the crates.io `sentry-types` envelope parser, and
 //! its `session` / `sessions` items by a port of Relay's session rules
 //! (`oracles/relay_sessions.rs`; no Python binding validates sessions),
-//! its `log` items by a port of Relay's log rules (`oracles/relay_logs.rs`)
-//! and its `check_in` items by a port of Relay's check-in rules
-//! (`oracles/relay_check_ins.rs`, exercised by
-//! `check_in_envelopes_pass_the_oracles`).
+//! its `log` items by a port of Relay's log rules (`oracles/relay_logs.rs`),
+//! its `trace_metric` items by a port of Relay's trace-metric rules
+//! (`oracles/relay_trace_metrics.rs`, exercised by
+//! `trace_metric_envelopes_pass_the_oracles`; both share the attribute
+//! rules of `oracles/relay_attributes.rs`) and its `check_in` items by a
+//! port of Relay's check-in rules (`oracles/relay_check_ins.rs`, exercised
+//! by `check_in_envelopes_pass_the_oracles`).
 //!
 //! `produced_envelopes_pass_both_oracles` checks a representative set made
 //! here, `session_items_pass_the_oracles` the session items the envelope
@@ -33,12 +36,16 @@ use vigil::{EventId, Level, User};
 
 #[path = "oracles/raw_envelope.rs"]
 mod raw_envelope;
+#[path = "oracles/relay_attributes.rs"]
+mod relay_attributes;
 #[path = "oracles/relay_check_ins.rs"]
 mod relay_check_ins;
 #[path = "oracles/relay_logs.rs"]
 mod relay_logs;
 #[path = "oracles/relay_sessions.rs"]
 mod relay_sessions;
+#[path = "oracles/relay_trace_metrics.rs"]
+mod relay_trace_metrics;
 #[path = "support/tools_python.rs"]
 mod tools_python;
 
@@ -379,6 +386,229 @@ fn log_envelopes_pass_the_oracles() {
     );
 }
 
+/// Checks the `trace_metric` items of one envelope with the trace-metric
+/// oracle, printing its warnings (units Relay turns into `none`); returns
+/// how many metrics it checked and how many warnings it gave.
+fn check_trace_metrics(bytes: &[u8], what: &str) -> (usize, usize) {
+    let checked = relay_trace_metrics::check_envelope_trace_metrics(bytes)
+        .unwrap_or_else(|e| panic!("the trace-metric oracle rejected {what}: {e}"));
+    for warning in &checked.warnings {
+        println!("trace-metric oracle warning: {what}: {warning}");
+    }
+    (checked.metrics, checked.warnings.len())
+}
+
+/// How many metrics `trace_metric_envelopes_pass_the_oracles` captures.
+const METRICS: usize = 250;
+
+/// Whether metric `i` of that test has the custom unit `jobs` (a gauge
+/// now and then), which Relay keeps as `none`.
+fn has_custom_unit(i: usize) -> bool {
+    i % 3 == 1 && i % 10 == 1
+}
+
+/// Captures metric `i` of that test: a counter, a gauge or a
+/// distribution in turn, the latter two with a unit, each with an
+/// attribute of every type and its number as `row`.
+fn capture_test_metric(i: usize) {
+    use vigil::metrics;
+    use vigil::protocol::Unit;
+    /// Adds an attribute of every type a metric can carry.
+    macro_rules! every_attribute_type {
+        ($builder:expr) => {
+            $builder
+                .attribute("job", "import")
+                .attribute("ok", i % 2 == 0)
+                .attribute("row", i as i64)
+                .attribute("big", u64::MAX)
+                .attribute("ratio", 0.25)
+                .attribute("ids", vec![1, 2, 3])
+        };
+    }
+    let known = [Unit::Millisecond, Unit::Byte, Unit::Percent, Unit::Kibibyte];
+    let unit = known[i % known.len()].clone();
+    match i % 3 {
+        0 => every_attribute_type!(metrics::counter("oracle.jobs.processed", 1)).capture(),
+        1 => {
+            let unit = if has_custom_unit(i) {
+                Unit::from("jobs")
+            } else {
+                unit
+            };
+            every_attribute_type!(metrics::gauge("oracle.queue.depth", i as f64))
+                .unit(unit)
+                .capture();
+        }
+        _ => every_attribute_type!(metrics::distribution("oracle.job.duration", i as f64 * 1.5))
+            .unit(unit)
+            .capture(),
+    }
+}
+
+/// The trace and span a metric of `trace_metric_envelopes_pass_the_oracles`
+/// was captured in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Linkage {
+    /// The trace it belongs to.
+    trace_id: vigil::protocol::TraceId,
+    /// The span it belongs to, if one was active.
+    span_id: Option<vigil::protocol::SpanId>,
+}
+
+/// 250 metrics of every type through the real SDK (units known and
+/// custom, attributes of every type, outside any span, in a transaction
+/// and in a child span, with the default and user attributes) reach the
+/// oracles in batches of 100, 100 and 50, each linked to its trace and span.
+#[test]
+fn trace_metric_envelopes_pass_the_oracles() {
+    use vigil::protocol::{ItemContainer, MetricType};
+    // The linkage each metric is captured with, by its number.
+    let mut expected: Vec<Linkage> = Vec::with_capacity(METRICS);
+    let envelopes = vigil::test::with_captured_envelopes_options(
+        || {
+            vigil::configure_scope(|scope| {
+                scope.set_user(Some(User {
+                    id: Some("42".into()),
+                    username: Some("jane".into()),
+                    email: Some("jane@example.com".into()),
+                    ..Default::default()
+                }));
+            });
+            let outside = Linkage {
+                trace_id: vigil::configure_scope(|scope| {
+                    Some(scope.propagation_context().trace_id())
+                })
+                .unwrap(),
+                span_id: None,
+            };
+            while expected.len() < 90 {
+                capture_test_metric(expected.len());
+                expected.push(outside);
+            }
+            let transaction =
+                vigil::start_transaction(vigil::TransactionContext::new("import", "task"));
+            let in_transaction = Linkage {
+                trace_id: transaction.trace_id(),
+                span_id: Some(transaction.span_id()),
+            };
+            vigil::configure_scope(|scope| scope.set_span(Some(transaction.clone().into())));
+            while expected.len() < 170 {
+                capture_test_metric(expected.len());
+                expected.push(in_transaction);
+            }
+            let child = transaction.start_child("db.query", "SELECT * FROM jobs");
+            let in_child = Linkage {
+                trace_id: child.trace_id(),
+                span_id: Some(child.span_id()),
+            };
+            vigil::configure_scope(|scope| scope.set_span(Some(child.clone().into())));
+            while expected.len() < 230 {
+                capture_test_metric(expected.len());
+                expected.push(in_child);
+            }
+            child.finish();
+            vigil::configure_scope(|scope| scope.set_span(Some(transaction.clone().into())));
+            while expected.len() < METRICS {
+                capture_test_metric(expected.len());
+                expected.push(in_transaction);
+            }
+            transaction.finish();
+            vigil::configure_scope(|scope| scope.set_span(None));
+        },
+        vigil::ClientOptions::new()
+            .release("oracle@1.0.0")
+            .environment("test")
+            .server_name("oracle-host")
+            .traces_sample_rate(1.0)
+            .send_default_pii(true),
+    );
+    let dir = std::env::temp_dir().join(format!("vigil-oracle-metrics-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    let mut metrics = 0;
+    let mut unit_warnings = 0;
+    let mut batches = Vec::new();
+    let mut seen = vec![false; METRICS];
+    let mut types = BTreeMap::new();
+    for (i, mut envelope) in envelopes.into_iter().enumerate() {
+        envelope.headers_mut().sent_at = Some(SystemTime::now());
+        let bytes = envelope.to_vec().unwrap();
+        let what = format!("trace-metric envelope {i}");
+        check_with_sentry_types(&bytes, &what);
+        let (checked, warned) = check_trace_metrics(&bytes, &what);
+        metrics += checked;
+        unit_warnings += warned;
+        for item in envelope.items() {
+            let EnvelopeItem::ItemContainer(ItemContainer::Metrics(sent)) = item else {
+                continue;
+            };
+            batches.push(sent.len());
+            for metric in sent {
+                let row = metric.attributes["row"].0.as_u64().unwrap() as usize;
+                assert!(!seen[row], "metric {row} sent twice");
+                seen[row] = true;
+                *types.entry(metric.r#type.as_str()).or_insert(0) += 1;
+                let linkage = Linkage {
+                    trace_id: metric.trace_id,
+                    span_id: metric.span_id,
+                };
+                assert_eq!(linkage, expected[row], "the trace and span of metric {row}");
+                assert_eq!(
+                    metric.unit.is_some(),
+                    metric.r#type != MetricType::Counter,
+                    "metric {row}: a unit on gauges and distributions only"
+                );
+                for (key, value) in [
+                    ("sentry.release", "oracle@1.0.0"),
+                    ("sentry.environment", "test"),
+                    ("server.address", "oracle-host"),
+                    ("user.id", "42"),
+                    ("user.name", "jane"),
+                    ("user.email", "jane@example.com"),
+                ] {
+                    assert_eq!(
+                        metric.attributes.get(key).and_then(|a| a.0.as_str()),
+                        Some(value),
+                        "metric {row}: attribute {key}"
+                    );
+                }
+                assert!(metric.attributes.contains_key("sentry.sdk.name"));
+            }
+        }
+        let path = dir.join(format!("{i}.envelope"));
+        std::fs::write(&path, &bytes).unwrap();
+        files.push(path);
+    }
+    assert_eq!(
+        metrics, METRICS,
+        "every metric reached the trace-metric oracle"
+    );
+    assert_eq!(
+        batches,
+        [100, 100, 50],
+        "metrics are sent in batches of 100"
+    );
+    assert!(seen.iter().all(|&s| s), "every metric was sent");
+    assert_eq!(
+        types,
+        BTreeMap::from([("counter", 84), ("distribution", 83), ("gauge", 83)])
+    );
+    let custom = (0..METRICS).filter(|&i| has_custom_unit(i)).count();
+    assert_eq!(
+        unit_warnings, custom,
+        "the oracle warns of each metric with the custom unit"
+    );
+    if let Some(validator) = relay_validator() {
+        run_relay(&validator, &files);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "the oracles accepted {metrics} trace metrics in {} batches ({} envelopes, with the transaction); {unit_warnings} carry a unit Relay keeps as none",
+        batches.len(),
+        files.len()
+    );
+}
+
 /// Checks the `check_in` items of one envelope with the check-in oracle;
 /// returns how many it checked.
 fn check_check_ins(bytes: &[u8], what: &str) -> usize {
@@ -558,11 +788,16 @@ fn every_dumped_envelope_passes_both_oracles() {
     let mut sessions = 0;
     let mut logs = 0;
     let mut check_ins = 0;
+    let mut metrics = 0;
+    let mut unit_warnings = 0;
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
         let what = f.display().to_string();
         check_with_sentry_types(&bytes, &what);
         logs += check_logs(&bytes, &what);
+        let (checked, warned) = check_trace_metrics(&bytes, &what);
+        metrics += checked;
+        unit_warnings += warned;
         check_ins += check_check_ins(&bytes, &what);
         // The dump is written when the envelope is sent (with `sent_at`
         // set just before), so the file's time stands for the receive time.
@@ -574,7 +809,7 @@ fn every_dumped_envelope_passes_both_oracles() {
         run_data_scrubbing_oracle(&dir);
     }
     println!(
-        "both oracles accepted {} envelopes; the session oracle checked {sessions} session items, the log oracle {logs} logs, the check-in oracle {check_ins} check-ins",
+        "both oracles accepted {} envelopes; the session oracle checked {sessions} session items, the log oracle {logs} logs, the trace-metric oracle {metrics} metrics ({unit_warnings} with a unit Relay does not know), the check-in oracle {check_ins} check-ins",
         files.len()
     );
 }

@@ -49,6 +49,20 @@ impl Spotlight {
         )
     }
 
+    /// Every envelope Spotlight holds, oldest first, each as
+    /// `[header, [[item_header, payload], ...]]`.
+    pub(crate) fn envelopes(&self) -> Vec<Value> {
+        self.run(&["envelopes"])
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|e| {
+                    panic!("spotlight.sh envelopes printed a bad line ({e}): {line}")
+                })
+            })
+            .collect()
+    }
+
     /// Starts Spotlight, or finds it running (it is left running for the
     /// next run; `scripts/test.sh` stops it).
     ///
@@ -78,33 +92,33 @@ impl Spotlight {
     }
 
     /// The items of every envelope Spotlight holds whose payload has
-    /// `release` (those of earlier runs stay in its buffer while it runs):
-    /// events and transactions name it at the top, session items in their
-    /// attributes.
+    /// `release` (those of earlier runs stay in its buffer while it runs);
+    /// see [`items_of_release_in`].
     pub(crate) fn items_of_release(&self, release: &str) -> Vec<Item> {
-        let mut items = Vec::new();
-        for line in self.run(&["envelopes"]).lines() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let envelope: Value = serde_json::from_str(line).unwrap_or_else(|e| {
-                panic!("spotlight.sh envelopes printed a bad line ({e}): {line}")
-            });
-            let Some(list) = envelope[1].as_array() else {
-                panic!("an envelope without an item list: {line}");
-            };
-            for pair in list {
-                if pair[1]["release"] == release || pair[1]["attrs"]["release"] == release {
-                    items.push(Item {
-                        envelope: envelope[0].clone(),
-                        header: pair[0].clone(),
-                        payload: pair[1].clone(),
-                    });
-                }
+        items_of_release_in(&self.envelopes(), release)
+    }
+}
+
+/// The items of `envelopes` (from [`Spotlight::envelopes`]) whose payload
+/// has `release`: events and transactions name it at the top, session
+/// items in their attributes.
+pub(crate) fn items_of_release_in(envelopes: &[Value], release: &str) -> Vec<Item> {
+    let mut items = Vec::new();
+    for envelope in envelopes {
+        let Some(list) = envelope[1].as_array() else {
+            panic!("an envelope without an item list: {envelope}");
+        };
+        for pair in list {
+            if pair[1]["release"] == release || pair[1]["attrs"]["release"] == release {
+                items.push(Item {
+                    envelope: envelope[0].clone(),
+                    header: pair[0].clone(),
+                    payload: pair[1].clone(),
+                });
             }
         }
-        items
     }
+    items
 }
 
 /// One HTTP/1.1 GET with `Connection: close`; the raw response.

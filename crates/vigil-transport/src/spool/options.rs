@@ -9,7 +9,7 @@ use std::time::Duration;
 /// | mode | where the file is written | `fsync` | survives |
 /// | --- | --- | --- | --- |
 /// | [`Buffered`](Durability::Buffered) (default) | on the transport thread, soon after capture | never | the process crashing or being killed, once written; not a power loss |
-/// | [`Sync`](Durability::Sync) | on the capturing thread, before `send_envelope` returns, for envelopes holding an event | file and directory | the process being killed at any point after the capture returned; a power loss too |
+/// | [`Sync`](Durability::Sync) | on the capturing thread, before `send_envelope` returns, for envelopes holding an event or user feedback | file and directory | the process being killed at any point after the capture returned; a power loss too |
 ///
 /// (The directory is `fsync`ed on Unix only; elsewhere a power loss right
 /// after the capture may lose the file's name.)
@@ -24,7 +24,7 @@ pub enum Durability {
     /// dropping it.
     #[default]
     Buffered,
-    /// Envelopes holding an event are written, `fsync`ed and their
+    /// Envelopes holding an event or user feedback are written, `fsync`ed and their
     /// directory `fsync`ed on the capturing thread before `send_envelope`
     /// (so `capture_*`) returns: once a capture returned, its event is on
     /// disk. Other envelopes (sessions, reports, lone attachments) are

@@ -30,11 +30,13 @@ impl std::fmt::Display for StoreError {
     }
 }
 
-/// Whether the envelope holds an event.
-fn has_event(envelope: &Envelope) -> bool {
+/// Whether the envelope holds an event or user feedback: what the disk
+/// queue evicts last and, with [`Durability::Sync`](super::Durability::Sync),
+/// writes before the capture returns.
+pub(crate) fn has_event(envelope: &Envelope) -> bool {
     envelope
         .items()
-        .any(|i| matches!(i, EnvelopeItem::Event(_)))
+        .any(|i| matches!(i, EnvelopeItem::Event(_) | EnvelopeItem::Feedback(_)))
 }
 
 impl Spool {

@@ -14,7 +14,8 @@
 //!   `error` or `fatal`, a string `body`; a `span_id` is 16 hex digits; a
 //!   `severity_number` is 1 to 24; each attribute is `{"value", "type"}`
 //!   with a type of `string`, `boolean`, `integer` (an i64), `double` or
-//!   `array` (of one primitive type) whose value matches it.
+//!   `array` (of one primitive type) whose value matches it (checked by
+//!   `relay_attributes.rs`, shared with the trace-metric oracle).
 //!
 //! Stricter than Relay, each an SDK rule of the spec: no `trace` (sampling
 //! context) header on an envelope with logs, at most 100 logs per item,
@@ -22,6 +23,8 @@
 //! and the `sentry.message.template` attribute only with parameters.
 
 use serde_json::{Map, Value};
+
+use super::relay_attributes::{check_attributes, is_hex};
 
 /// Relay's `max_log_size` default (`relay-config`).
 const MAX_LOG_SIZE: usize = 2 * 1024 * 1024;
@@ -101,10 +104,6 @@ fn check_item(header: &Map<String, Value>, payload: &[u8]) -> Result<usize, Stri
     Ok(items.len())
 }
 
-fn is_hex(text: &str, len: usize) -> bool {
-    text.len() == len && text.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 fn check_log(log: &Value) -> Result<(), String> {
     let log = log.as_object().ok_or("not an object")?;
     if let Some(key) = log.keys().find(|k| !LOG_FIELDS.contains(&k.as_str())) {
@@ -141,12 +140,7 @@ fn check_log(log: &Value) -> Result<(), String> {
     let Some(attributes) = log.get("attributes") else {
         return Ok(());
     };
-    let attributes = attributes
-        .as_object()
-        .ok_or("attributes is not an object")?;
-    for (key, attribute) in attributes {
-        check_attribute(attribute).map_err(|e| format!("attribute {key:?}: {e}"))?;
-    }
+    let attributes = check_attributes(attributes)?;
     let templated = attributes.contains_key("sentry.message.template");
     let parameters = attributes
         .keys()
@@ -155,46 +149,6 @@ fn check_log(log: &Value) -> Result<(), String> {
         return Err("a message template without parameters".into());
     }
     Ok(())
-}
-
-fn primitive(value: &Value) -> Option<&'static str> {
-    Some(match value {
-        Value::String(_) => "string",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() => "integer",
-        Value::Number(n) if n.is_f64() => "double",
-        _ => return None,
-    })
-}
-
-fn check_attribute(attribute: &Value) -> Result<(), String> {
-    let attribute = attribute.as_object().ok_or("not an object")?;
-    if let Some(key) = attribute
-        .keys()
-        .find(|k| !["value", "type", "unit"].contains(&k.as_str()))
-    {
-        return Err(format!("unknown field {key:?}"));
-    }
-    let value = attribute.get("value").ok_or("no value")?;
-    let ty = attribute
-        .get("type")
-        .and_then(Value::as_str)
-        .ok_or("no type")?;
-    let matches = match ty {
-        "string" | "boolean" | "integer" => primitive(value) == Some(ty),
-        // A whole number is a valid double too.
-        "double" => value.is_number() && value.as_f64().is_some_and(f64::is_finite),
-        "array" => value.as_array().is_some_and(|values| {
-            let first = values.first().and_then(primitive);
-            first.is_some() && values.iter().all(|v| primitive(v) == first)
-        }),
-        other => return Err(format!("unknown type {other:?}")),
-    };
-    if matches {
-        Ok(())
-    } else {
-        Err(format!("value {value} is not of type {ty}"))
-    }
 }
 
 #[cfg(test)]
