@@ -1,6 +1,6 @@
-//! A hand-written JSON writer for the event and transaction payloads and
-//! the envelope headers: the fast path behind [`Envelope`](crate::Envelope)
-//! writing and the size limits.
+//! A hand-written JSON writer for the event and transaction payloads, the
+//! log and trace-metric items, and the envelope headers: the fast path
+//! behind [`Envelope`](crate::Envelope) writing and the size limits.
 //!
 //! Serializing an event or a transaction through `serde_json` scans every
 //! byte of every string for escapes, object keys, hex ids and timestamps
@@ -31,6 +31,7 @@ mod headers;
 mod interfaces;
 mod object;
 mod sink;
+mod telemetry;
 mod transaction;
 
 pub(crate) use self::escape::escaped_size;
@@ -38,6 +39,8 @@ use self::sink::{JsonBuffer, JsonSize};
 use crate::context::Context;
 use crate::envelope::EnvelopeHeaders;
 use crate::event::Event;
+use crate::log::Log;
+use crate::metric::Metric;
 use crate::span::Span;
 use crate::transaction::Transaction;
 
@@ -64,6 +67,36 @@ pub(crate) fn write_transaction(
 ) -> Result<(), serde_json::Error> {
     let mut buffer = JsonBuffer::new(out);
     transaction::write_transaction(transaction, &mut buffer);
+    buffer.finish()
+}
+
+/// Appends the payload of a `log` item holding `logs` to `out`: the bytes
+/// of `serde_json::to_writer` for `{"items": logs}`.
+///
+/// # Errors
+/// As [`write_transaction`].
+pub(crate) fn write_log_container(
+    logs: &[Log],
+    out: &mut Vec<u8>,
+) -> Result<(), serde_json::Error> {
+    let mut buffer = JsonBuffer::new(out);
+    telemetry::write_container(logs, &mut buffer, |out, log| telemetry::write_log(log, out));
+    buffer.finish()
+}
+
+/// Appends the payload of a `trace_metric` item holding `metrics` to
+/// `out`: the bytes of `serde_json::to_writer` for `{"items": metrics}`.
+///
+/// # Errors
+/// As [`write_transaction`].
+pub(crate) fn write_metric_container(
+    metrics: &[Metric],
+    out: &mut Vec<u8>,
+) -> Result<(), serde_json::Error> {
+    let mut buffer = JsonBuffer::new(out);
+    telemetry::write_container(metrics, &mut buffer, |out, metric| {
+        telemetry::write_metric(metric, out);
+    });
     buffer.finish()
 }
 

@@ -365,7 +365,10 @@ impl From<Vec<Metric>> for ItemContainer {
     }
 }
 
-/// The payload of a container item as written: `{"items": [...]}`.
+/// The payload of a container item as `serde_json` writes it:
+/// `{"items": [...]}` (the reference the hand-written writer of
+/// `json_writer` is tested against).
+#[cfg(test)]
 #[derive(Serialize)]
 pub(crate) struct ContainerPayloadRef<'a, T> {
     pub(crate) items: &'a [T],

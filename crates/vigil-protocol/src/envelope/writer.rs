@@ -7,9 +7,12 @@ use serde_json::Map;
 use super::Envelope;
 use super::items::EnvelopeItem;
 use crate::event::Event;
-use crate::json_writer::{write_envelope_headers, write_event, write_transaction};
+use crate::json_writer::{
+    write_envelope_headers, write_event, write_log_container, write_metric_container,
+    write_transaction,
+};
 use crate::limits::{MAX_EVENT_SIZE, shed_heavy_parts};
-use crate::log::{ContainerPayloadRef, ItemContainer};
+use crate::log::ItemContainer;
 
 impl Envelope {
     /// Writes the envelope in the wire format. Every item header declares
@@ -102,14 +105,10 @@ impl Envelope {
                 }
                 EnvelopeItem::ItemContainer(container) => {
                     match container {
-                        ItemContainer::Logs(logs) => serde_json::to_writer(
-                            &mut *payload,
-                            &ContainerPayloadRef { items: logs },
-                        )?,
-                        ItemContainer::Metrics(metrics) => serde_json::to_writer(
-                            &mut *payload,
-                            &ContainerPayloadRef { items: metrics },
-                        )?,
+                        ItemContainer::Logs(logs) => write_log_container(logs, payload)?,
+                        ItemContainer::Metrics(metrics) => {
+                            write_metric_container(metrics, payload)?;
+                        }
                     }
                     write!(
                         w,

@@ -461,3 +461,4 @@ fn a_default_transaction_and_span_are_written_as_serde_json_writes_them() {
 }
 
 mod event;
+mod telemetry;
