@@ -2,6 +2,8 @@
 //! and batches of at most 100 logs sent as one `log` item (see
 //! [`batcher`](super::batcher)).
 
+use std::collections::btree_map::Entry;
+
 use vigil_protocol::{DataCategory, DiscardReason, Log, LogAttribute, PARENT_SPAN_ID, TraceId};
 
 use crate::client::Client;
@@ -64,9 +66,10 @@ impl Client {
                 LogAttribute::from(span.span_id().to_string()),
             );
         }
+        // One lookup per default: a log rarely sets one itself.
         self.default_attributes(scope, |key, value| {
-            if !attributes.contains_key(key) {
-                attributes.insert(key.to_owned(), LogAttribute::from(value));
+            if let Entry::Vacant(slot) = attributes.entry(key.to_owned()) {
+                slot.insert(LogAttribute::from(value));
             }
         });
     }
