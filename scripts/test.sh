@@ -60,6 +60,8 @@ cleanup() {
         SPOTLIGHT_PORT=18983 bash "$root/../shared/interop/spotlight.sh" stop >/dev/null 2>&1 || true
         # And the logs end-to-end test (vigil-tower's telemetry_spotlight_e2e).
         SPOTLIGHT_PORT=18985 bash "$root/../shared/interop/spotlight.sh" stop >/dev/null 2>&1 || true
+        # And the gRPC end-to-end test (vigil-tower's grpc_spotlight_e2e).
+        SPOTLIGHT_PORT=18987 bash "$root/../shared/interop/spotlight.sh" stop >/dev/null 2>&1 || true
     fi
 }
 trap cleanup EXIT
@@ -76,6 +78,10 @@ cp "$demo_dir"/vigil-envelopes/*.envelope "$VIGIL_ENVELOPE_DUMP_DIR"/
 rm -rf "$demo_dir"
 cargo run -q --locked -p vigil-tower --features axum --example axum -- --self-test
 cargo run -q --locked -p vigil-tower --features axum --example two_services -- --self-test
+
+step "debug images: a release build, stripped and split, lists its own image with the build id"
+cargo test -q -p vigil-debug-images --all-features --locked --test it -- --ignored
+rm -rf target/debug-images-release
 
 step "minimal build of the facade"
 cargo check -p vigil-telemetry --no-default-features --locked

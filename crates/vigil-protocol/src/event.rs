@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::breadcrumb_list::Breadcrumbs;
 use crate::context::Context;
+use crate::debug_meta::DebugMeta;
 use crate::exception::{Exception, Thread};
 use crate::level::Level;
 use crate::request::Request;
@@ -310,6 +311,11 @@ pub struct Event {
     /// Threads.
     #[serde(default, skip_serializing_if = "Values::is_empty")]
     pub threads: Values<Thread>,
+    /// The images loaded into the process, with which the server
+    /// symbolicates native stack frames (`debug_meta`); left out when it
+    /// has none.
+    #[serde(default, skip_serializing_if = "DebugMeta::is_empty")]
+    pub debug_meta: DebugMeta,
     /// Searchable string tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<SmolStr, SmolStr>,
@@ -348,6 +354,7 @@ impl Default for Event {
             breadcrumbs: Breadcrumbs::new(),
             exception: Values::new(),
             threads: Values::new(),
+            debug_meta: DebugMeta::default(),
             tags: BTreeMap::new(),
             extra: BTreeMap::new(),
             sdk: None,

@@ -24,6 +24,7 @@
 //! them, and the property test in `tests` checks that these writers agree
 //! with them byte for byte.
 
+mod debug_meta;
 mod escape;
 mod event;
 mod exception;

@@ -18,10 +18,11 @@
 //! `..Default::default()` so that the code keeps compiling as fields are
 //! added: [`Event`], [`User`], [`Geo`], [`Breadcrumb`], [`Exception`],
 //! [`Mechanism`], [`Stacktrace`], [`Frame`], [`Thread`], [`Request`],
-//! [`LogEntry`], [`Values`], the contexts [`AppContext`],
-//! [`DeviceContext`], [`OsContext`], [`RuntimeContext`] and
-//! [`TraceContext`], [`ClientSdkInfo`] and [`ClientSdkPackage`],
-//! [`Transaction`], [`TransactionInfo`] and [`Span`]; also
+//! [`LogEntry`], [`Values`], [`DebugMeta`] and [`NativeDebugImage`], the
+//! contexts [`AppContext`], [`DeviceContext`], [`OsContext`],
+//! [`RuntimeContext`] and [`TraceContext`], [`ClientSdkInfo`] and
+//! [`ClientSdkPackage`], [`Transaction`], [`TransactionInfo`] and
+//! [`Span`]; also
 //! [`Attachment`], which has no `Default` (use [`Attachment::new`] or name
 //! every field). [`Level`] is a fixed set and may be matched exhaustively.
 //!
@@ -29,9 +30,9 @@
 //! [`Dsn`], [`EventId`], [`Breadcrumbs`], [`TraceId`], [`SpanId`],
 //! [`DynamicSamplingContext`]) or is `#[non_exhaustive]`: build it with its
 //! constructor or `Default` and set its public fields, and give every
-//! `match` on an enum a wildcard arm ([`ClientReport`], [`DiscardedEvent`]
-//! and [`SentryTrace`] have `new` constructors; [`Feedback`] has
-//! [`Feedback::new`]).
+//! `match` on an enum (such as [`DebugImage`]) a wildcard arm
+//! ([`ClientReport`], [`DiscardedEvent`] and [`SentryTrace`] have `new`
+//! constructors; [`Feedback`] has [`Feedback::new`]).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod breadcrumb;
@@ -39,6 +40,7 @@ mod breadcrumb_list;
 mod check_in;
 mod client_report;
 mod context;
+mod debug_meta;
 mod dsn;
 mod envelope;
 mod event;
@@ -68,6 +70,7 @@ pub use crate::client_report::{ClientReport, DataCategory, DiscardReason, Discar
 pub use crate::context::{
     AppContext, Context, DeviceContext, OsContext, RuntimeContext, TraceContext,
 };
+pub use crate::debug_meta::{DebugImage, DebugMeta, NativeDebugImage};
 pub use crate::dsn::{Dsn, DsnError, ProjectId, Scheme};
 pub use crate::envelope::{
     Attachment, Envelope, EnvelopeError, EnvelopeHeaders, EnvelopeItem, RawItem,

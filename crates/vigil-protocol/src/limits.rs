@@ -68,6 +68,7 @@
 //! | `trace` context | `op` and `origin` 128 chars; `origin` removed unless made of `a-zA-Z0-9_.`; `status` is a [`SpanStatus`](crate::SpanStatus), so always one Relay knows (reading JSON drops unknown names) |
 //! | `feedback` context | `message` 4096 chars (Sentry's feedback limit; the 8 KiB of a context apply too) |
 //! | `modules` | 8 KiB |
+//! | `debug_meta` | none (Relay cuts neither paths nor the list of images) |
 //! | `sdk.name` / `.version` | 256 chars |
 //! | `spans[].op` / `.origin` | as in the `trace` context |
 //! | `spans[].description` | 1024 chars (Relay does not cut it; a client-side bound) |

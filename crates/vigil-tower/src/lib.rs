@@ -83,7 +83,9 @@
 //!    request goes straight through and nothing below happens;
 //! 2. sets on that hub's scope the transaction name, `METHOD route` where
 //!    route is axum's `MatchedPath` (feature `axum`) or else the request
-//!    path (`GET /users/{id}` or `GET /users/42`), and the request data
+//!    path (`GET /users/{id}` or `GET /users/42`), or the method of a
+//!    gRPC call (`package.Service/Method`, see [below](#grpc-and-tonic)),
+//!    and the request data
 //!    (next section), added to every event that has no `request` of its
 //!    own, and the trace the caller sent; with tracing enabled, starts a
 //!    transaction that is the scope's span
@@ -142,8 +144,8 @@
 //! [`VigilService`] implements `Service<http::Request<B>>` for any inner
 //! service answering with `http::Response<_>`, whatever its body and error
 //! types, and is `Clone + Send + Sync` whenever the inner service is; its
-//! future is `Send` whenever the inner future is. With tonic:
-//! `Server::builder().layer(VigilLayer::new())`. With plain hyper, wrap the
+//! future is `Send` whenever the inner future is. With tonic, use
+//! [`VigilLayer::grpc`] (next section). With plain hyper, wrap the
 //! service with hyper-util's `TowerToHyperService`:
 //!
 //! ```
@@ -160,6 +162,104 @@
 //! // hyper::server::conn::http1::Builder::new().serve_connection(io, hyper_service)
 //! # let _ = hyper_service;
 //! ```
+//!
+//! # gRPC and tonic
+//!
+//! A request whose `Content-Type` is `application/grpc` (alone, or with
+//! `+proto`, `+json`, parameters...) is a gRPC call; gRPC metadata are its
+//! HTTP/2 headers. With tonic, add the layer with `Server::builder().layer`
+//! and [`grpc`](VigilLayer::grpc):
+//!
+//! ```
+//! use tonic::transport::Server;
+//! use vigil_tower::VigilLayer;
+//!
+//! # let envelopes = vigil_core::test::with_captured_envelopes_options(|| {
+//! # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+//! # rt.block_on(async {
+//! # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+//! # let addr = listener.local_addr().unwrap();
+//! let (_reporter, health) = tonic_health::server::health_reporter();
+//! let server = Server::builder()
+//!     .layer(VigilLayer::new().capture_server_errors(true).grpc())
+//!     .add_service(health);
+//! // server.serve("0.0.0.0:50051".parse()?).await?;
+//! # tokio::spawn(server.serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)));
+//! # let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+//! # let mut client = tonic_health::pb::health_client::HealthClient::new(channel);
+//! # client.check(tonic_health::pb::HealthCheckRequest::default()).await.unwrap();
+//! # });
+//! # }, vigil_core::ClientOptions::new().traces_sample_rate(1.0));
+//! # let tx = envelopes.iter().find_map(|e| e.transaction()).unwrap();
+//! # assert_eq!(tx.name.as_deref(), Some("grpc.health.v1.Health/Check"));
+//! ```
+//!
+//! For every call, as for an HTTP request, the handler (and whatever it
+//! spawns with `vigil_core::spawn`) runs under the call's own hub, and
+//! the caller's trace (`sentry-trace` and `baggage` metadata) is
+//! continued. Then:
+//!
+//! - **Transaction.** Named after the method, the path without its
+//!   leading slash (`grpc.health.v1.Health/Check`), with source `route`,
+//!   op `grpc.server` and origin `auto.grpc.tower`. Its data holds
+//!   `rpc.system` (`grpc`), `rpc.service`, `rpc.method`,
+//!   `rpc.grpc.status_code`, and the HTTP data of any request. Its status
+//!   is the call's `grpc-status` mapped to the span status of the same
+//!   name: 0 `ok`, 1 `cancelled`, 2 `unknown`, 3 `invalid_argument`, 4
+//!   `deadline_exceeded`, 5 `not_found`, 6 `already_exists`, 7
+//!   `permission_denied`, 8 `resource_exhausted`, 9 `failed_precondition`,
+//!   10 `aborted`, 11 `out_of_range`, 12 `unimplemented`, 13
+//!   `internal_error`, 14 `unavailable`, 15 `data_loss`, 16
+//!   `unauthenticated`, any other `unknown`.
+//! - **Where the status is read.** A gRPC server sends it in the
+//!   trailers, after the response messages, except in a trailers-only
+//!   response (no messages: tonic answers so an error returned by a unary
+//!   handler, or by a streaming one before its stream), where it is in
+//!   the headers. [`VigilLayer::grpc`] ([`VigilGrpcLayer`]) wraps the
+//!   response body in a [`GrpcBody`] that reads the trailers as they
+//!   pass: the transaction ends when the response has been sent, a
+//!   stream's with its last message. A response that ends without
+//!   `grpc-status` ends it as `unknown`, a body that fails as
+//!   `internal_error`, and a body dropped before its end (the client
+//!   cancelled the call or went away) as `cancelled`. The plain
+//!   [`VigilLayer`] leaves the body alone: it reads a status in the
+//!   headers only and otherwise ends the transaction with the headers,
+//!   as `ok` after the HTTP status 200, before any trailers. A response
+//!   with another HTTP status (from a proxy or a router) is recorded as
+//!   an HTTP response.
+//! - **Server faults.** With
+//!   [`capture_server_errors`](VigilLayer::capture_server_errors), a call
+//!   ending with `UNKNOWN`, `INTERNAL`, `UNAVAILABLE` or `DATA_LOSS` (or a
+//!   code gRPC does not define) is captured as an error event with the
+//!   message `gRPC <CODE>: <grpc-message>` (the message percent-decoded)
+//!   and a `grpc` context holding `method`, `status_code`, `status` and
+//!   `message`, plus the call's scope data. The codes about the call or
+//!   the caller (`INVALID_ARGUMENT`, `NOT_FOUND`, `ALREADY_EXISTS`,
+//!   `PERMISSION_DENIED`, `UNAUTHENTICATED`, `UNIMPLEMENTED`,
+//!   `FAILED_PRECONDITION`, `OUT_OF_RANGE`, `RESOURCE_EXHAUSTED`,
+//!   `ABORTED`) are not, and neither are `CANCELLED` and
+//!   `DEADLINE_EXCEEDED`: on a server they mostly mean that the caller
+//!   gave up or that its own deadline (`grpc-timeout`) ran out, which the
+//!   transaction's status records. Like the 5xx event, this event is a
+//!   message, not an exception: it does not make the call's
+//!   release-health session `errored`.
+//! - **Metadata.** The request data's headers are the call's metadata,
+//!   filtered by the rules of the table above; binary metadata (a name
+//!   ending in `-bin`) is always `[Filtered]`. The client address is not
+//!   recorded: tonic keeps it in its own `TcpConnectInfo` extension,
+//!   which this crate does not read; insert a `SocketAddr` extension to
+//!   have it.
+//! - **Breadcrumb.** The `http` breadcrumb also holds
+//!   `rpc.grpc.status_code`; its level is `info` for `OK`, `error` for a
+//!   server fault, `warning` otherwise.
+//! - **Streams.** With [`VigilLayer::grpc`] the call's hub is current
+//!   while the response body is polled, so the stream of a
+//!   server-streaming handler runs under it too, and
+//!   [`capture_panics`](VigilLayer::capture_panics) covers it.
+//!
+//! gRPC-Web (`application/grpc-web`) is handled as plain HTTP: its
+//! trailers travel inside the body. Put a layer that translates it to
+//! gRPC (such as `tonic_web::GrpcWebLayer`) outside this one.
 //!
 //! # Only a hub per request
 //!
@@ -195,10 +295,12 @@
 //!   `tokio` features).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod grpc;
 mod hub_layer;
 mod request;
 mod service;
 
+pub use crate::grpc::{GrpcBody, GrpcResponseFuture, VigilGrpcLayer, VigilGrpcService};
 pub use crate::hub_layer::{
     HubLayer, HubProvider, HubService, NewFromTopProvider, NewHubLayer, NewHubService,
     NewSentryLayer, NewSentryService, SentryLayer, SentryService,

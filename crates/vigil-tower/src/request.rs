@@ -104,14 +104,17 @@ pub(crate) struct RequestParts {
     headers: HeaderMap,
     client_addr: Option<SocketAddr>,
     send_default_pii: bool,
+    grpc: bool,
 }
 
 impl LazyRequest {
     /// Keeps what `req` says about itself, to build the interface later.
+    /// `grpc`: the request is a gRPC call (see [`filter_headers`]).
     pub(crate) fn new<B>(
         req: &http::Request<B>,
         client_addr: Option<SocketAddr>,
         send_default_pii: bool,
+        grpc: bool,
     ) -> LazyRequest {
         let parts = RequestParts {
             method: req.method().clone(),
@@ -119,6 +122,7 @@ impl LazyRequest {
             headers: req.headers().clone(),
             client_addr,
             send_default_pii,
+            grpc,
         };
         LazyRequest::Later(parts, OnceLock::new())
     }
@@ -134,6 +138,7 @@ impl LazyRequest {
                     &parts.headers,
                     parts.client_addr,
                     parts.send_default_pii,
+                    parts.grpc,
                 )
             }),
         }
@@ -141,12 +146,14 @@ impl LazyRequest {
 }
 
 /// Builds the event's `request` interface. Bodies are never read.
+/// `grpc`: the request is a gRPC call (see [`filter_headers`]).
 pub(crate) fn build_request(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     client_addr: Option<SocketAddr>,
     send_default_pii: bool,
+    grpc: bool,
 ) -> Request {
     let mut request = Request {
         // A relative URL is rejected by some consumers (sentry-types):
@@ -161,7 +168,7 @@ pub(crate) fn build_request(
             .map(|q| vigil_core::privacy::filter_query(q).into_owned()),
         ..Request::default()
     };
-    request.headers = filter_headers(headers, send_default_pii);
+    request.headers = filter_headers(headers, send_default_pii, grpc);
     if send_default_pii {
         // Only a cookie header that parses: Relay rejects `cookies` that are
         // not name=value pairs (the header itself is then `[Filtered]`).
@@ -191,15 +198,18 @@ fn joined_cookie_header(headers: &HeaderMap) -> Option<String> {
 /// sensitive names are always `[Filtered]`; cookies and client-address
 /// headers are `[Filtered]` without `send_default_pii`, and cookies are
 /// filtered one by one with it. Repeated headers are joined with `, `
-/// (`; ` for `Cookie`).
+/// (`; ` for `Cookie`). In a gRPC call (`grpc`), binary metadata (a name
+/// ending in `-bin`, whose value is base64 of arbitrary bytes) is always
+/// `[Filtered]`.
 pub(crate) fn filter_headers(
     headers: &HeaderMap,
     send_default_pii: bool,
+    grpc: bool,
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for name in headers.keys() {
         let key = name.as_str();
-        let value = if is_sensitive_header(key) {
+        let value = if is_sensitive_header(key) || (grpc && key.ends_with("-bin")) {
             FILTERED.to_owned()
         } else if *name == COOKIE {
             if send_default_pii {

@@ -22,15 +22,16 @@ use vigil_core::{
     TransactionContext, TransactionOrSpan,
 };
 
+use crate::grpc::{self, GrpcEnd, GrpcStatus, VigilGrpcLayer};
 use crate::request::{LazyRequest, build_request, url_without_query};
 
 /// The mechanism type of panics captured by this layer.
 const MECHANISM: &str = "auto.http.tower";
 
 #[derive(Clone, Copy, Debug)]
-struct Config {
+pub(crate) struct Config {
     capture_server_errors: bool,
-    capture_panics: bool,
+    pub(crate) capture_panics: bool,
     request_breadcrumb: bool,
     start_transaction: bool,
 }
@@ -83,8 +84,20 @@ impl VigilLayer {
     /// transaction, the request and breadcrumbs (including this request's
     /// own `http` breadcrumb). Only the status is looked at: errors of the
     /// inner service (`Err(..)`, e.g. a broken connection) are not
-    /// captured, and neither are gRPC errors, which tonic reports with
-    /// HTTP status 200 and a `grpc-status` header or trailer.
+    /// captured.
+    ///
+    /// A gRPC call is answered with HTTP status 200 and its own status in
+    /// `grpc-status`: a call whose status is a server fault (`UNKNOWN`,
+    /// `INTERNAL`, `UNAVAILABLE`, `DATA_LOSS`) is captured instead, with
+    /// the message `"gRPC <CODE>: <grpc-message>"` (e.g. `gRPC INTERNAL:
+    /// database is down`) and a `grpc` context with the `method`, the
+    /// numeric `status_code`, the `status` name and the `message`. Statuses
+    /// that describe the call or the caller (`NOT_FOUND`,
+    /// `INVALID_ARGUMENT`, `UNIMPLEMENTED`, ...) are not captured, nor
+    /// `CANCELLED` and `DEADLINE_EXCEEDED`, which on a server mostly mean
+    /// that the caller gave up or its deadline ran out (the transaction
+    /// records them). [`VigilLayer`] sees a status sent in the response
+    /// headers only; [`grpc`](VigilLayer::grpc) also reads the trailers.
     pub fn capture_server_errors(mut self, enabled: bool) -> VigilLayer {
         self.config.capture_server_errors = enabled;
         self
@@ -124,7 +137,11 @@ impl VigilLayer {
     /// when the request names no host) and
     /// `status_code`; its level is `error` for 5xx, `warning` for 4xx and
     /// `info` otherwise (`error` without `status_code` when the inner
-    /// service returned `Err`). It goes through `before_breadcrumb`. As it
+    /// service returned `Err`). For a gRPC call whose status the layer
+    /// read, it also holds `rpc.grpc.status_code`, and its level is `info`
+    /// for `OK`, `error` for a server fault (see
+    /// [`capture_server_errors`](VigilLayer::capture_server_errors)) and
+    /// `warning` otherwise. It goes through `before_breadcrumb`. As it
     /// is recorded on the request's own hub, it reaches only events
     /// captured afterwards on that hub, such as the 5xx event of
     /// [`capture_server_errors`](VigilLayer::capture_server_errors), never
@@ -150,9 +167,30 @@ impl VigilLayer {
     /// Off, requests still belong to the caller's trace (events carry
     /// it), but are not timed: useful when something else (such as the
     /// `tracing` integration) already makes a transaction per request.
+    ///
+    /// A gRPC call's transaction is named after the method
+    /// (`package.Service/Method`) and has op `grpc.server` and origin
+    /// `auto.grpc.tower`; its status follows `grpc-status`: see the [crate
+    /// docs](crate#grpc-and-tonic).
     pub fn start_transaction(mut self, enabled: bool) -> VigilLayer {
         self.config.start_transaction = enabled;
         self
+    }
+
+    /// This layer for gRPC servers such as tonic: its services also read
+    /// the `grpc-status` that a gRPC server sends in the trailers, at the
+    /// end of the response body, and end a call's transaction then, with
+    /// that status. See [`VigilGrpcLayer`] and the [crate
+    /// docs](crate#grpc-and-tonic).
+    ///
+    /// [`VigilLayer`] itself recognizes gRPC calls too (names them, filters
+    /// their metadata, reads a `grpc-status` sent in the response
+    /// headers), but ends their transaction when the response headers are
+    /// ready, before any trailers: a status sent in them (every `OK`, and
+    /// an error a stream ends with) is not seen, and the call counts as
+    /// `ok`, after the HTTP status 200.
+    pub fn grpc(self) -> VigilGrpcLayer {
+        VigilGrpcLayer::from_config(self.config)
     }
 }
 
@@ -339,140 +377,176 @@ where
     }
 
     fn call(&mut self, req: http::Request<ReqBody>) -> ResponseFuture<S::Future> {
-        // Without an enabled client there is nothing to record: call
-        // through at no cost.
-        let Some(parent) = Hub::current_active() else {
-            return ResponseFuture {
-                inner: Inner::Passthrough {
-                    future: self.inner.call(req),
-                },
-            };
-        };
-        let hub = Arc::new(Hub::new_from_top(&parent));
-        drop(parent);
-        let client = hub.client();
-        let send_default_pii = client
-            .as_ref()
-            .is_some_and(|c| c.options().send_default_pii);
-        let tracing = self.config.start_transaction
-            && client
-                .as_ref()
-                .is_some_and(|c| c.options().is_tracing_enabled());
-        // Every request belongs to the trace its caller sent, or to a new one.
-        let propagation = match &client {
-            Some(client) => incoming_trace(req.headers(), client.options()),
-            None => PropagationContext::new(),
-        };
-        drop(client);
-        let (route, source) = route(&req);
-        let method = req.method().as_str();
-        let mut transaction_name = String::with_capacity(method.len() + 1 + route.len());
-        transaction_name.push_str(method);
-        transaction_name.push(' ');
-        transaction_name.push_str(route);
-        let url = url_without_query(req.uri(), req.headers())
-            .unwrap_or_else(|| req.uri().path().to_owned());
-        // With tracing on, a transaction times the request.
-        let transaction = tracing.then(|| {
-            let mut ctx = TransactionContext::continue_from_propagation_context(
-                &transaction_name,
-                "http.server",
-                &propagation,
-            );
-            ctx.set_source(source);
-            ctx.set_origin(MECHANISM);
-            hub.start_transaction(ctx)
-        });
-        // A sampled transaction sends the request data: build it now, from
-        // the request itself; else only when an event needs it.
-        let request = match transaction.as_ref().filter(|t| t.is_sampled()) {
-            Some(transaction) => {
-                let built = build_request(
-                    req.method(),
-                    req.uri(),
-                    req.headers(),
-                    client_addr(&req),
-                    send_default_pii,
-                );
-                transaction.set_data("http.request.method", Value::from(req.method().as_str()));
-                transaction.set_data("url", Value::from(url.as_str()));
-                transaction.set_request(built.clone());
-                LazyRequest::Ready(built)
-            }
-            None => LazyRequest::new(&req, client_addr(&req), send_default_pii),
-        };
-        let request = Arc::new(request);
-        let mut state = State {
-            config: self.config,
-            method: req.method().clone(),
-            url,
-            transaction: transaction.clone(),
-            hub: Arc::clone(&hub),
-            in_inner: false,
-            session: None,
-        };
-        hub.configure_scope(|scope| {
-            scope.set_propagation_context(propagation);
-            scope.set_span(transaction.map(TransactionOrSpan::from));
-            scope.set_transaction(Some(&transaction_name));
-            scope.add_event_processor(move |mut event| {
-                if event.request.is_none() {
-                    event.request = Some(request.get().clone());
-                }
-                Some(event)
-            });
-        });
-        // After the scope was written: the hub then holds the only copy,
-        // which the session is set on in place.
-        state.session = RequestSession::start(&hub);
-
-        let inner = &mut self.inner;
-        // Should the inner `call` panic, `state` is dropped while
-        // unwinding and ends the transaction as an internal error.
-        state.in_inner = true;
-        let future = if self.config.capture_panics {
-            match catch_unwind(AssertUnwindSafe(|| {
-                Hub::run(hub.clone(), || inner.call(req))
-            })) {
-                Ok(future) => future,
-                Err(payload) => {
-                    capture_panic(&hub, &*payload);
-                    resume_unwind(payload)
-                }
-            }
-        } else {
-            Hub::run(hub.clone(), || inner.call(req))
-        };
-        state.in_inner = false;
         ResponseFuture {
-            inner: Inner::Bound {
-                future: future.bind_hub(hub),
-                state: Some(state),
-            },
+            inner: call_inner(&mut self.inner, self.config, req),
         }
     }
 }
 
-/// What the response future needs once the response is ready.
-struct State {
+/// What [`VigilService`] and [`VigilGrpcService`](crate::VigilGrpcService)
+/// do when a request arrives: a hub, a transaction and the request data
+/// for it, then the inner service's `call` under that hub.
+pub(crate) fn call_inner<S, ReqBody>(
+    inner: &mut S,
     config: Config,
+    req: http::Request<ReqBody>,
+) -> Inner<S::Future>
+where
+    S: Service<http::Request<ReqBody>>,
+{
+    // Without an enabled client there is nothing to record: call
+    // through at no cost.
+    let Some(parent) = Hub::current_active() else {
+        return Inner::Passthrough {
+            future: inner.call(req),
+        };
+    };
+    let hub = Arc::new(Hub::new_from_top(&parent));
+    drop(parent);
+    let client = hub.client();
+    let send_default_pii = client
+        .as_ref()
+        .is_some_and(|c| c.options().send_default_pii);
+    let tracing = config.start_transaction
+        && client
+            .as_ref()
+            .is_some_and(|c| c.options().is_tracing_enabled());
+    // Every request belongs to the trace its caller sent, or to a new one.
+    let propagation = match &client {
+        Some(client) => incoming_trace(req.headers(), client.options()),
+        None => PropagationContext::new(),
+    };
+    drop(client);
+    // A gRPC call is named after its method (`package.Service/Method`),
+    // an HTTP request after its method and route.
+    let grpc = grpc::is_grpc(req.headers());
+    let (transaction_name, source, op, origin) = if grpc {
+        let name = grpc::method_of(req.uri().path());
+        (
+            name.to_owned(),
+            TransactionSource::Route,
+            grpc::OP,
+            grpc::ORIGIN,
+        )
+    } else {
+        let (route, source) = route(&req);
+        let method = req.method().as_str();
+        let mut name = String::with_capacity(method.len() + 1 + route.len());
+        name.push_str(method);
+        name.push(' ');
+        name.push_str(route);
+        (name, source, "http.server", MECHANISM)
+    };
+    let url =
+        url_without_query(req.uri(), req.headers()).unwrap_or_else(|| req.uri().path().to_owned());
+    // With tracing on, a transaction times the request.
+    let transaction = tracing.then(|| {
+        let mut ctx = TransactionContext::continue_from_propagation_context(
+            &transaction_name,
+            op,
+            &propagation,
+        );
+        ctx.set_source(source);
+        ctx.set_origin(origin);
+        hub.start_transaction(ctx)
+    });
+    // A sampled transaction sends the request data: build it now, from
+    // the request itself; else only when an event needs it.
+    let request = match transaction.as_ref().filter(|t| t.is_sampled()) {
+        Some(transaction) => {
+            let built = build_request(
+                req.method(),
+                req.uri(),
+                req.headers(),
+                client_addr(&req),
+                send_default_pii,
+                grpc,
+            );
+            transaction.set_data("http.request.method", Value::from(req.method().as_str()));
+            transaction.set_data("url", Value::from(url.as_str()));
+            if grpc {
+                grpc::set_call_data(transaction, &transaction_name);
+            }
+            transaction.set_request(built.clone());
+            LazyRequest::Ready(built)
+        }
+        None => LazyRequest::new(&req, client_addr(&req), send_default_pii, grpc),
+    };
+    let request = Arc::new(request);
+    let mut state = State {
+        config,
+        method: req.method().clone(),
+        url,
+        grpc_method: grpc.then(|| transaction_name.clone()),
+        transaction: transaction.clone(),
+        hub: Arc::clone(&hub),
+        in_inner: false,
+        session: None,
+    };
+    hub.configure_scope(|scope| {
+        scope.set_propagation_context(propagation);
+        scope.set_span(transaction.map(TransactionOrSpan::from));
+        scope.set_transaction(Some(&transaction_name));
+        scope.add_event_processor(move |mut event| {
+            if event.request.is_none() {
+                event.request = Some(request.get().clone());
+            }
+            Some(event)
+        });
+    });
+    // After the scope was written: the hub then holds the only copy,
+    // which the session is set on in place.
+    state.session = RequestSession::start(&hub);
+
+    // Should the inner `call` panic, `state` is dropped while
+    // unwinding and ends the transaction as an internal error.
+    state.in_inner = true;
+    let future = if config.capture_panics {
+        match catch_unwind(AssertUnwindSafe(|| {
+            Hub::run(hub.clone(), || inner.call(req))
+        })) {
+            Ok(future) => future,
+            Err(payload) => {
+                capture_panic(&hub, &*payload);
+                resume_unwind(payload)
+            }
+        }
+    } else {
+        Hub::run(hub.clone(), || inner.call(req))
+    };
+    state.in_inner = false;
+    Inner::Bound {
+        future: future.bind_hub(hub),
+        state: Some(state),
+    }
+}
+
+/// What the response future needs once the response is ready (and, for a
+/// gRPC call whose status comes in the trailers, the response body until
+/// it ends).
+pub(crate) struct State {
+    pub(crate) config: Config,
     method: Method,
     url: String,
+    /// The gRPC method (`package.Service/Method`) of a gRPC call.
+    grpc_method: Option<String>,
     /// The request's transaction, with tracing on; taken when it ends.
     transaction: Option<Transaction>,
     /// The request's hub, to end the transaction under.
-    hub: Arc<Hub>,
+    pub(crate) hub: Arc<Hub>,
     /// Whether the inner service is running (its `call`, or a poll of its
-    /// future): a drop then comes from its panic.
-    in_inner: bool,
+    /// future or of a gRPC response body): a drop then comes from its
+    /// panic.
+    pub(crate) in_inner: bool,
     /// Dropped last, after the outcome was recorded.
     session: Option<RequestSession>,
 }
 
 impl Drop for State {
     /// Ends the transaction of a request that did not get to its
-    /// response: dropped unfinished (`cancelled`) or panicked
-    /// (`internal_error`), unless the handler set a status.
+    /// response (or, for a gRPC call, to the end of its response body):
+    /// dropped unfinished (`cancelled`) or panicked (`internal_error`),
+    /// unless the handler set a status.
     fn drop(&mut self) {
         let Some(transaction) = self.transaction.take() else {
             return;
@@ -520,8 +594,10 @@ pin_project! {
 }
 
 pin_project! {
+    /// The inner service's future, bound to the request's hub unless no
+    /// client was enabled.
     #[project = InnerProj]
-    enum Inner<F> {
+    pub(crate) enum Inner<F> {
         // No enabled client when the request arrived.
         Passthrough {
             #[pin]
@@ -536,24 +612,30 @@ pin_project! {
     }
 }
 
-impl<F> fmt::Debug for ResponseFuture<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let bound = matches!(self.inner, Inner::Bound { .. });
-        f.debug_struct("ResponseFuture")
-            .field("bound", &bound)
-            .finish_non_exhaustive()
+/// The inner service's result once ready, with the state of a gRPC call
+/// whose outcome is recorded when its response body ends.
+pub(crate) type Settled<B, E> = (Result<http::Response<B>, E>, Option<State>);
+
+impl<F> Inner<F> {
+    /// Whether the request is recorded (a client was enabled).
+    pub(crate) fn is_bound(&self) -> bool {
+        matches!(self, Inner::Bound { .. })
     }
-}
 
-impl<F, ResBody, E> Future for ResponseFuture<F>
-where
-    F: Future<Output = Result<http::Response<ResBody>, E>>,
-{
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        match self.project().inner.project() {
-            InnerProj::Passthrough { future } => future.poll(cx),
+    /// Polls the inner future; once the response is ready, records its
+    /// outcome. With `defer_grpc`, a gRPC response whose status is not in
+    /// its headers (it comes in the trailers) is not recorded: its state
+    /// is returned, to be finished when the body ends.
+    pub(crate) fn poll_settle<B, E>(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        defer_grpc: bool,
+    ) -> Poll<Settled<B, E>>
+    where
+        F: Future<Output = Result<http::Response<B>, E>>,
+    {
+        match self.project() {
+            InnerProj::Passthrough { future } => future.poll(cx).map(|result| (result, None)),
             InnerProj::Bound { mut future, state } => {
                 let capture_panics = state.as_ref().is_some_and(|s| s.config.capture_panics);
                 if let Some(state) = state.as_mut() {
@@ -578,47 +660,105 @@ where
                 let Poll::Ready(result) = poll else {
                     return Poll::Pending;
                 };
-                if let Some(state) = state.take() {
-                    let status = result.as_ref().ok().map(http::Response::status);
-                    finish(future.as_ref().get_ref().hub(), state, status);
-                }
-                Poll::Ready(result)
+                let deferred = state
+                    .take()
+                    .and_then(|state| settle(state, &result, defer_grpc));
+                Poll::Ready((result, deferred))
             }
         }
     }
 }
 
-/// Records the breadcrumb and the 5xx event once the response is ready,
-/// and finishes the request's transaction (with the request's hub current,
-/// so it takes the request's scope data).
-fn finish(hub: &Arc<Hub>, mut state: State, status: Option<StatusCode>) {
-    record_outcome(hub, &state, status);
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("bound", &self.inner.is_bound())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, ResBody, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<http::Response<ResBody>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.project()
+            .inner
+            .poll_settle(cx, false)
+            .map(|(result, _)| result)
+    }
+}
+
+/// Records the outcome of a request whose response (or error) is ready;
+/// returns the state instead when it is a gRPC call whose status will
+/// come in the trailers and `defer_grpc` asks to wait for them.
+fn settle<B, E>(
+    state: State,
+    result: &Result<http::Response<B>, E>,
+    defer_grpc: bool,
+) -> Option<State> {
+    let Ok(response) = result else {
+        finish(state, None, None);
+        return None;
+    };
+    let status = response.status();
+    // A gRPC server answers every call with 200; anything else (from a
+    // proxy, a router) is an HTTP failure and recorded as such.
+    if state.grpc_method.is_some() && status == StatusCode::OK {
+        // A trailers-only response: the status is in the headers.
+        if let Some(grpc) = GrpcStatus::from_headers(response.headers()) {
+            finish(state, Some(status), Some(&GrpcEnd::Status(grpc)));
+            return None;
+        }
+        if defer_grpc {
+            return Some(state);
+        }
+    }
+    finish(state, Some(status), None);
+    None
+}
+
+/// Records the breadcrumb and the 5xx event (or the gRPC server error)
+/// once the response is ready, or a gRPC response body has ended, and
+/// finishes the request's transaction (with the request's hub current, so
+/// it takes the request's scope data). `status` is `None` when the inner
+/// service failed; `grpc` is how a gRPC call ended, when known.
+pub(crate) fn finish(mut state: State, status: Option<StatusCode>, grpc: Option<&GrpcEnd>) {
+    let hub = Arc::clone(&state.hub);
+    record_outcome(&hub, &state, status, grpc);
     if let Some(transaction) = state.transaction.take() {
         // A status or status code the handler set on the transaction is
         // kept.
         if transaction.get_status().is_none() {
-            transaction.set_status(match status {
-                Some(status) => SpanStatus::from_http_status(status.as_u16()),
-                None => SpanStatus::InternalError,
+            transaction.set_status(match (grpc, status) {
+                (Some(grpc), _) => grpc.span_status(),
+                (None, Some(status)) => SpanStatus::from_http_status(status.as_u16()),
+                (None, None) => SpanStatus::InternalError,
             });
         }
-        if let Some(status) = status
-            && transaction.is_sampled()
-            && !transaction
-                .get_trace_context()
-                .data
-                .contains_key("http.response.status_code")
-        {
-            transaction.set_data("http.response.status_code", Value::from(status.as_u16()));
+        if transaction.is_sampled() {
+            let data = transaction.get_trace_context().data;
+            if let Some(status) = status
+                && !data.contains_key("http.response.status_code")
+            {
+                transaction.set_data("http.response.status_code", Value::from(status.as_u16()));
+            }
+            if let Some(GrpcEnd::Status(grpc)) = grpc
+                && !data.contains_key(grpc::STATUS_CODE_KEY)
+            {
+                transaction.set_data(grpc::STATUS_CODE_KEY, Value::from(grpc.code));
+            }
         }
-        Hub::run(hub.clone(), || transaction.finish());
+        Hub::run(hub, || transaction.finish());
     }
     // The request is over: its session ends now.
     drop(state.session.take());
 }
 
-/// Records the breadcrumb and the 5xx event.
-fn record_outcome(hub: &Hub, state: &State, status: Option<StatusCode>) {
+/// Records the breadcrumb and the 5xx event or gRPC server error.
+fn record_outcome(hub: &Hub, state: &State, status: Option<StatusCode>, grpc: Option<&GrpcEnd>) {
     if state.config.request_breadcrumb {
         let mut data = std::collections::BTreeMap::new();
         data.insert("method".to_owned(), Value::from(state.method.as_str()));
@@ -626,11 +766,15 @@ fn record_outcome(hub: &Hub, state: &State, status: Option<StatusCode>) {
         if let Some(status) = status {
             data.insert("status_code".to_owned(), Value::from(status.as_u16()));
         }
-        let level = match status {
-            Some(s) if s.is_server_error() => Level::Error,
-            Some(s) if s.is_client_error() => Level::Warning,
-            Some(_) => Level::Info,
-            None => Level::Error,
+        if let Some(GrpcEnd::Status(grpc)) = grpc {
+            data.insert(grpc::STATUS_CODE_KEY.to_owned(), Value::from(grpc.code));
+        }
+        let level = match (grpc, status) {
+            (Some(grpc), _) => grpc.level(),
+            (None, Some(s)) if s.is_server_error() => Level::Error,
+            (None, Some(s)) if s.is_client_error() => Level::Warning,
+            (None, Some(_)) => Level::Info,
+            (None, None) => Level::Error,
         };
         hub.add_breadcrumb(Breadcrumb {
             ty: "http".into(),
@@ -640,8 +784,16 @@ fn record_outcome(hub: &Hub, state: &State, status: Option<StatusCode>) {
             ..Breadcrumb::default()
         });
     }
-    let server_error = status.filter(|s| s.is_server_error() && state.config.capture_server_errors);
-    if let Some(status) = server_error {
+    if !state.config.capture_server_errors {
+        return;
+    }
+    if let (Some(GrpcEnd::Status(grpc)), Some(method)) = (grpc, &state.grpc_method) {
+        if grpc.is_server_fault() {
+            hub.capture_event(grpc.event(method));
+        }
+        return;
+    }
+    if let Some(status) = status.filter(StatusCode::is_server_error) {
         let text = match status.canonical_reason() {
             Some(reason) => format!("{} {reason}", status.as_u16()),
             None => status.as_u16().to_string(),
@@ -669,7 +821,7 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 }
 
 /// Captures a handler's panic as a fatal, unhandled event on `hub`.
-fn capture_panic(hub: &Hub, payload: &(dyn Any + Send)) {
+pub(crate) fn capture_panic(hub: &Hub, payload: &(dyn Any + Send)) {
     let mut event = Event::new();
     event.level = Level::Fatal;
     event.exception.values.push(Exception {

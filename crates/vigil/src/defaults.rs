@@ -94,7 +94,7 @@ pub fn apply_defaults(mut options: vigil_core::ClientOptions) -> vigil_core::Cli
 
 /// Adds the default integrations in front of the user's when
 /// `default_integrations` is on: those compiled in (features `backtrace`,
-/// `contexts`, `panic`) whose name is not already among
+/// `contexts`, `debug-images`, `panic`) whose name is not already among
 /// `options.integrations` (a user-configured instance wins). With
 /// `default_integrations` off nothing is added.
 pub(crate) fn default_integrations(options: &mut vigil_core::ClientOptions) {

@@ -19,7 +19,9 @@
 //! - `init` installs the default integrations, each behind a feature that is
 //!   on by default: [`PanicIntegration`] (`panic`), [`ContextsIntegration`]
 //!   (`contexts`), [`AttachStacktraceIntegration`] and
-//!   [`ProcessStacktraceIntegration`] (`backtrace`). Set
+//!   [`ProcessStacktraceIntegration`] (`backtrace`), `DebugImagesIntegration`
+//!   (`debug-images`: the loaded images in `debug_meta`, for server-side
+//!   symbolication of stripped binaries). Set
 //!   [`ClientOptions::default_integrations`] to `false` to install none of
 //!   them; an integration of the same name in
 //!   [`ClientOptions::integrations`] replaces the default one.
@@ -63,6 +65,8 @@ pub use crate::defaults::apply_defaults;
 pub use crate::init::{InitError, InitGuard, init, try_init};
 #[cfg(feature = "contexts")]
 pub use crate::integrations::contexts::ContextsIntegration;
+#[cfg(feature = "debug-images")]
+pub use crate::integrations::debug_images::DebugImagesIntegration;
 #[cfg(feature = "panic")]
 pub use crate::integrations::panic::PanicIntegration;
 
@@ -164,6 +168,9 @@ pub use vigil_tower as tower;
 /// `anyhow` errors with their backtraces (feature `anyhow`): see [`vigil_anyhow`].
 #[cfg(feature = "anyhow")]
 pub use vigil_anyhow as anyhow;
+/// `eyre` reports with `color-eyre`'s backtraces (feature `eyre`): see [`vigil_eyre`].
+#[cfg(feature = "eyre")]
+pub use vigil_eyre as eyre;
 
 /// Outgoing `reqwest` requests as spans, with the trace carried on
 /// (feature `reqwest`): see [`vigil_reqwest`].

@@ -57,8 +57,9 @@ fn default_integrations_on_off_and_deduplicated() {
         events[0].get("threads").is_none(),
         "no attached stack trace"
     );
+    assert!(events[0].get("debug_meta").is_none(), "no debug images");
 
-    // On (the default): all four, in order; the panic is captured.
+    // On (the default): all five, in order; the panic is captured.
     let events = init_and_capture(ClientOptions {
         attach_stacktrace: true,
         ..Default::default()
@@ -69,10 +70,18 @@ fn default_integrations_on_off_and_deduplicated() {
         message["sdk"]["integrations"],
         json!([
             "attach-stacktrace",
+            "debug-images",
             "contexts",
             "panic",
             "process-stacktrace"
         ])
+    );
+    // The stack trace brings the loaded images, the test binary first.
+    let images = message["debug_meta"]["images"].as_array().unwrap();
+    assert_eq!(images[0]["type"], "elf");
+    assert_eq!(
+        images[0]["code_file"],
+        std::env::current_exe().unwrap().to_str().unwrap()
     );
     for key in ["os", "rust", "device", "app"] {
         assert!(contexts_of(message).contains(&key.to_owned()), "{key}");
@@ -97,6 +106,7 @@ fn default_integrations_on_off_and_deduplicated() {
         events[0]["sdk"]["integrations"],
         json!([
             "attach-stacktrace",
+            "debug-images",
             "panic",
             "process-stacktrace",
             "contexts"

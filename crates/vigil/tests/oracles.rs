@@ -28,7 +28,7 @@ use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use vigil::protocol::{
-    Attachment, Breadcrumb, Context, Envelope, EnvelopeItem, OsContext, RuntimeContext,
+    Attachment, Breadcrumb, Context, DebugImage, Envelope, EnvelopeItem, OsContext, RuntimeContext,
     SessionAggregateItem, SessionAggregates, SessionAttributes, SessionStatus, SessionUpdate,
     Value,
 };
@@ -117,6 +117,36 @@ fn with_text_bodies(envelope: Envelope) -> Envelope {
     adapted
 }
 
+/// Native debug images in the legacy form (`type: symbolic`, `name`,
+/// `id`), the only one sentry-types 0.49 reads; Relay reads both, and
+/// checks the `elf` form Vigil sends.
+fn with_legacy_images(envelope: Envelope) -> Envelope {
+    let mut adapted = Envelope::new();
+    *adapted.headers_mut() = envelope.headers().clone();
+    for mut item in envelope.into_items() {
+        if let EnvelopeItem::Event(event) = &mut item {
+            for image in &mut event.debug_meta.images {
+                if let DebugImage::Elf(native) | DebugImage::MachO(native) = image {
+                    let serde_json::Value::Object(mut fields) =
+                        serde_json::to_value(&*native).expect("an image is JSON")
+                    else {
+                        unreachable!("an image is an object")
+                    };
+                    fields.insert("type".into(), "symbolic".into());
+                    for (name, legacy) in [("code_file", "name"), ("debug_id", "id")] {
+                        if let Some(value) = fields.remove(name) {
+                            fields.insert(legacy.into(), value);
+                        }
+                    }
+                    *image = DebugImage::Other(fields.into_iter().collect());
+                }
+            }
+        }
+        adapted.add_item(item);
+    }
+    adapted
+}
+
 /// Checks `bytes` with the `sentry-types` envelope parser. Client reports
 /// are checked against the spec's reason list here; an envelope whose
 /// reports name a spec reason `sentry-types` lacks is parsed by it without
@@ -153,7 +183,10 @@ fn check_with_sentry_types(bytes: &[u8], what: &str) {
     let feedback = ours
         .items()
         .any(|item| matches!(item, EnvelopeItem::Feedback(_)));
-    let (checked, ours) = if lacking || object_body || feedback {
+    let images = ours
+        .items()
+        .any(|item| matches!(item, EnvelopeItem::Event(e) if !e.debug_meta.images.is_empty()));
+    let (checked, ours) = if lacking || object_body || feedback || images {
         let mut adapted = ours.clone();
         if lacking {
             adapted.retain_items(|item| !matches!(item, EnvelopeItem::ClientReport(_)));
@@ -166,6 +199,9 @@ fn check_with_sentry_types(bytes: &[u8], what: &str) {
         }
         if object_body {
             adapted = with_text_bodies(adapted);
+        }
+        if images {
+            adapted = with_legacy_images(adapted);
         }
         (adapted.to_vec().unwrap(), adapted)
     } else {

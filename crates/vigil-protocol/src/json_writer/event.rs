@@ -15,6 +15,7 @@
 //! The event starts with a field that is always written (`event_id`), so
 //! each following field carries its own leading comma.
 
+use super::debug_meta::write_debug_meta;
 use super::exception::{write_exceptions, write_threads};
 use super::interfaces::{write_context, write_request, write_sdk, write_user};
 use super::object::{Fields, write_list, write_map, write_opt_string};
@@ -75,6 +76,10 @@ pub(super) fn write_event<S: JsonSink>(event: &Event, out: &mut S) {
     if !e.threads.is_empty() {
         out.raw(br#","threads":"#);
         write_threads(&e.threads, out);
+    }
+    if !e.debug_meta.is_empty() {
+        out.raw(br#","debug_meta":"#);
+        write_debug_meta(&e.debug_meta, out);
     }
     if !e.tags.is_empty() {
         out.raw(br#","tags":"#);

@@ -4,10 +4,13 @@
 use sentry_types::protocol::v7 as sentry;
 use serde_json::{Value, json};
 use vigil_protocol::{
-    Attachment, DataCategory, Envelope, EnvelopeError, EnvelopeItem, Event, EventId, RawItem,
+    Attachment, DataCategory, DebugImage, Envelope, EnvelopeError, EnvelopeItem, Event, EventId,
+    RawItem,
 };
 
-use crate::fixtures::{EVENT_ID, client_report, fixed_time, full_event, session_update};
+use crate::fixtures::{
+    BUILD_ID, DEBUG_ID, EVENT_ID, client_report, fixed_time, full_event, session_update,
+};
 
 /// Binary content with newlines, a CR and a NUL inside.
 const BINARY: &[u8] = b"\x00\x01line one\nline two\r\n\n\xff\xfe{\"type\":\"event\"}\n";
@@ -342,9 +345,37 @@ fn raw_payloads(envelope: &Envelope) -> Vec<Vec<u8>> {
 
 // ------------------------------------------------------------ sentry-types
 
+/// `envelope` with its ELF images in the legacy form, the only one
+/// `sentry-types` 0.49 reads: typed `symbolic`, with `name` for
+/// `code_file` and `id` for `debug_id`. (Relay reads both forms; the
+/// precise `elf` tells Sentry which kind of debug file to look for.)
+fn with_legacy_images(envelope: Envelope) -> Envelope {
+    let mut adapted = Envelope::new();
+    *adapted.headers_mut() = envelope.headers().clone();
+    for mut item in envelope.into_items() {
+        if let EnvelopeItem::Event(event) = &mut item {
+            for image in &mut event.debug_meta.images {
+                if let DebugImage::Elf(native) = image {
+                    let Value::Object(mut fields) = serde_json::to_value(&*native).unwrap() else {
+                        unreachable!()
+                    };
+                    fields.insert("type".into(), json!("symbolic"));
+                    for (name, legacy) in [("code_file", "name"), ("debug_id", "id")] {
+                        let value = fields.remove(name).unwrap();
+                        fields.insert(legacy.into(), value);
+                    }
+                    *image = DebugImage::Other(fields.into_iter().collect());
+                }
+            }
+        }
+        adapted.add_item(item);
+    }
+    adapted
+}
+
 #[test]
 fn sentry_types_reads_what_we_write() {
-    let envelope = known_items_envelope();
+    let envelope = with_legacy_images(known_items_envelope());
     let bytes = envelope.to_vec().unwrap();
     let parsed = sentry::Envelope::from_slice(&bytes).expect("sentry-types parses our envelope");
 
@@ -366,6 +397,15 @@ fn sentry_types_reads_what_we_write() {
     assert_eq!(event.release.as_deref(), Some("app@1.2.3"));
     assert_eq!(event.contexts.len(), 6);
     assert_eq!(event.platform, "native");
+    let [sentry::DebugImage::Symbolic(image)] = &event.debug_meta.images[..] else {
+        panic!("{:?}", event.debug_meta)
+    };
+    assert_eq!(image.name, "/app/bin/app");
+    assert_eq!(image.id.to_string(), DEBUG_ID);
+    assert_eq!(image.code_id.as_ref().unwrap().as_str(), BUILD_ID);
+    assert_eq!(image.image_addr.0, 0x55d0_c0f0_0000);
+    assert_eq!(image.image_size, 0x20_0000);
+    assert_eq!(image.arch.as_deref(), Some("x86_64"));
 
     let sentry::EnvelopeItem::Attachment(a) = items[1] else {
         panic!("{:?}", items[1])

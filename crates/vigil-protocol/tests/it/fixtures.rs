@@ -6,9 +6,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::json;
 use vigil_protocol::{
     AppContext, Breadcrumb, Breadcrumbs, ClientReport, ClientSdkInfo, ClientSdkPackage, Context,
-    DataCategory, DeviceContext, DiscardReason, DiscardedEvent, Event, Exception, Frame, Geo,
-    Level, Map, Mechanism, OsContext, Request, RuntimeContext, SessionAttributes, SessionStatus,
-    SessionUpdate, SpanStatus, Stacktrace, Thread, TraceContext, User, Value, Values,
+    DataCategory, DebugImage, DebugMeta, DeviceContext, DiscardReason, DiscardedEvent, Event,
+    Exception, Frame, Geo, Level, Map, Mechanism, NativeDebugImage, OsContext, Request,
+    RuntimeContext, SessionAttributes, SessionStatus, SessionUpdate, SpanStatus, Stacktrace,
+    Thread, TraceContext, User, Value, Values,
 };
 
 /// 2024-05-01T12:00:00Z: whole seconds survive the float round trip.
@@ -28,6 +29,10 @@ pub(crate) fn now_seconds() -> SystemTime {
 pub(crate) const EVENT_ID: &str = "9ec79c33ec9942ab8353589fcb2e04dc";
 pub(crate) const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 pub(crate) const SPAN_ID: &str = "00f067aa0ba902b7";
+/// A GNU build id and the debug id derived from it (the example of Relay's
+/// `NativeDebugImage` docs).
+pub(crate) const BUILD_ID: &str = "68220ae2c65d65c1b6aaa12fa6765a6ec2f5f434";
+pub(crate) const DEBUG_ID: &str = "e20a2268-5dc6-c165-b6aa-a12fa6765a6e";
 
 pub(crate) fn object(value: Value) -> Map<String, Value> {
     match value {
@@ -207,6 +212,19 @@ pub(crate) fn full_event(timestamp: SystemTime) -> Event {
             main: Some(true),
             stacktrace: None,
         }]),
+        debug_meta: DebugMeta {
+            images: vec![DebugImage::Elf(NativeDebugImage {
+                code_file: "/app/bin/app".into(),
+                code_id: Some(BUILD_ID.into()),
+                debug_id: DEBUG_ID.parse().unwrap(),
+                arch: Some("x86_64".into()),
+                // Holds the frame at 0x55d0c0ffee00.
+                image_addr: 0x55d0_c0f0_0000,
+                image_size: 0x20_0000,
+                image_vmaddr: Some(0),
+                ..Default::default()
+            })],
+        },
         tags: BTreeMap::from([
             ("component".into(), "db".into()),
             ("region".into(), "eu-1".into()),
@@ -340,6 +358,16 @@ pub(crate) fn full_event_json() -> Value {
         "threads": {"values": [
             {"id": 1, "name": "main", "crashed": false, "current": true, "main": true}
         ]},
+        "debug_meta": {"images": [{
+            "type": "elf",
+            "code_file": "/app/bin/app",
+            "code_id": BUILD_ID,
+            "debug_id": DEBUG_ID,
+            "arch": "x86_64",
+            "image_addr": "0x55d0c0f00000",
+            "image_size": 2_097_152,
+            "image_vmaddr": "0x0"
+        }]},
         "tags": {"component": "db", "region": "eu-1"},
         "extra": {"attempt": 3, "payload": {"ids": [1, 2], "ok": false}},
         "sdk": {

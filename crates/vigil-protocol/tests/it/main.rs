@@ -4,6 +4,7 @@
 //! fitted transactions.
 
 mod check_ins;
+mod debug_meta;
 mod dsn;
 mod envelope;
 mod feedback;

@@ -8,11 +8,12 @@
 //! |---|---|---|
 //! | [`backtrace::AttachStacktraceIntegration`] | `attach-stacktrace` | `backtrace` |
 //! | [`contexts::ContextsIntegration`] | `contexts` | `contexts` |
+//! | [`debug_images::DebugImagesIntegration`] | `debug-images` | `debug-images` |
 //! | [`panic::PanicIntegration`] | `panic` | `panic` |
 //! | [`backtrace::ProcessStacktraceIntegration`] | `process-stacktrace` | `backtrace` |
 //!
 //! The others are set up by the user, each behind the feature of the same
-//! name: `log`, `slog`, `tracing`, `tower`, `anyhow`, `reqwest`,
+//! name: `log`, `slog`, `tracing`, `tower`, `anyhow`, `eyre`, `reqwest`,
 //! `opentelemetry`.
 
 use std::sync::Arc;
@@ -58,6 +59,16 @@ pub use vigil_tower as tower;
 /// `anyhow` errors with their backtraces (feature `anyhow`): see [`vigil_anyhow`].
 #[cfg(feature = "anyhow")]
 pub use vigil_anyhow as anyhow;
+/// Debug images for server-side symbolication (feature `debug-images`):
+/// see [`vigil_debug_images`].
+#[cfg(feature = "debug-images")]
+pub mod debug_images {
+    pub use vigil_debug_images::{DebugImagesIntegration, debug_id_from_build_id, debug_images};
+}
+
+/// `eyre` reports with `color-eyre`'s backtraces (feature `eyre`): see [`vigil_eyre`].
+#[cfg(feature = "eyre")]
+pub use vigil_eyre as eyre;
 
 /// Outgoing `reqwest` requests as spans (feature `reqwest`): see [`vigil_reqwest`].
 #[cfg(feature = "reqwest")]
@@ -76,6 +87,10 @@ pub(crate) fn defaults() -> Vec<Arc<dyn Integration>> {
     vec![
         #[cfg(feature = "backtrace")]
         Arc::new(vigil_backtrace::AttachStacktraceIntegration::new()),
+        // After the attached stack trace, so that message events with one
+        // get the images too.
+        #[cfg(feature = "debug-images")]
+        Arc::new(vigil_debug_images::DebugImagesIntegration::new()),
         #[cfg(feature = "contexts")]
         Arc::new(ContextsIntegration::new()),
         #[cfg(feature = "panic")]

@@ -17,6 +17,7 @@ use super::{
 use crate::breadcrumb::Breadcrumb;
 use crate::breadcrumb_list::Breadcrumbs;
 use crate::context::{Context, OsContext, TraceContext};
+use crate::debug_meta::{DebugImage, DebugMeta, NativeDebugImage, hex_addr};
 use crate::event::{Event, LogEntry, Values};
 use crate::exception::{Exception, Frame, Mechanism, Stacktrace, Thread};
 use crate::json_writer::write_event;
@@ -205,6 +206,43 @@ fn logentry() -> impl Strategy<Value = Option<LogEntry>> {
     )
 }
 
+/// A native image with each optional field present or absent, addresses
+/// and sizes from zero to `u64::MAX`.
+fn native_image() -> impl Strategy<Value = NativeDebugImage> {
+    (
+        (text(), opt_text(), any::<u128>(), opt_text(), opt_text()),
+        (any::<u64>(), any::<u64>(), prop::option::of(any::<u64>())),
+    )
+        .prop_map(
+            |(
+                (code_file, code_id, debug_id, debug_file, arch),
+                (image_addr, image_size, image_vmaddr),
+            )| NativeDebugImage {
+                code_file,
+                code_id,
+                debug_id: uuid::Uuid::from_u128(debug_id),
+                debug_file,
+                arch,
+                image_addr,
+                image_size,
+                image_vmaddr,
+            },
+        )
+}
+
+/// `debug_meta` with up to 3 images of each kind (none, usually).
+fn debug_meta() -> impl Strategy<Value = DebugMeta> {
+    let image = prop_oneof![
+        native_image().prop_map(DebugImage::Elf),
+        native_image().prop_map(DebugImage::MachO),
+        (text(), json_map(Floats::Allowed)).prop_map(|(ty, mut fields)| {
+            fields.insert("type".into(), Value::from(ty));
+            DebugImage::Other(fields)
+        }),
+    ];
+    prop::collection::vec(image, 0..4).prop_map(|images| DebugMeta { images })
+}
+
 /// An event with each optional field present or absent.
 fn event() -> impl Strategy<Value = Event> {
     (
@@ -224,6 +262,7 @@ fn event() -> impl Strategy<Value = Event> {
             prop::collection::vec(breadcrumb(), 0..4),
             prop::collection::vec(exception(), 0..3),
             prop::collection::vec(thread(), 0..3),
+            debug_meta(),
         ),
         (
             prop::collection::btree_map(text(), text(), 0..4),
@@ -243,7 +282,7 @@ fn event() -> impl Strategy<Value = Event> {
                 ),
                 (server_name, release, dist, environment),
                 (user, request, sdk),
-                (contexts, breadcrumbs, exception, threads),
+                (contexts, breadcrumbs, exception, threads, debug_meta),
                 (tags, extra),
             )| Event {
                 event_id: uuid::Uuid::from_u128(id).into(),
@@ -266,6 +305,7 @@ fn event() -> impl Strategy<Value = Event> {
                 breadcrumbs: breadcrumbs.into(),
                 exception: exception.into(),
                 threads: threads.into(),
+                debug_meta,
                 tags: tags
                     .into_iter()
                     .map(|(k, v)| (k.into(), v.into()))
@@ -287,6 +327,13 @@ proptest! {
         let fast = written(&event);
         same_json(&fast, &serde_json::to_vec(&event).unwrap())?;
         same_json(&written(&event), &fast)?;
+    }
+
+    #[test]
+    fn addresses_are_written_as_rust_formats_them(addr in any::<u64>()) {
+        let (digits, len) = hex_addr(addr);
+        let expected = format!("{addr:#x}");
+        prop_assert_eq!(&digits[..len], expected.as_bytes());
     }
 }
 
@@ -405,6 +452,32 @@ fn an_event_with_every_field_is_written_as_serde_json_writes_it() {
             main: Some(true),
             stacktrace: Some(stacktrace),
         }]),
+        debug_meta: DebugMeta {
+            images: vec![
+                DebugImage::Elf(NativeDebugImage {
+                    code_file: "/usr/lib/libssl.so.3".into(),
+                    code_id: Some("68220ae2c65d65c1b6aaa12fa6765a6ec2f5f434".into()),
+                    debug_id: "e20a2268-5dc6-c165-b6aa-a12fa6765a6e".parse().unwrap(),
+                    debug_file: Some("libssl.so.3.debug".into()),
+                    arch: Some("x86_64".into()),
+                    image_addr: 0x7f51_4052_7000,
+                    image_size: 90112,
+                    image_vmaddr: Some(0),
+                }),
+                DebugImage::MachO(NativeDebugImage {
+                    code_file: "/usr/lib/libz.dylib".into(),
+                    image_addr: u64::MAX,
+                    ..Default::default()
+                }),
+                DebugImage::Other(
+                    [
+                        ("type".to_owned(), Value::from("sourcemap")),
+                        ("code_file".to_owned(), Value::from("app.js")),
+                    ]
+                    .into(),
+                ),
+            ],
+        },
         tags,
         extra: [("attempt".to_owned(), Value::from(2.5e-8))].into(),
         sdk: Some(ClientSdkInfo {
@@ -422,5 +495,5 @@ fn an_event_with_every_field_is_written_as_serde_json_writes_it() {
     );
     // Every field is there.
     let fields = serde_json::from_slice::<serde_json::Map<String, Value>>(&serde).unwrap();
-    assert_eq!(fields.len(), 23);
+    assert_eq!(fields.len(), 24);
 }

@@ -13,22 +13,20 @@ use crate::log::{ContainerPayloadRef, Log, LogAttribute, LogLevel, PARENT_SPAN_I
 use crate::metric::{Metric, MetricType, Unit};
 
 fn attributes() -> impl Strategy<Value = Map<String, LogAttribute>> {
-    prop::collection::btree_map(
-        text(),
-        json(Floats::Allowed).prop_map(LogAttribute),
-        0..6,
-    )
+    prop::collection::btree_map(text(), json(Floats::Allowed).prop_map(LogAttribute), 0..6)
 }
 
 fn level() -> impl Strategy<Value = LogLevel> {
-    prop::sample::select(&[
-        LogLevel::Trace,
-        LogLevel::Debug,
-        LogLevel::Info,
-        LogLevel::Warn,
-        LogLevel::Error,
-        LogLevel::Fatal,
-    ][..])
+    prop::sample::select(
+        &[
+            LogLevel::Trace,
+            LogLevel::Debug,
+            LogLevel::Info,
+            LogLevel::Warn,
+            LogLevel::Error,
+            LogLevel::Fatal,
+        ][..],
+    )
 }
 
 prop_compose! {
