@@ -52,6 +52,11 @@ cleanup() {
             bash "$root/../shared/interop/bugsink.sh" stop >/dev/null 2>&1 || true
     fi
     # So does the Spotlight end-to-end test (vigil-tower's spotlight_e2e).
+    # And vigil-actix's (bugsink_e2e).
+    if [ -x "$root/../shared/interop/bugsink.sh" ]; then
+        BUGSINK_PORT=18719 BUGSINK_DATA_DIR="${TMPDIR:-/tmp}/vigil-bugsink-18719" \
+            bash "$root/../shared/interop/bugsink.sh" stop >/dev/null 2>&1 || true
+    fi
     if [ -x "$root/../shared/interop/spotlight.sh" ]; then
         SPOTLIGHT_PORT=18979 bash "$root/../shared/interop/spotlight.sh" stop >/dev/null 2>&1 || true
         # And the tracing end-to-end test (vigil-tower's tracing_e2e).
@@ -62,6 +67,8 @@ cleanup() {
         SPOTLIGHT_PORT=18985 bash "$root/../shared/interop/spotlight.sh" stop >/dev/null 2>&1 || true
         # And the gRPC end-to-end test (vigil-tower's grpc_spotlight_e2e).
         SPOTLIGHT_PORT=18987 bash "$root/../shared/interop/spotlight.sh" stop >/dev/null 2>&1 || true
+        # And vigil-actix's spotlight_e2e.
+        SPOTLIGHT_PORT=18989 bash "$root/../shared/interop/spotlight.sh" stop >/dev/null 2>&1 || true
     fi
 }
 trap cleanup EXIT
@@ -70,7 +77,7 @@ export VIGIL_ENVELOPE_DUMP_DIR="$dump_dir"
 step "cargo test (unit, integration, doctests)"
 cargo test --workspace --all-features --locked
 
-step "examples run: the quickstart demo (file sink), the axum and two-services self-tests"
+step "examples run: the quickstart demo (file sink), the axum, two-services, tonic and actix self-tests"
 demo_dir="$(mktemp -d "${TMPDIR:-/tmp}/vigil-demo.XXXXXX")"
 (cd "$demo_dir" && env -u SENTRY_DSN cargo run -q --manifest-path "$root/Cargo.toml" --locked -p vigil-telemetry --example quickstart)
 # What the file sink wrote goes to the oracles too.
@@ -78,6 +85,8 @@ cp "$demo_dir"/vigil-envelopes/*.envelope "$VIGIL_ENVELOPE_DUMP_DIR"/
 rm -rf "$demo_dir"
 cargo run -q --locked -p vigil-tower --features axum --example axum -- --self-test
 cargo run -q --locked -p vigil-tower --features axum --example two_services -- --self-test
+cargo run -q --locked -p vigil-tower --example tonic -- --self-test
+cargo run -q --locked -p vigil-actix --example actix -- --self-test
 
 step "debug images: a release build, stripped and split, lists its own image with the build id"
 cargo test -q -p vigil-debug-images --all-features --locked --test it -- --ignored

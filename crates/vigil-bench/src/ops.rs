@@ -16,6 +16,7 @@ use std::time::SystemTime;
 
 use serde_json::{Value, json};
 
+use crate::actix;
 use crate::alloc;
 use crate::harness::{self, Config};
 use crate::logs;
@@ -47,7 +48,7 @@ pub(crate) struct OpSpec {
 }
 
 /// The operations, in table order.
-pub(crate) const OPS: [OpSpec; 33] = [
+pub(crate) const OPS: [OpSpec; 35] = [
     OpSpec {
         id: "op1",
         title: "configure_scope + set_tag",
@@ -187,6 +188,16 @@ pub(crate) const OPS: [OpSpec; 33] = [
         id: "rs1",
         title: "rs0 with request-mode sessions",
         callgrind_n: Some(2_000),
+    },
+    OpSpec {
+        id: "ax1",
+        title: "actix-web request, untraced (request id tag, 1/10 5xx error)",
+        callgrind_n: Some(2_000),
+    },
+    OpSpec {
+        id: "ax2",
+        title: "ax1, traced (a transaction per request)",
+        callgrind_n: Some(1_000),
     },
     OpSpec {
         id: "lg1",
@@ -770,6 +781,7 @@ pub(crate) fn run(op: &str, action: Action) -> Value {
         tx if tx.starts_with("tx") => traces::run(tx, action),
         ts if ts.starts_with("ts") => spans::run(ts, action),
         "rs0" | "rs1" => traces::run(op, action),
+        "ax1" | "ax2" => actix::run(op, action),
         lg if lg.starts_with("lg") => logs::run(lg, action),
         other => panic!("unknown operation {other}"),
     };
@@ -805,7 +817,12 @@ fn requests<V: FnMut(&mut u64), S: FnMut(&mut u64)>(
 /// Adds the time of `vigil` and `sentry` as `vigil_floor_ns` and
 /// `sentry_floor_ns`: the part of an operation's time that is not the
 /// SDK's (building its input, the loop).
-fn floor<V: FnMut(), S: FnMut()>(action: Action, report: &mut Value, vigil: V, sentry: S) {
+pub(crate) fn floor<V: FnMut(), S: FnMut()>(
+    action: Action,
+    report: &mut Value,
+    vigil: V,
+    sentry: S,
+) {
     if let Action::Measure(config) = action {
         let t = harness::time_pair(config, vigil, sentry);
         report["vigil_floor_ns"] = json!(t.vigil_ns);

@@ -37,7 +37,7 @@ const SPANS: usize = 10;
 /// `tx2`: spans finished on one transaction before it is replaced.
 const SPANS_PER_TRANSACTION: u32 = 100;
 /// `tx5`: one request in this many captures an error.
-const CAPTURE_EVERY: u64 = 10;
+pub(crate) const CAPTURE_EVERY: u64 = 10;
 
 /// Fields of an envelope item that must be the same for both SDKs (the
 /// rest of a description is shown for information).
@@ -522,7 +522,7 @@ where
 }
 
 /// The output of `future`, which must complete on its first poll.
-fn complete<F: Future>(future: F) -> F::Output {
+pub(crate) fn complete<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
     match future
         .as_mut()
@@ -536,14 +536,14 @@ fn complete<F: Future>(future: F) -> F::Output {
 // The same-work check.
 
 /// Envelopes each transport received while the op was timed.
-fn envelope_counts(report: &mut Value, env: &Env) {
+pub(crate) fn envelope_counts(report: &mut Value, env: &Env) {
     report["vigil_envelopes"] = json!(env.vigil_seen.envelopes.load(Ordering::Relaxed));
     report["sentry_envelopes"] = json!(env.sentry_seen.envelopes.load(Ordering::Relaxed));
 }
 
 /// Runs `vigil` and `sentry` once each, keeping up to `keep` envelopes of
 /// each, and adds what each sent and where they differ to `report`.
-fn check(
+pub(crate) fn check(
     report: &mut Value,
     env: &Env,
     keep: usize,

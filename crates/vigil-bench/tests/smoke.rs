@@ -173,3 +173,54 @@ fn callgrind_mode_runs_a_traced_request() {
         assert_eq!(r["sdk"], sdk);
     }
 }
+
+#[test]
+fn actix_ops_do_the_same_work_on_both_sdks() {
+    for op in ["ax1", "ax2"] {
+        let r = quick(op);
+        assert_eq!(r["op"], op);
+        for key in [
+            "vigil_ns",
+            "sentry_ns",
+            "ratio",
+            "vigil_floor_ns",
+            "sentry_floor_ns",
+            "vigil_bytes",
+            "sentry_bytes",
+        ] {
+            assert!(r[key].as_f64().is_some(), "{op}: no {key} in {r}");
+        }
+        assert!(
+            r["note"].as_str().is_some_and(|n| !n.is_empty()),
+            "{op}: {r}"
+        );
+        // Vigil's error event also has the request's http breadcrumb; in
+        // ax2 its transaction also has the handler's tag.
+        let differs = r["work_differs"].as_array().expect("work_differs");
+        let expected: &[&str] = if op == "ax1" {
+            &["event.breadcrumbs"]
+        } else {
+            &["event.breadcrumbs", "transaction.tags"]
+        };
+        assert_eq!(differs, expected, "{op}: {r}");
+        for sdk in ["vigil", "sentry"] {
+            let work = &r[format!("{sdk}_work")];
+            assert_eq!(work["events"], 1, "{sdk}: {r}");
+            assert_eq!(work["event"]["request"], true, "{sdk}: {r}");
+            assert_eq!(work["event"]["tags"], 6, "{sdk}: {r}");
+            let transactions = if op == "ax1" { 0 } else { 10 };
+            assert_eq!(work["transactions"], transactions, "{sdk}: {r}");
+            if op == "ax2" {
+                assert_eq!(work["event"]["in_transaction"], true, "{sdk}: {r}");
+                assert_eq!(
+                    work["transaction"]["transaction"], "GET /api/items/{id}",
+                    "{sdk}: {r}"
+                );
+            }
+        }
+    }
+    for sdk in ["vigil", "sentry"] {
+        let r = bench(&["callgrind", "ax1", sdk, "3"]);
+        assert_eq!(r["sdk"], sdk);
+    }
+}

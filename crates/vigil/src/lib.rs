@@ -165,6 +165,9 @@ pub use vigil_tracing as tracing;
 #[cfg(feature = "tower")]
 pub use vigil_tower as tower;
 
+/// Per-request hubs for actix-web 4 (feature `actix`): see [`vigil_actix`].
+#[cfg(feature = "actix")]
+pub use vigil_actix as actix;
 /// `anyhow` errors with their backtraces (feature `anyhow`): see [`vigil_anyhow`].
 #[cfg(feature = "anyhow")]
 pub use vigil_anyhow as anyhow;

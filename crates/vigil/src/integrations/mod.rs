@@ -13,7 +13,7 @@
 //! | [`backtrace::ProcessStacktraceIntegration`] | `process-stacktrace` | `backtrace` |
 //!
 //! The others are set up by the user, each behind the feature of the same
-//! name: `log`, `slog`, `tracing`, `tower`, `anyhow`, `eyre`, `reqwest`,
+//! name: `log`, `slog`, `tracing`, `tower`, `actix`, `anyhow`, `eyre`, `reqwest`,
 //! `opentelemetry`.
 
 use std::sync::Arc;
@@ -66,6 +66,9 @@ pub mod debug_images {
     pub use vigil_debug_images::{DebugImagesIntegration, debug_id_from_build_id, debug_images};
 }
 
+/// Per-request hubs for actix-web 4 (feature `actix`): see [`vigil_actix`].
+#[cfg(feature = "actix")]
+pub use vigil_actix as actix;
 /// `eyre` reports with `color-eyre`'s backtraces (feature `eyre`): see [`vigil_eyre`].
 #[cfg(feature = "eyre")]
 pub use vigil_eyre as eyre;
