@@ -8,55 +8,10 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 use actix_web::dev::ServiceRequest;
-use actix_web::http::header::{
-    COOKIE, HOST, HeaderMap, HeaderName, HeaderValue, REFERER, SET_COOKIE,
-};
+use actix_web::http::header::{COOKIE, HOST, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, Uri};
-use vigil_core::privacy::{
-    FILTERED, filter_cookies, filter_query, filter_url, is_sensitive_header,
-};
+use vigil_core::privacy::{FILTERED, filter_query, request_cookies, request_header_value};
 use vigil_core::protocol::Request;
-
-/// Headers that carry the client's address or identity, set by proxies
-/// and identity-aware load balancers: sent only with `send_default_pii`.
-///
-/// The same set as `vigil-tower`'s, which keeps its list private; the
-/// differential test `tests/it/headers.rs` sends every one of them through
-/// both integrations and requires the same request data. (To drop this
-/// copy, `vigil-core` would expose the list, e.g. as
-/// `privacy::is_client_identity_header`.)
-const CLIENT_IDENTITY_HEADERS: &[&str] = &[
-    "x-forwarded-for",
-    "x-real-ip",
-    "forwarded",
-    "cf-connecting-ip",
-    "cf-connecting-ipv6",
-    "true-client-ip",
-    "x-client-ip",
-    "x-cluster-client-ip",
-    "fastly-client-ip",
-    "x-original-forwarded-for",
-    "x-envoy-external-address",
-    "x-appengine-user-ip",
-    "x-azure-clientip",
-    "x-forwarded-user",
-    "x-forwarded-email",
-    "x-forwarded-preferred-username",
-    "x-forwarded-groups",
-    "remote-user",
-    "x-remote-user",
-];
-
-/// Prefixes of identity headers sent only with `send_default_pii` (AWS ALB
-/// OIDC, Azure App Service authentication).
-const CLIENT_IDENTITY_PREFIXES: &[&str] = &["x-amzn-oidc-", "x-ms-client-principal"];
-
-/// Whether a header (its lower-case name) carries the client's address or
-/// identity.
-pub(crate) fn is_client_identity(name: &str) -> bool {
-    CLIENT_IDENTITY_HEADERS.contains(&name)
-        || CLIENT_IDENTITY_PREFIXES.iter().any(|p| name.starts_with(p))
-}
 
 /// The absolute URL without query string, its user info replaced by
 /// `[Filtered]:[Filtered]@`. The host is the URI's, else the `Host`
@@ -220,9 +175,8 @@ pub(crate) fn build_request(
     if send_default_pii {
         // Only a cookie header that parses (the header itself is then
         // `[Filtered]`).
-        request.cookies = joined_cookie_header(headers)
-            .and_then(|c| filter_cookies(&c, false))
-            .filter(|c| !c.is_empty());
+        let cookies = headers.get_all(COOKIE).map(HeaderValue::as_bytes);
+        request.cookies = request_cookies(cookies).filter(|c| !c.is_empty());
         if let Some(addr) = client_addr {
             request
                 .env
@@ -232,76 +186,24 @@ pub(crate) fn build_request(
     request
 }
 
-/// All `Cookie` headers as one string (HTTP/2 may split them).
-fn joined_cookie_header(headers: &HeaderMap) -> Option<String> {
-    let mut values = headers.get_all(COOKIE).peekable();
-    values.peek()?;
-    let parts: Vec<String> = values
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect();
-    Some(parts.join("; "))
-}
-
-/// The headers, each value decided by the crate docs' table. Repeated
-/// headers are joined with `, ` (`; ` for `Cookie`).
+/// The headers, each value decided by the crate docs' table
+/// ([`request_header_value`], the rule every web integration shares).
+/// Repeated headers are joined with `, ` (`; ` for `Cookie`).
 pub(crate) fn filter_headers(
     headers: &HeaderMap,
     send_default_pii: bool,
 ) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for name in headers.keys() {
-        let key = name.as_str();
-        let value = if is_sensitive_header(key) {
-            FILTERED.to_owned()
-        } else if *name == COOKIE {
-            if send_default_pii {
-                joined_cookie_header(headers)
-                    .and_then(|c| filter_cookies(&c, false))
-                    .unwrap_or_else(|| FILTERED.to_owned())
-            } else {
-                FILTERED.to_owned()
-            }
-        } else if *name == SET_COOKIE {
-            if send_default_pii {
-                let values: Vec<String> = headers
-                    .get_all(name)
-                    .map(|v| {
-                        filter_cookies(&String::from_utf8_lossy(v.as_bytes()), true)
-                            .unwrap_or_else(|| FILTERED.to_owned())
-                    })
-                    .collect();
-                values.join(", ")
-            } else {
-                FILTERED.to_owned()
-            }
-        } else if !send_default_pii && is_client_identity(key) {
-            FILTERED.to_owned()
-        } else if *name == REFERER {
-            // The page the user came from: its sensitive query values
-            // always go, every query value without `send_default_pii`.
-            let referer = joined_values(headers.get_all(name));
-            filter_url(&referer, !send_default_pii).into_owned()
-        } else {
-            joined_values(headers.get_all(name))
-        };
-        out.insert(key.to_owned(), value);
-    }
-    out
-}
-
-/// The values of a repeated header joined with `, ` (bytes that are not
-/// UTF-8 replaced).
-fn joined_values<'a>(mut values: impl Iterator<Item = &'a HeaderValue>) -> String {
-    let text = |value: &'a HeaderValue| String::from_utf8_lossy(value.as_bytes());
-    let mut joined = values
-        .next()
-        .map(|v| text(v).into_owned())
-        .unwrap_or_default();
-    for value in values {
-        joined.push_str(", ");
-        joined.push_str(&text(value));
-    }
-    joined
+    headers
+        .keys()
+        .map(|name| {
+            let key = name.as_str();
+            let values = headers.get_all(name).map(HeaderValue::as_bytes);
+            (
+                key.to_owned(),
+                request_header_value(key, values, send_default_pii),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

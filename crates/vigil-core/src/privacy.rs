@@ -4,7 +4,9 @@
 //!
 //! - Query strings and URLs: [`filter_query`], [`filter_url`] (values of
 //!   sensitive parameters, [`is_sensitive_parameter`], and URL user info).
-//! - Headers and cookies: [`is_sensitive_header`], [`filter_cookies`].
+//! - Headers and cookies: [`is_sensitive_header`], [`filter_cookies`],
+//!   [`is_client_identity_header`], and the whole rule for a request
+//!   header's value, [`request_header_value`].
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -12,9 +14,11 @@ use std::sync::LazyLock;
 use aho_corasick::AhoCorasick;
 
 mod headers;
+mod request_headers;
 
 pub(crate) use self::headers::filter_cookies_by;
 pub use self::headers::{filter_cookies, is_sensitive_cookie, is_sensitive_header};
+pub use self::request_headers::{is_client_identity_header, request_cookies, request_header_value};
 
 /// What a filtered value is replaced with.
 pub const FILTERED: &str = "[Filtered]";

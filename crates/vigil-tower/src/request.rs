@@ -5,47 +5,13 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use http::header::{COOKIE, HOST, HeaderMap, HeaderValue, REFERER, SET_COOKIE};
+use http::header::{COOKIE, HOST, HeaderMap, HeaderValue};
 use http::{Method, Uri};
-use vigil_core::privacy::{filter_cookies, is_sensitive_header};
+use vigil_core::privacy::{request_cookies, request_header_value};
 use vigil_core::protocol::Request;
 
 /// What replaces a value that must not be sent.
 pub(crate) const FILTERED: &str = "[Filtered]";
-
-/// Headers that carry the client's address or identity (set by proxies
-/// and identity-aware load balancers): sent only with `send_default_pii`.
-const CLIENT_IDENTITY_HEADERS: &[&str] = &[
-    "x-forwarded-for",
-    "x-real-ip",
-    "forwarded",
-    "cf-connecting-ip",
-    "cf-connecting-ipv6",
-    "true-client-ip",
-    "x-client-ip",
-    "x-cluster-client-ip",
-    "fastly-client-ip",
-    "x-original-forwarded-for",
-    "x-envoy-external-address",
-    "x-appengine-user-ip",
-    "x-azure-clientip",
-    "x-forwarded-user",
-    "x-forwarded-email",
-    "x-forwarded-preferred-username",
-    "x-forwarded-groups",
-    "remote-user",
-    "x-remote-user",
-];
-
-/// Prefixes of identity headers sent only with `send_default_pii` (AWS ALB
-/// OIDC, Azure App Service authentication).
-const CLIENT_IDENTITY_PREFIXES: &[&str] = &["x-amzn-oidc-", "x-ms-client-principal"];
-
-/// Whether a header carries the client's address or identity.
-fn is_client_identity(name: &str) -> bool {
-    CLIENT_IDENTITY_HEADERS.contains(&name)
-        || CLIENT_IDENTITY_PREFIXES.iter().any(|p| name.starts_with(p))
-}
 
 /// The absolute URL without query string; userinfo is replaced by
 /// `[Filtered]:[Filtered]@`. Without an authority in the URI, the `Host`
@@ -172,9 +138,8 @@ pub(crate) fn build_request(
     if send_default_pii {
         // Only a cookie header that parses: Relay rejects `cookies` that are
         // not name=value pairs (the header itself is then `[Filtered]`).
-        request.cookies = joined_cookie_header(headers)
-            .and_then(|c| filter_cookies(&c, false))
-            .filter(|c| !c.is_empty());
+        let cookies = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes);
+        request.cookies = request_cookies(cookies).filter(|c| !c.is_empty());
         if let Some(addr) = client_addr {
             request
                 .env
@@ -184,88 +149,37 @@ pub(crate) fn build_request(
     request
 }
 
-/// All `Cookie` headers as one string (HTTP/2 may split them).
-fn joined_cookie_header(headers: &HeaderMap) -> Option<String> {
-    let mut values = headers.get_all(COOKIE).iter().peekable();
-    values.peek()?;
-    let parts: Vec<String> = values
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect();
-    Some(parts.join("; "))
-}
-
-/// The headers with every value decided by the rules of protocol.md §7.4:
-/// sensitive names are always `[Filtered]`; cookies and client-address
-/// headers are `[Filtered]` without `send_default_pii`, and cookies are
-/// filtered one by one with it. Repeated headers are joined with `, `
-/// (`; ` for `Cookie`). In a gRPC call (`grpc`), binary metadata (a name
-/// ending in `-bin`, whose value is base64 of arbitrary bytes) is always
-/// `[Filtered]`.
+/// The headers with every value decided by the rules of protocol.md §7.4
+/// ([`request_header_value`]): sensitive names are always `[Filtered]`;
+/// cookies and client-address headers are `[Filtered]` without
+/// `send_default_pii`, and cookies are filtered one by one with it.
+/// Repeated headers are joined with `, ` (`; ` for `Cookie`). In a gRPC
+/// call (`grpc`), binary metadata (a name ending in `-bin`, whose value is
+/// base64 of arbitrary bytes) is always `[Filtered]`.
 pub(crate) fn filter_headers(
     headers: &HeaderMap,
     send_default_pii: bool,
     grpc: bool,
 ) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for name in headers.keys() {
-        let key = name.as_str();
-        let value = if is_sensitive_header(key) || (grpc && key.ends_with("-bin")) {
-            FILTERED.to_owned()
-        } else if *name == COOKIE {
-            if send_default_pii {
-                joined_cookie_header(headers)
-                    .and_then(|c| filter_cookies(&c, false))
-                    .unwrap_or_else(|| FILTERED.to_owned())
-            } else {
+    headers
+        .keys()
+        .map(|name| {
+            let key = name.as_str();
+            let value = if grpc && key.ends_with("-bin") {
                 FILTERED.to_owned()
-            }
-        } else if *name == SET_COOKIE {
-            if send_default_pii {
-                let values: Vec<String> = headers
-                    .get_all(name)
-                    .iter()
-                    .map(|v| {
-                        filter_cookies(&String::from_utf8_lossy(v.as_bytes()), true)
-                            .unwrap_or_else(|| FILTERED.to_owned())
-                    })
-                    .collect();
-                values.join(", ")
             } else {
-                FILTERED.to_owned()
-            }
-        } else if !send_default_pii && is_client_identity(key) {
-            FILTERED.to_owned()
-        } else if *name == REFERER {
-            // The page the user came from: its sensitive query values
-            // always go, every query value without `send_default_pii`.
-            let referer = joined_values(headers.get_all(name).iter());
-            vigil_core::privacy::filter_url(&referer, !send_default_pii).into_owned()
-        } else {
-            joined_values(headers.get_all(name).iter())
-        };
-        out.insert(key.to_owned(), value);
-    }
-    out
-}
-
-/// The values of a repeated header joined with `, ` (bytes that are not
-/// UTF-8 replaced); a header sent once, the usual case, is copied once.
-fn joined_values<'a>(mut values: impl Iterator<Item = &'a HeaderValue>) -> String {
-    let text = |value: &'a HeaderValue| String::from_utf8_lossy(value.as_bytes());
-    let mut joined = values
-        .next()
-        .map(|v| text(v).into_owned())
-        .unwrap_or_default();
-    for value in values {
-        joined.push_str(", ");
-        joined.push_str(&text(value));
-    }
-    joined
+                let values = headers.get_all(name).iter().map(HeaderValue::as_bytes);
+                request_header_value(key, values, send_default_pii)
+            };
+            (key.to_owned(), value)
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vigil_core::privacy::filter_cookies;
 
     #[test]
     fn cookies_are_filtered_one_by_one() {
