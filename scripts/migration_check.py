@@ -45,6 +45,8 @@ RENAMES = [
     ("sentry_anyhow::", "vigil::anyhow::"),
     ("sentry_log::", "vigil::log::"),
     ("sentry_slog::", "vigil::slog::"),
+    ("sentry_actix::", "vigil::actix::"),
+    ("sentry_debug_images::", "vigil::integrations::debug_images::"),
     ("sentry_panic::", "vigil::integrations::panic::"),
     ("sentry_backtrace::", "vigil::integrations::backtrace::"),
     ("sentry::", "vigil::"),
@@ -53,17 +55,16 @@ RENAMES = [
 # Cargo features of the reference that its tests and examples test with
 # `cfg(feature = ...)`: the migrated crate declares them all, with the
 # reference's default set on, plus `test` (the reference's CI runs its
-# tests with it), except `metrics`: Vigil has no metrics yet. The tests
-# behind it still count: a test the source declares that does not run is
-# reported as "not run".
+# tests with it) and `metrics`. A test the source declares that does not
+# run is reported as "not run".
 REFERENCE_FEATURES = [
     "actix", "anyhow", "backtrace", "contexts", "debug-images", "log", "logs",
     "metrics", "panic", "release-health", "slog", "test", "tower", "tracing",
     "transport", "opentelemetry",
 ]
 ENABLED_FEATURES = [
-    "backtrace", "contexts", "debug-images", "logs", "panic", "transport", "release-health",
-    "test",
+    "backtrace", "contexts", "debug-images", "logs", "metrics", "panic", "transport",
+    "release-health", "test",
 ]
 
 # What the examples and tests use besides the SDK (the reference's own
@@ -82,6 +83,7 @@ tracing-subscriber = { version = "0.3.18", features = ["fmt", "registry", "std"]
 
 VIGIL_FEATURES = [
     "test", "log", "slog", "tracing", "tower", "anyhow", "panic", "contexts", "backtrace",
+    "debug-images",
 ]
 
 
