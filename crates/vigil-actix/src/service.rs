@@ -18,8 +18,8 @@ use vigil_core::protocol::{
     Breadcrumb, Event, EventId, Level, SpanStatus, TransactionSource, Value,
 };
 use vigil_core::{
-    ClientOptions, Hub, HubFuture, HubFutureExt, PropagationContext, Transaction,
-    TransactionContext, TransactionOrSpan,
+    ClientOptions, Hub, HubFuture, HubFutureExt, PropagationContext, RequestSessionGuard,
+    Transaction, TransactionContext, TransactionOrSpan,
 };
 
 use crate::body::{SharedBodyCopy, tap, tap_plan};
@@ -189,7 +189,7 @@ where
         });
         // After the scope was written: the hub then holds the only copy,
         // which the session is set on in place.
-        state.session = RequestSession::start(&hub);
+        state.session = Hub::request_session(&hub);
 
         // Should the inner `call` panic, `state` is dropped while
         // unwinding and ends the transaction as an internal error.
@@ -247,7 +247,7 @@ struct State {
     /// future): a drop then comes from its panic.
     in_inner: bool,
     /// Dropped last, after the outcome was recorded.
-    session: Option<RequestSession>,
+    session: Option<RequestSessionGuard>,
     /// The client has a `before_breadcrumb` callback.
     before_breadcrumb: bool,
 }
@@ -284,25 +284,6 @@ impl Drop for State {
             transaction.set_status(status);
         }
         Hub::run(Arc::clone(&self.hub), || transaction.finish());
-    }
-}
-
-/// The request's release-health session (request mode): ended when the
-/// state is dropped, i.e. once the response is ready and recorded, or when
-/// the request is dropped unfinished or panics (a panic captured on the
-/// request's hub has already made it `crashed`).
-struct RequestSession(Arc<Hub>);
-
-impl RequestSession {
-    fn start(hub: &Arc<Hub>) -> Option<RequestSession> {
-        hub.start_request_session()
-            .then(|| RequestSession(Arc::clone(hub)))
-    }
-}
-
-impl Drop for RequestSession {
-    fn drop(&mut self) {
-        self.0.end_session();
     }
 }
 

@@ -83,7 +83,7 @@ pub use crate::error::{event_from_error, parse_type_from_debug};
 pub use crate::future::spawn;
 pub use crate::future::{HubFuture, HubFutureExt, with_scope_async};
 pub use crate::global::configure_global_scope;
-pub use crate::hub::{Hub, ScopeGuard};
+pub use crate::hub::{Hub, RequestSessionGuard, ScopeGuard};
 pub use crate::integration::Integration;
 #[doc(hidden)]
 pub use crate::logger::__log_record;

@@ -27,6 +27,7 @@ use crate::scope::Scope;
 pub use self::active_span::{ActiveSpanSource, register_active_span_source};
 pub(crate) use self::current::{SwitchGuard, count_enabled};
 pub use self::current::{any_client, bind_client_to_main};
+pub use self::session::RequestSessionGuard;
 pub use self::stack::ScopeGuard;
 use self::stack::{Bound, Layer, PopOnDrop, Stack, lock};
 

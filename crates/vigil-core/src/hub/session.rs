@@ -64,6 +64,16 @@ impl Hub {
         }
     }
 
+    /// Starts the session of one request on `hub`'s top scope, as
+    /// [`start_request_session`](Hub::start_request_session) does, and
+    /// returns a guard that ends it (`exited`) when dropped: what a server
+    /// integration keeps for the lifetime of a request. `None` when the
+    /// client does not count requests.
+    pub fn request_session(hub: &Arc<Hub>) -> Option<RequestSessionGuard> {
+        hub.start_request_session()
+            .then(|| RequestSessionGuard(Arc::clone(hub)))
+    }
+
     /// Ends the top scope's session normally (`exited`, which the server
     /// counts as errored when it had errors) and removes it from the scope.
     pub fn end_session(&self) {
@@ -120,4 +130,17 @@ struct TakenSession {
     session: Arc<Session>,
     user: Option<Arc<User>>,
     bound: Option<Arc<Bound>>,
+}
+
+/// The session of one request, ended (`exited`) when dropped; made by
+/// [`Hub::request_session`]. A panic captured on the request's hub before
+/// that has already made the session `crashed`.
+#[must_use = "the request's session ends when the guard is dropped"]
+#[derive(Debug)]
+pub struct RequestSessionGuard(Arc<Hub>);
+
+impl Drop for RequestSessionGuard {
+    fn drop(&mut self) {
+        self.0.end_session();
+    }
 }
