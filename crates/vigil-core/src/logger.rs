@@ -29,27 +29,44 @@ use std::time::SystemTime;
 
 use vigil_protocol::{Log, LogAttribute, LogLevel, Map};
 
-/// Builds the log the `logger_*!` macros capture. Not API.
+/// The keys of the first format arguments, written out once.
+const PARAMETER_KEYS: [&str; 8] = [
+    "sentry.message.parameter.0",
+    "sentry.message.parameter.1",
+    "sentry.message.parameter.2",
+    "sentry.message.parameter.3",
+    "sentry.message.parameter.4",
+    "sentry.message.parameter.5",
+    "sentry.message.parameter.6",
+    "sentry.message.parameter.7",
+];
+
+/// Builds the log the `logger_*!` macros capture (the macros pass arrays:
+/// nothing is allocated for them). Not API.
 #[doc(hidden)]
-pub fn __log_record(
+pub fn __log_record<const P: usize, const A: usize>(
     level: LogLevel,
     body: String,
     template: Option<&'static str>,
-    parameters: Vec<LogAttribute>,
-    attributes: Vec<(&'static str, LogAttribute)>,
+    parameters: [LogAttribute; P],
+    attributes: [(&'static str, LogAttribute); A],
 ) -> Log {
     let mut map = Map::new();
     for (key, value) in attributes {
         map.insert(key.to_owned(), value);
     }
     // A template only with parameters, as Sentry's specification asks.
-    if let Some(template) = template.filter(|_| !parameters.is_empty()) {
+    if let Some(template) = template.filter(|_| P > 0) {
         map.insert(
             "sentry.message.template".to_owned(),
             LogAttribute::from(template),
         );
         for (i, parameter) in parameters.into_iter().enumerate() {
-            map.insert(format!("sentry.message.parameter.{i}"), parameter);
+            let key = match PARAMETER_KEYS.get(i) {
+                Some(key) => (*key).to_owned(),
+                None => format!("sentry.message.parameter.{i}"),
+            };
+            map.insert(key, parameter);
         }
     }
     Log {
@@ -93,8 +110,8 @@ macro_rules! __logger_munch {
             $level,
             ::std::format!($template),
             ::std::option::Option::None,
-            ::std::vec::Vec::new(),
-            ::std::vec![$(($key, $crate::protocol::LogAttribute::from($value))),*],
+            [],
+            [$(($key, $crate::protocol::LogAttribute::from($value))),*],
         ))
     };
     ($hub:ident, $level:expr, [$($attr:tt)*] ; $template:literal, $($arg:expr),+ $(,)?) => {
@@ -116,8 +133,8 @@ macro_rules! __logger_bind {
             $level,
             body,
             ::std::option::Option::Some($template),
-            ::std::vec![$($crate::protocol::LogAttribute::from($bound)),*],
-            ::std::vec![$(($key, $crate::protocol::LogAttribute::from($value))),*],
+            [$($crate::protocol::LogAttribute::from($bound)),*],
+            [$(($key, $crate::protocol::LogAttribute::from($value))),*],
         ))
     }};
 }

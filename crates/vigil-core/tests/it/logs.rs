@@ -234,3 +234,21 @@ fn macros_capture_nothing_without_a_client_and_evaluate_nothing() {
     );
     assert!(!evaluated.load(std::sync::atomic::Ordering::SeqCst));
 }
+
+#[test]
+fn every_format_argument_is_a_numbered_parameter() {
+    let h = harness(ClientOptions::new());
+    h.run(|| {
+        vigil_core::logger_info!("{}{}{}{}{}{}{}{}{}{}", 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+    });
+    h.client.flush(None);
+    let sent = &batches(&h.transport.fetch_and_clear_envelopes())[0][0];
+    assert_eq!(sent.body, "0123456789");
+    for i in 0..10 {
+        assert_eq!(
+            sent.attributes[&format!("sentry.message.parameter.{i}")],
+            LogAttribute::from(i)
+        );
+    }
+    assert!(!sent.attributes.contains_key("sentry.message.parameter.10"));
+}
