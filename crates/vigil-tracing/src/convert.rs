@@ -214,11 +214,14 @@ pub(crate) fn build_breadcrumb(
 }
 
 /// The default structured log of a `tracing` event with the recorded
-/// `fields`, with the spans' attributes `span_attributes`.
+/// `fields`, with the spans' attributes `span_attributes`. The message is
+/// taken out of `fields` when `take_message` (nothing else needs it), else
+/// copied.
 pub(crate) fn build_log(
     metadata: &Metadata<'_>,
-    fields: &Fields,
+    fields: &mut Fields,
     span_attributes: &BTreeMap<String, Value>,
+    take_message: bool,
 ) -> Log {
     let mut attributes: Map<String, LogAttribute> = fields
         .values
@@ -247,7 +250,12 @@ pub(crate) fn build_log(
     }
     Log {
         level: log_level(metadata.level()),
-        body: fields.message.clone().unwrap_or_default(),
+        body: if take_message {
+            fields.message.take()
+        } else {
+            fields.message.clone()
+        }
+        .unwrap_or_default(),
         trace_id: None,
         timestamp: SystemTime::now(),
         severity_number: None,
@@ -369,7 +377,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     C: Into<Option<&'context Context<'context, S>>>,
 {
-    let fields = record(event, false, true);
+    let mut fields = record(event, false, true);
     let enclosing = Enclosing::of(event, ctx.into(), false, true);
-    build_log(event.metadata(), &fields, &enclosing.attributes)
+    build_log(event.metadata(), &mut fields, &enclosing.attributes, true)
 }

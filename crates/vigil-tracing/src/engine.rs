@@ -264,10 +264,17 @@ impl Engine {
             return;
         }
         let mut fields = convert::record(event, action.event(), action.log());
-        // Built first: the breadcrumb takes the fields.
-        let log = action
-            .log()
-            .then(|| convert::build_log(metadata, &fields, &enclosing.attributes));
+        // Built first: the breadcrumb takes the fields. The message is
+        // moved into the log when no event or breadcrumb needs it.
+        let message_needed = action.event() || action.breadcrumb();
+        let log = action.log().then(|| {
+            convert::build_log(
+                metadata,
+                &mut fields,
+                &enclosing.attributes,
+                !message_needed,
+            )
+        });
         let mut id = EventId::nil();
         if action.event() {
             let mut crumb_attributes = if action.breadcrumb() {
