@@ -137,25 +137,7 @@ impl GrpcStatus {
     /// The span status of the code: the one of the same name (`INTERNAL`
     /// is `internal_error`), `unknown` for an undefined code.
     pub(crate) fn span_status(&self) -> SpanStatus {
-        match self.code {
-            0 => SpanStatus::Ok,
-            1 => SpanStatus::Cancelled,
-            3 => SpanStatus::InvalidArgument,
-            4 => SpanStatus::DeadlineExceeded,
-            5 => SpanStatus::NotFound,
-            6 => SpanStatus::AlreadyExists,
-            7 => SpanStatus::PermissionDenied,
-            8 => SpanStatus::ResourceExhausted,
-            9 => SpanStatus::FailedPrecondition,
-            10 => SpanStatus::Aborted,
-            11 => SpanStatus::OutOfRange,
-            12 => SpanStatus::Unimplemented,
-            13 => SpanStatus::InternalError,
-            14 => SpanStatus::Unavailable,
-            15 => SpanStatus::DataLoss,
-            16 => SpanStatus::Unauthenticated,
-            _ => SpanStatus::Unknown,
-        }
+        SpanStatus::from_grpc_status(self.code)
     }
 
     /// Whether the code says the server failed (and is captured): the

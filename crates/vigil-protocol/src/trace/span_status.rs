@@ -111,6 +111,40 @@ impl SpanStatus {
             _ => SpanStatus::Unknown,
         }
     }
+
+    /// The status of a gRPC call that ended with this `grpc-status` code:
+    /// the status of the same name (`13`, `INTERNAL`, is
+    /// [`InternalError`](SpanStatus::InternalError)); a code gRPC does not
+    /// define is [`Unknown`](SpanStatus::Unknown).
+    ///
+    /// ```
+    /// use vigil_protocol::SpanStatus;
+    /// assert_eq!(SpanStatus::from_grpc_status(0), SpanStatus::Ok);
+    /// assert_eq!(SpanStatus::from_grpc_status(5), SpanStatus::NotFound);
+    /// assert_eq!(SpanStatus::from_grpc_status(13), SpanStatus::InternalError);
+    /// assert_eq!(SpanStatus::from_grpc_status(99), SpanStatus::Unknown);
+    /// ```
+    pub const fn from_grpc_status(code: u32) -> SpanStatus {
+        match code {
+            0 => SpanStatus::Ok,
+            1 => SpanStatus::Cancelled,
+            3 => SpanStatus::InvalidArgument,
+            4 => SpanStatus::DeadlineExceeded,
+            5 => SpanStatus::NotFound,
+            6 => SpanStatus::AlreadyExists,
+            7 => SpanStatus::PermissionDenied,
+            8 => SpanStatus::ResourceExhausted,
+            9 => SpanStatus::FailedPrecondition,
+            10 => SpanStatus::Aborted,
+            11 => SpanStatus::OutOfRange,
+            12 => SpanStatus::Unimplemented,
+            13 => SpanStatus::InternalError,
+            14 => SpanStatus::Unavailable,
+            15 => SpanStatus::DataLoss,
+            16 => SpanStatus::Unauthenticated,
+            _ => SpanStatus::Unknown,
+        }
+    }
 }
 
 impl fmt::Display for SpanStatus {
