@@ -115,32 +115,9 @@ fn add_response_context(event: &mut Event, status: StatusCode) {
         .insert("response".to_owned(), Context::Other(response));
 }
 
-/// The message of a panic payload.
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "Box<dyn Any>".to_owned()
-    }
-}
-
 /// The fatal, unhandled event of a handler's panic.
 pub(crate) fn panic_event(payload: &(dyn Any + Send)) -> Event {
-    let mut event = Event::new();
-    event.level = Level::Fatal;
-    event.exception.values.push(Exception {
-        ty: "panic".to_owned(),
-        value: Some(panic_message(payload)),
-        mechanism: Some(Mechanism {
-            ty: MECHANISM.to_owned(),
-            handled: Some(false),
-            ..Mechanism::default()
-        }),
-        ..Exception::default()
-    });
-    event
+    vigil_core::event_from_panic(payload, MECHANISM)
 }
 
 /// The readers of the error types the application registered, for the

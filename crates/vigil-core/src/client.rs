@@ -428,11 +428,7 @@ impl Client {
         // event is serialized once.
         limits::trim_event(&mut event);
         let id = event.event_id;
-        let trace_header = scope
-            .or(global.as_deref())
-            .map(|s| s.dynamic_sampling_context(self))
-            .filter(|dsc| dsc.trace_id.is_some() && dsc.trace_id == event_trace_id(&event))
-            .map(|dsc| Arc::clone(dsc.header()));
+        let trace_header = self.trace_header_for(&event, scope.or(global.as_deref()));
         let mut envelope = Envelope::from_event(event);
         if envelope.headers().trace.is_none() {
             envelope.headers_mut().trace = trace_header;
@@ -577,6 +573,21 @@ fn describe_event(envelope: &Envelope) -> String {
             n => format!(" with {} more item(s)", n - 1),
         }
     )
+}
+
+impl Client {
+    /// The envelope `trace` header (the sampling context) of `event`: the
+    /// one of `scope`'s trace, when the event belongs to that trace.
+    fn trace_header_for(
+        &self,
+        event: &Event,
+        scope: Option<&Scope>,
+    ) -> Option<Arc<vigil_protocol::DynamicSamplingContext>> {
+        scope
+            .map(|s| s.dynamic_sampling_context(self))
+            .filter(|dsc| dsc.trace_id.is_some() && dsc.trace_id == event_trace_id(event))
+            .map(|dsc| Arc::clone(dsc.header()))
+    }
 }
 
 /// The trace id of an event's `trace` context, if it has one.

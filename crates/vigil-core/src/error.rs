@@ -131,3 +131,37 @@ pub fn event_from_error<E: Error + ?Sized>(err: &E) -> Event {
         ..Event::default()
     }
 }
+
+/// The fatal, unhandled event of a panic a server integration caught: one
+/// exception of type `panic` whose value is the payload's text (a `&str`
+/// or `String` payload; `Box<dyn Any>` for any other), with `mechanism`
+/// as its mechanism type.
+///
+/// ```
+/// use vigil_core::event_from_panic;
+/// use vigil_core::protocol::Level;
+/// let payload = std::panic::catch_unwind(|| panic!("boom")).unwrap_err();
+/// let event = event_from_panic(&*payload, "auto.http.example");
+/// assert_eq!(event.level, Level::Fatal);
+/// assert_eq!(event.exception.values[0].value.as_deref(), Some("boom"));
+/// ```
+pub fn event_from_panic(payload: &(dyn std::any::Any + Send), mechanism: &str) -> Event {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "Box<dyn Any>".to_owned());
+    let mut event = Event::new();
+    event.level = Level::Fatal;
+    event.exception.values.push(Exception {
+        ty: "panic".to_owned(),
+        value: Some(message),
+        mechanism: Some(Mechanism {
+            ty: mechanism.to_owned(),
+            handled: Some(false),
+            ..Mechanism::default()
+        }),
+        ..Exception::default()
+    });
+    event
+}

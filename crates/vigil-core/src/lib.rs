@@ -78,7 +78,7 @@ pub use crate::api::{
 };
 pub use crate::breadcrumbs::IntoBreadcrumbs;
 pub use crate::client::{Client, SDK_NAME, SDK_VERSION, USER_AGENT};
-pub use crate::error::{event_from_error, parse_type_from_debug};
+pub use crate::error::{event_from_error, event_from_panic, parse_type_from_debug};
 #[cfg(feature = "tokio")]
 pub use crate::future::spawn;
 pub use crate::future::{HubFuture, HubFutureExt, with_scope_async};

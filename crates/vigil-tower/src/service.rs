@@ -14,8 +14,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 use vigil_core::protocol::{
-    Breadcrumb, Context as EventContext, Event, Exception, Level, Map, Mechanism, SpanStatus,
-    TransactionSource, Value,
+    Breadcrumb, Context as EventContext, Event, Level, Map, SpanStatus, TransactionSource, Value,
 };
 use vigil_core::{
     ClientOptions, Hub, HubFuture, HubFutureExt, PropagationContext, RequestSessionGuard,
@@ -790,30 +789,7 @@ fn record_outcome(hub: &Hub, state: &State, status: Option<StatusCode>, grpc: Op
     }
 }
 
-/// The message of a panic payload.
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "Box<dyn Any>".to_owned()
-    }
-}
-
 /// Captures a handler's panic as a fatal, unhandled event on `hub`.
 pub(crate) fn capture_panic(hub: &Hub, payload: &(dyn Any + Send)) {
-    let mut event = Event::new();
-    event.level = Level::Fatal;
-    event.exception.values.push(Exception {
-        ty: "panic".to_owned(),
-        value: Some(panic_message(payload)),
-        mechanism: Some(Mechanism {
-            ty: MECHANISM.to_owned(),
-            handled: Some(false),
-            ..Mechanism::default()
-        }),
-        ..Exception::default()
-    });
-    hub.capture_event(event);
+    hub.capture_event(vigil_core::event_from_panic(payload, MECHANISM));
 }

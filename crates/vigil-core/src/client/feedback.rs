@@ -2,11 +2,9 @@
 //! `before_send_feedback` in place of `before_send`, no sampling, one
 //! envelope per feedback.
 
-use std::sync::Arc;
-
 use vigil_protocol::{Envelope, EventId, Feedback, limits};
 
-use super::{Client, EventKind, event_trace_id};
+use super::{Client, EventKind};
 use crate::scope::Scope;
 
 impl Client {
@@ -39,11 +37,7 @@ impl Client {
         };
         limits::trim_event(&mut event);
         let id = event.event_id;
-        let trace_header = scope
-            .or(global.as_deref())
-            .map(|s| s.dynamic_sampling_context(self))
-            .filter(|dsc| dsc.trace_id.is_some() && dsc.trace_id == event_trace_id(&event))
-            .map(|dsc| Arc::clone(dsc.header()));
+        let trace_header = self.trace_header_for(&event, scope.or(global.as_deref()));
         let mut envelope = Envelope::from_feedback(event);
         envelope.headers_mut().trace = trace_header;
         self.fill_envelope_headers(&mut envelope);
